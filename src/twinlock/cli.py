@@ -1,0 +1,118 @@
+"""The ``twinlock`` command line: parse arguments, call the library, render.
+
+Heavy modules (rattler, conda-lock) are imported inside commands so that
+``twinlock --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from twinlock.errors import TwinlockError
+
+app = typer.Typer(
+    name="twinlock",
+    help="Compose, solve and lock isolated conda environments that live side by side.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CompositionArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Composition file (default: [project] composition, or the only envs/*.yaml)."
+    ),
+]
+LocksDirOpt = Annotated[
+    Path | None, typer.Option("--locks-dir", help="Directory holding <composition>/ lock dirs.")
+]
+MirrorOpt = Annotated[
+    list[str] | None,
+    typer.Option("--mirror", metavar="CHANNEL=DIR", help="Read CHANNEL from a local directory."),
+]
+EnvOpt = Annotated[
+    list[str] | None, typer.Option("--env", "-e", help="Only these environments (repeatable).")
+]
+
+
+def handle_errors(func: F) -> F:
+    """Turn a TwinlockError into 'error: ... / hint: ...' on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from twinlock import render
+
+        try:
+            return func(*args, **kwargs)
+        except TwinlockError as exc:
+            typer.echo(render.error(exc), err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v for item in values or [] for v in item.replace(",", " ").split()]
+
+
+@app.command()
+@handle_errors
+def lock(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    update: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--update",
+            "-u",
+            metavar="PKG",
+            help="Let only these packages move (repeat or comma-separate).",
+        ),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore existing locks; solve everything.")
+    ] = False,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Solve every environment x platform and write conda-lock and @EXPLICIT files."""
+    from twinlock import render, workflows
+
+    project = workflows.open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    report = workflows.run_lock(project, environments=_split(env), update=_split(update), full=full)
+    typer.echo(render.lock_report(report, Path.cwd()))
+
+
+@app.command()
+@handle_errors
+def check(
+    composition: CompositionArg = None,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Exit 0 when every lock is fresh and consistent, 1 listing what is stale and why."""
+    from twinlock import render, workflows
+
+    project = workflows.open_project(composition, locks_dir=locks_dir)
+    findings = workflows.run_check(project)
+    checked = sum(len(e.platforms) for e in project.composition.environments)
+    typer.echo(render.check_report(findings, checked))
+    if findings:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

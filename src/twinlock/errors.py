@@ -1,0 +1,145 @@
+"""The error vocabulary of twinlock.
+
+Every failure a user can cause or fix is a :class:`TwinlockError`. Each one
+says which input is at fault, what is wrong with it and how to fix it; the CLI
+has a single handler that renders ``error: ...`` plus ``hint: ...`` and exits
+with the error's ``exit_code`` (2 for bad input, 1 for an unsolvable request).
+Library code never prints or exits.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where it is, what is wrong, how to fix it."""
+
+    source: str
+    key: str
+    message: str
+    hint: str = ""
+
+    def location(self) -> str:
+        return f"{self.source}: {self.key}" if self.key else self.source
+
+
+class Problems:
+    """Collects the problems found in one source file, so all are reported at once."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[Problem] = []
+
+    def add(self, key: str, message: str, hint: str = "", source: str | None = None) -> None:
+        self.items.append(Problem(source or self.source, key, message, hint))
+
+    def unknown_keys(self, data: Mapping[str, Any], allowed: tuple[str, ...], key: str) -> None:
+        for name in data:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else str(name)
+                self.add(
+                    where,
+                    f"unknown key '{name}' {did_you_mean(str(name), allowed)}".rstrip(),
+                    f"allowed keys here: {', '.join(allowed)}",
+                )
+
+    def mapping(self, value: object, key: str) -> Mapping[str, Any] | None:
+        if isinstance(value, Mapping):
+            return value
+        self.add(key, f"expected a mapping, got {kind_of(value)}", "indent the keys under it")
+        return None
+
+    def string_list(self, value: object, key: str) -> list[str] | None:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        self.add(
+            key, f"expected a list of strings, got {kind_of(value)}", "write it as [a, b, ...]"
+        )
+        return None
+
+
+def kind_of(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+class TwinlockError(Exception):
+    """Root of all errors twinlock reports to users."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class CompositionError(TwinlockError):
+    """A composition (or a file it references) is invalid.
+
+    Carries every problem found, so a user fixes them all in one round.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        if len(self.problems) == 1:
+            super().__init__(f"{first.location()}: {first.message}", first.hint)
+            return
+        lines = [f"{len(self.problems)} problems in the composition:"]
+        for p in self.problems:
+            lines.append(f"  - {p.location()}: {p.message}")
+            if p.hint:
+                lines.append(f"      fix: {p.hint}")
+        super().__init__("\n".join(lines), "fix every problem listed above; nothing was written")
+
+
+class ConfigError(TwinlockError):
+    """The twinlock configuration (mirrors, project file) is invalid."""
+
+
+class ChannelError(TwinlockError):
+    """A channel or its local mirror cannot be used."""
+
+
+class LockFileError(TwinlockError):
+    """An existing lock file cannot be read or does not belong to the composition."""
+
+
+class SolveError(TwinlockError):
+    """The solver failed for a reason other than an unsatisfiable request."""
+
+
+class UnsolvableError(TwinlockError):
+    """One or more environment x platform requests have no solution.
+
+    Exit code 1: the input is well-formed, the requirements just cannot be met.
+    """
+
+    exit_code = 1
+
+    def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
+        self.failures = tuple(failures)
+        parts = [
+            f"cannot solve {env} on {platform}:\n{_indent(text)}"
+            for env, platform, text in failures
+        ]
+        super().__init__(
+            "\n".join(parts),
+            "relax or remove the clashing requirements named above; "
+            "the previous locks were left untouched",
+        )
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.strip().splitlines())
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A 'did you mean' suffix for *word*, or '' when nothing is close."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"(did you mean '{matches[0]}'?)" if matches else ""

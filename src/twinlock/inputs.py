@@ -1,0 +1,97 @@
+"""The inputs of one solve, their hash, and how two sets of inputs differ.
+
+A lock is fresh when the hash of the inputs that would be solved today equals
+the hash recorded in the lock (conda-lock's ``content_hash``). The inputs are
+everything that can change the solution: requirements, channels (canonical
+URLs, never the mirror used), the snapshot cut-off, the virtual packages and
+the lock format version. Prefixes and provenance are not solve inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from twinlock.composition import Composition, Environment
+from twinlock.lockmodel import LOCK_FORMAT_VERSION, EnvironmentLock
+from twinlock.platforms import VirtualPackage
+
+
+@dataclass(frozen=True)
+class SolveInputs:
+    """What one environment x platform solve depends on."""
+
+    environment: str
+    platform: str
+    specs: tuple[str, ...]
+    channels: tuple[str, ...]
+    snapshot: str | None
+    virtual_packages: tuple[VirtualPackage, ...]
+
+    @classmethod
+    def for_environment(
+        cls, composition: Composition, env: Environment, platform: str
+    ) -> SolveInputs:
+        return cls(
+            environment=env.name,
+            platform=platform,
+            specs=env.specs,
+            channels=tuple(c.url for c in env.channels),
+            snapshot=composition.snapshot_text(),
+            virtual_packages=composition.virtual_packages(platform),
+        )
+
+    @classmethod
+    def recorded_in(cls, lock: EnvironmentLock, platform: str) -> SolveInputs | None:
+        """The inputs a lock says it was made from (None if it lacks *platform*)."""
+        plat = lock.platform(platform)
+        if plat is None:
+            return None
+        return cls(
+            environment=lock.environment,
+            platform=platform,
+            specs=tuple(r.spec for r in lock.requirements),
+            channels=lock.channels,
+            snapshot=lock.snapshot,
+            virtual_packages=plat.virtual_packages,
+        )
+
+    def digest(self) -> str:
+        """A stable sha256 over the canonical JSON form of the inputs."""
+        payload = {
+            "format": LOCK_FORMAT_VERSION,
+            "platform": self.platform,
+            # Order of requirements does not change a solve; channel order does.
+            "specs": sorted(self.specs),
+            "channels": list(self.channels),
+            "snapshot": self.snapshot,
+            "virtual_packages": sorted(str(v) for v in self.virtual_packages),
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def changes_since(self, old: SolveInputs) -> list[str]:
+        """Human-readable reasons why *old* inputs differ from these."""
+        reasons: list[str] = []
+        added = sorted(set(self.specs) - set(old.specs))
+        removed = sorted(set(old.specs) - set(self.specs))
+        reasons += [f"requirement added: {s}" for s in added]
+        reasons += [f"requirement removed: {s}" for s in removed]
+        if self.channels != old.channels:
+            reasons.append(f"channels changed: {list(old.channels)} -> {list(self.channels)}")
+        if self.snapshot != old.snapshot:
+            reasons.append(f"snapshot changed: {old.snapshot} -> {self.snapshot}")
+        if sorted(self.virtual_packages) != sorted(old.virtual_packages):
+            old_vp = " ".join(str(v) for v in sorted(old.virtual_packages))
+            new_vp = " ".join(str(v) for v in sorted(self.virtual_packages))
+            reasons.append(f"virtual packages changed: {old_vp} -> {new_vp}")
+        return reasons
+
+    def only_requirements_differ(self, old: SolveInputs) -> bool:
+        """True when channels, snapshot and virtual packages are unchanged."""
+        return (
+            self.channels == old.channels
+            and self.snapshot == old.snapshot
+            and sorted(self.virtual_packages) == sorted(old.virtual_packages)
+        )

@@ -1,0 +1,235 @@
+"""Lock planning and assembly: decide what to solve, then build the new locks.
+
+Pure logic over the composition, the previous locks and a :class:`Solver`:
+
+* an environment x platform whose input hash is unchanged is **reused**
+  (not solved; its pins are kept byte for byte);
+* when only its requirements changed, it is re-solved **preferring** the
+  previous pins (``locked_packages``), so unrelated packages do not move;
+* when channels, snapshot or virtual packages changed, it is solved afresh
+  (a snapshot bump means "take what was current then");
+* ``--update PKG`` re-solves preferring every previous pin *except* the named
+  packages, so only they and what they force move;
+* ``full=True`` ignores previous locks altogether.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from twinlock.composition import Composition, Environment
+from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
+from twinlock.inputs import SolveInputs
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.solver import Solver, SolveRequest
+
+log = logging.getLogger(__name__)
+
+Action = Literal["reused", "solved"]
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    """A package whose pin differs between the previous and the new lock."""
+
+    name: str
+    old: str | None  # "version build", None when added
+    new: str | None  # None when removed
+
+
+@dataclass(frozen=True)
+class PlatformSummary:
+    environment: str
+    platform: str
+    action: Action
+    packages: int
+    seconds: float
+    changes: tuple[PackageChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockResult:
+    locks: tuple[EnvironmentLock, ...]
+    summaries: tuple[PlatformSummary, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    env: Environment
+    inputs: SolveInputs
+    previous: PlatformLock | None
+    request: SolveRequest | None  # None: reuse previous
+
+
+def lock_composition(
+    composition: Composition,
+    previous: Mapping[str, EnvironmentLock],
+    solver: Solver,
+    *,
+    sources: Mapping[str, tuple[str, ...]],
+    environments: Sequence[str] = (),
+    update: Iterable[str] = (),
+    full: bool = False,
+) -> LockResult:
+    """Solve what needs solving and return the new locks of the selected environments."""
+    selected = composition.select(list(environments))
+    updates = frozenset(n.lower() for n in update)
+    _check_update_names(updates, selected, previous)
+    plans = [
+        _plan(
+            composition,
+            env,
+            platform,
+            previous=previous.get(env.name),
+            updates=updates,
+            full=full,
+        )
+        for env in selected
+        for platform in env.platforms
+    ]
+    requests = [p.request for p in plans if p.request is not None]
+    outcomes = {(o.request.environment, o.request.platform): o for o in solver.solve_all(requests)}
+    failures = [
+        (o.request.environment, o.request.platform, o.error or "")
+        for o in outcomes.values()
+        if not o.solved
+    ]
+    if failures:
+        raise UnsolvableError(failures)
+    summaries: list[PlatformSummary] = []
+    platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
+    for plan in plans:
+        lock, summary = _settle(plan, outcomes.get((plan.env.name, plan.inputs.platform)))
+        platform_locks[plan.env.name].append(lock)
+        summaries.append(summary)
+    locks = tuple(
+        environment_lock(composition, env, platform_locks[env.name], sources[env.name])
+        for env in selected
+    )
+    return LockResult(locks, tuple(summaries))
+
+
+def _check_update_names(
+    updates: frozenset[str],
+    selected: Sequence[Environment],
+    previous: Mapping[str, EnvironmentLock],
+) -> None:
+    if not updates:
+        return
+    locked_names = {
+        pkg.name
+        for env in selected
+        if env.name in previous
+        for plat in previous[env.name].platforms
+        for pkg in plat.packages
+    }
+    for name in sorted(updates - locked_names):
+        raise TwinlockError(
+            f"--update {name}: no such package in the locks of "
+            f"{', '.join(e.name for e in selected)} {did_you_mean(name, locked_names)}".rstrip(),
+            "name a package that is already locked (add new ones as requirements instead)",
+        )
+
+
+def _plan(
+    composition: Composition,
+    env: Environment,
+    platform: str,
+    *,
+    previous: EnvironmentLock | None,
+    updates: frozenset[str],
+    full: bool,
+) -> _Plan:
+    inputs = SolveInputs.for_environment(composition, env, platform)
+    prev_platform = previous.platform(platform) if previous and not full else None
+    if prev_platform is None:
+        return _Plan(env, inputs, None, _request(composition, env, inputs))
+    assert previous is not None
+    touched = updates & {p.name for p in prev_platform.packages}
+    if prev_platform.input_hash == inputs.digest() and not touched:
+        return _Plan(env, inputs, prev_platform, None)
+    recorded = SolveInputs.recorded_in(previous, platform)
+    keep_pins = touched or (recorded is not None and inputs.only_requirements_differ(recorded))
+    locked = tuple(p for p in prev_platform.packages if p.name not in updates) if keep_pins else ()
+    return _Plan(env, inputs, prev_platform, _request(composition, env, inputs, locked))
+
+
+def _request(
+    composition: Composition,
+    env: Environment,
+    inputs: SolveInputs,
+    locked: tuple[LockedPackage, ...] = (),
+) -> SolveRequest:
+    return SolveRequest(
+        environment=env.name,
+        platform=inputs.platform,
+        specs=env.specs,
+        channels=env.channels,
+        virtual_packages=inputs.virtual_packages,
+        snapshot=composition.snapshot,
+        locked=locked,
+    )
+
+
+def _settle(plan: _Plan, outcome: object) -> tuple[PlatformLock, PlatformSummary]:
+    env, platform = plan.env.name, plan.inputs.platform
+    if plan.request is None:
+        assert plan.previous is not None
+        lock = plan.previous
+        return lock, PlatformSummary(env, platform, "reused", len(lock.packages), 0.0)
+    from twinlock.solver import SolveOutcome
+
+    assert isinstance(outcome, SolveOutcome) and outcome.packages is not None
+    lock = PlatformLock.create(
+        platform, plan.inputs.digest(), plan.inputs.virtual_packages, outcome.packages
+    )
+    changes = package_changes(plan.previous, lock) if plan.previous else ()
+    summary = PlatformSummary(env, platform, "solved", len(lock.packages), outcome.seconds, changes)
+    return lock, summary
+
+
+def package_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[PackageChange, ...]:
+    """Packages added, removed or re-pinned between two locks of one platform."""
+    before = old.by_name() if old else {}
+    after = new.by_name()
+    changes = []
+    for name in sorted(before.keys() | after.keys()):
+        a, b = before.get(name), after.get(name)
+        old_text = f"{a.version} {a.build}" if a else None
+        new_text = f"{b.version} {b.build}" if b else None
+        if old_text != new_text:
+            changes.append(PackageChange(name, old_text, new_text))
+    return tuple(changes)
+
+
+def environment_lock(
+    composition: Composition,
+    env: Environment,
+    platforms: Iterable[PlatformLock],
+    sources: tuple[str, ...],
+) -> EnvironmentLock:
+    """The lock of *env* made of *platforms*, with metadata taken from the composition."""
+    return EnvironmentLock(
+        composition=composition.name,
+        environment=env.name,
+        prefix=env.prefix,
+        channels=tuple(c.url for c in env.channels),
+        requirements=env.requirements,
+        platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
+        snapshot=composition.snapshot_text(),
+        sources=sources,
+    )
+
+
+def expected_shell(
+    composition: Composition, env: Environment, sources: tuple[str, ...]
+) -> EnvironmentLock:
+    """What a fresh lock of *env* must record, without its packages."""
+    shells = []
+    for platform in env.platforms:
+        inputs = SolveInputs.for_environment(composition, env, platform)
+        shells.append(PlatformLock.create(platform, inputs.digest(), inputs.virtual_packages, ()))
+    return environment_lock(composition, env, shells, sources)

@@ -1,0 +1,154 @@
+"""The lock model: what a solve pinned, per environment and platform.
+
+These frozen values are the common currency of every command after ``lock``:
+``check``, ``diff``, ``why``, ``install`` all read an :class:`EnvironmentLock`.
+:mod:`twinlock.lockfile` maps them to and from the conda-lock v1 file format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from twinlock.composition import Requirement
+from twinlock.platforms import VirtualPackage
+
+if TYPE_CHECKING:
+    from rattler import RepoDataRecord
+
+    from twinlock.composition import Channel
+
+LOCK_FORMAT_VERSION = "1"
+
+
+@dataclass(frozen=True, order=True)
+class LockedPackage:
+    """One pinned conda package, as recorded in a lock.
+
+    ``url`` and ``channel`` are canonical (e.g. ``https://conda.anaconda.org/conda-forge``)
+    whatever local mirror the solve read.
+    """
+
+    name: str
+    version: str
+    build: str
+    subdir: str
+    url: str
+    channel: str
+    md5: str
+    sha256: str | None = None
+    depends: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, record: RepoDataRecord, channel: Channel) -> LockedPackage:
+        """Pin a solver record, rewriting its (mirror) URL to *channel*'s canonical one."""
+        return cls(
+            name=record.name.normalized,
+            version=str(record.version),
+            build=str(record.build),
+            subdir=record.subdir,
+            url=channel.package_url(record.subdir, record.file_name),
+            channel=channel.url,
+            md5=record.md5.hex() if record.md5 else "",
+            sha256=record.sha256.hex() if record.sha256 else None,
+            depends=tuple(record.depends),
+        )
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(name, version, build): what identifies a package variant."""
+        return (self.name, self.version, self.build)
+
+    def dependency_map(self) -> dict[str, str]:
+        """``{name: constraint}`` as conda-lock stores dependencies."""
+        out: dict[str, str] = {}
+        for dep in self.depends:
+            name, _, constraint = dep.partition(" ")
+            out[name] = constraint.strip()
+        return out
+
+
+@dataclass(frozen=True)
+class PlatformLock:
+    """The pins of one environment on one platform, and the hash of the inputs that made them."""
+
+    platform: str
+    input_hash: str
+    virtual_packages: tuple[VirtualPackage, ...]
+    packages: tuple[LockedPackage, ...]
+
+    @classmethod
+    def create(
+        cls,
+        platform: str,
+        input_hash: str,
+        virtual_packages: Iterable[VirtualPackage],
+        packages: Iterable[LockedPackage],
+    ) -> PlatformLock:
+        return cls(platform, input_hash, tuple(sorted(virtual_packages)), tuple(sorted(packages)))
+
+    def package(self, name: str) -> LockedPackage | None:
+        for pkg in self.packages:
+            if pkg.name == name:
+                return pkg
+        return None
+
+    def by_name(self) -> dict[str, LockedPackage]:
+        return {p.name: p for p in self.packages}
+
+
+@dataclass(frozen=True)
+class EnvironmentLock:
+    """Everything locked for one environment of a composition, across its platforms."""
+
+    composition: str
+    environment: str
+    prefix: str
+    channels: tuple[str, ...]
+    requirements: tuple[Requirement, ...]
+    platforms: tuple[PlatformLock, ...]
+    snapshot: str | None = None
+    sources: tuple[str, ...] = field(default=())
+
+    def platform(self, name: str) -> PlatformLock | None:
+        for lock in self.platforms:
+            if lock.platform == name:
+                return lock
+        return None
+
+    @property
+    def platform_names(self) -> tuple[str, ...]:
+        return tuple(p.platform for p in self.platforms)
+
+    def with_platforms(self, platforms: Iterable[PlatformLock]) -> EnvironmentLock:
+        return replace(self, platforms=tuple(sorted(platforms, key=lambda p: p.platform)))
+
+    def custom_metadata(self) -> dict[str, str]:
+        """The twinlock fields kept in the conda-lock file's ``custom_metadata``."""
+        meta = {
+            "twinlock.format": LOCK_FORMAT_VERSION,
+            "twinlock.composition": self.composition,
+            "twinlock.environment": self.environment,
+            "twinlock.prefix": self.prefix,
+            "twinlock.requirements": json.dumps([r.spec for r in self.requirements]),
+        }
+        if self.snapshot:
+            meta["twinlock.snapshot"] = self.snapshot
+        provenance = {
+            r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
+            for r in self.requirements
+            if r.requested_by or r.reason
+        }
+        if provenance:
+            meta["twinlock.provenance"] = json.dumps(provenance, sort_keys=True)
+        for plat in self.platforms:
+            meta[f"twinlock.virtual-packages.{plat.platform}"] = " ".join(
+                str(v) for v in plat.virtual_packages
+            )
+        return meta

@@ -1,0 +1,169 @@
+"""The solver adapter: the one place that talks to ``rattler.solve``.
+
+The core hands over :class:`SolveRequest` values and gets :class:`SolveOutcome`
+values back; tests substitute a fake with the same ``solve_all`` method.
+:class:`RattlerSolver` runs every request concurrently on one shared
+``rattler.Gateway`` (so repodata is read once), reading each channel from its
+configured local mirror and recording the canonical URL in the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from twinlock.composition import Channel
+from twinlock.errors import ChannelError, SolveError
+from twinlock.lockmodel import LockedPackage
+from twinlock.platforms import VirtualPackage
+
+if TYPE_CHECKING:
+    from rattler import Gateway, RepoDataRecord
+
+
+@dataclass(frozen=True)
+class SolveRequest:
+    """One environment x platform to solve."""
+
+    environment: str
+    platform: str
+    specs: tuple[str, ...]
+    channels: tuple[Channel, ...]
+    virtual_packages: tuple[VirtualPackage, ...]
+    snapshot: dt.datetime | None = None
+    # Preferred pins (kept unless a requirement forces a change) ...
+    locked: tuple[LockedPackage, ...] = ()
+    # ... and hard pins (never changed).
+    pinned: tuple[LockedPackage, ...] = ()
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """The result of one request: packages, or the solver's explanation of failure."""
+
+    request: SolveRequest
+    packages: tuple[LockedPackage, ...] | None
+    error: str | None
+    seconds: float
+
+    @property
+    def solved(self) -> bool:
+        return self.packages is not None
+
+
+class Solver(Protocol):
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]: ...
+
+
+class RattlerSolver:
+    """Solve with py-rattler against local mirrors of the requested channels.
+
+    *channel_dir* maps a canonical channel URL to the local directory to read
+    (see :func:`twinlock.files.local_channel_dir`); channels without a mirror
+    are read from their canonical URL.
+    """
+
+    def __init__(
+        self,
+        mirrors: Mapping[str, str],
+        channel_dir: Callable[[str], Any],
+        timeout: dt.timedelta | None = None,
+    ) -> None:
+        self._mirrors = mirrors
+        self._channel_dir = channel_dir
+        self._timeout = timeout
+
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        return asyncio.run(self._solve_all(requests))
+
+    async def _solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        from rattler import Gateway
+
+        gateway = Gateway()
+        return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
+
+    def _source(self, channel: Channel) -> str:
+        location = self._mirrors.get(channel.url)
+        if location is None:
+            return channel.url
+        return str(self._channel_dir(location))
+
+    async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> SolveOutcome:
+        import rattler
+        from rattler.exceptions import SolverError
+
+        start = time.perf_counter()
+        sources = [rattler.Channel(self._source(c)) for c in request.channels]
+        canonical = {_base(s.base_url): c for s, c in zip(sources, request.channels, strict=True)}
+        platforms: list[Any] = [request.platform, "noarch"]
+        try:
+            locked = await _records_for(gateway, sources, platforms, request.locked)
+            pinned = await _records_for(gateway, sources, platforms, request.pinned)
+            records = await rattler.solve(
+                sources,
+                list(request.specs),
+                gateway=gateway,
+                platforms=platforms,
+                locked_packages=locked,
+                pinned_packages=pinned,
+                virtual_packages=[_to_rattler(v) for v in request.virtual_packages],
+                timeout=self._timeout,
+                exclude_newer=request.snapshot,
+                # Snapshot records seen only in conda-lock files carry no timestamp;
+                # keep them rather than silently shrinking the channel.
+                timestamp_policy="allow-missing",
+            )
+        except SolverError as exc:
+            return SolveOutcome(request, None, str(exc), time.perf_counter() - start)
+        except Exception as exc:
+            raise _classify(exc, request) from exc
+        packages = tuple(
+            LockedPackage.from_record(r, canonical.get(_base(r.channel), _fallback(r)))
+            for r in records
+        )
+        return SolveOutcome(request, packages, None, time.perf_counter() - start)
+
+
+def _base(url: str | None) -> str:
+    return (url or "").rstrip("/")
+
+
+def _fallback(record: RepoDataRecord) -> Channel:
+    base = _base(record.channel)
+    return Channel(name=base, url=base)
+
+
+def _to_rattler(vp: VirtualPackage) -> Any:
+    from rattler import BuildString, GenericVirtualPackage, PackageName, Version
+
+    return GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build))
+
+
+async def _records_for(
+    gateway: Gateway, sources: list[Any], platforms: list[Any], packages: Sequence[LockedPackage]
+) -> list[RepoDataRecord]:
+    """The repodata records behind locked packages (looked up by name, matched by file)."""
+    if not packages:
+        return []
+    wanted = {(p.subdir, p.file_name) for p in packages}
+    names = sorted({p.name for p in packages})
+    found = await gateway.query(sources, platforms, names, recursive=False)
+    return [r for per_channel in found for r in per_channel if (r.subdir, r.file_name) in wanted]
+
+
+def _classify(exc: Exception, request: SolveRequest) -> Exception:
+    text = str(exc)
+    where = f"{request.environment} on {request.platform}"
+    if type(exc).__name__ in ("GatewayError", "FetchRepoDataError", "InvalidChannelError"):
+        return ChannelError(
+            f"cannot read the channels for {where}: {text}",
+            "conda channels are unreachable offline: configure a local mirror "
+            "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+        )
+    return SolveError(
+        f"solving {where} failed: {text}", "report this with the composition attached"
+    )
