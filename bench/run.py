@@ -1,0 +1,29 @@
+"""Run every benchmark module (bench/bench_*.py) and print its figures.
+
+Each module exposes ``run() -> list[tuple[str, str]]`` returning (label, value)
+rows; targets are printed next to the figures, never asserted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    for path in sorted(HERE.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print(f"== {path.stem.removeprefix('bench_')} ==")
+        for label, value in module.run():
+            print(f"  {label:<58} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

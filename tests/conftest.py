@@ -1,0 +1,60 @@
+"""Shared fixtures: the bundled snapshot channel and throw-away projects.
+
+``make_project`` writes a composition (and any extra files) into a temporary
+project whose ``twinlock.toml`` reads conda-forge from the bundled snapshot,
+exactly like the repository's own configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from twinlock import files, workflows
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+ProjectFactory = Callable[..., workflows.Project]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One unpacked snapshot per test session, never the user's own cache."""
+    cache = tmp_path_factory.getbasetemp() / "twinlock-cache"
+    monkeypatch.setenv("TWINLOCK_CACHE_DIR", str(cache))
+
+
+@pytest.fixture
+def snapshot_channel() -> Path:
+    """The bundled conda-forge snapshot, unpacked (a local channel directory)."""
+    return files.bundled_channel("conda-forge-snapshot")
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> ProjectFactory:
+    """Write a composition into a fresh project directory and open it."""
+
+    def factory(
+        composition: Mapping[str, Any],
+        *,
+        extra_files: Mapping[str, str] | None = None,
+        mirror: str = "bundled:conda-forge-snapshot",
+    ) -> workflows.Project:
+        root = tmp_path / "project"
+        (root / "envs").mkdir(parents=True, exist_ok=True)
+        (root / "twinlock.toml").write_text(f'[mirrors]\nconda-forge = "{mirror}"\n')
+        for name, text in (extra_files or {}).items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+        path = root / "envs" / f"{composition['name']}.yaml"
+        path.write_text(yaml.safe_dump(dict(composition), sort_keys=False))
+        return workflows.open_project(path, cwd=root)
+
+    return factory
