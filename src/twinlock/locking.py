@@ -24,7 +24,7 @@ from twinlock.composition import Composition, Environment
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
 from twinlock.inputs import SolveInputs
 from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
-from twinlock.solver import Solver, SolveRequest
+from twinlock.solver import SolveOutcome, Solver, SolveRequest
 
 log = logging.getLogger(__name__)
 
@@ -174,15 +174,13 @@ def _request(
     )
 
 
-def _settle(plan: _Plan, outcome: object) -> tuple[PlatformLock, PlatformSummary]:
+def _settle(plan: _Plan, outcome: SolveOutcome | None) -> tuple[PlatformLock, PlatformSummary]:
     env, platform = plan.env.name, plan.inputs.platform
     if plan.request is None:
         assert plan.previous is not None
         lock = plan.previous
         return lock, PlatformSummary(env, platform, "reused", len(lock.packages), 0.0)
-    from twinlock.solver import SolveOutcome
-
-    assert isinstance(outcome, SolveOutcome) and outcome.packages is not None
+    assert outcome is not None and outcome.packages is not None
     lock = PlatformLock.create(
         platform, plan.inputs.digest(), plan.inputs.virtual_packages, outcome.packages
     )

@@ -112,7 +112,8 @@ class RattlerSolver:
                 pinned_packages=pinned,
                 virtual_packages=[_to_rattler(v) for v in request.virtual_packages],
                 timeout=self._timeout,
-                exclude_newer=request.snapshot,
+                # rattler reads a datetime's wall-clock fields as UTC.
+                exclude_newer=request.snapshot.astimezone(dt.UTC) if request.snapshot else None,
                 # Snapshot records seen only in conda-lock files carry no timestamp;
                 # keep them rather than silently shrinking the channel.
                 timestamp_policy="allow-missing",
