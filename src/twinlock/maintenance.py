@@ -33,7 +33,12 @@ from twinlock.imports import (
 )
 from twinlock.lockfile import parse_conda_lock, render_conda_lock, render_explicit
 from twinlock.lockmodel import EnvironmentLock
-from twinlock.rebuild import RebuildOptions, RebuildResult, rebuild_composition
+from twinlock.rebuild import (
+    RebuildOptions,
+    RebuildResult,
+    rebuild_composition,
+    require_history,
+)
 from twinlock.solver import PackageFinder, RattlerSolver, Solver
 from twinlock.workflows import Project
 
@@ -73,6 +78,7 @@ def run_rebuild(
             "rebuild needs --from", "e.g. --from locks/rsp, --from v1.0, --from payload=FILE"
         )
     history = load_history(project, sources)
+    require_history(project.composition, [*history.locks, *history.imports], options.refresh)
     channels = RattlerSolver(project.config.mirrors, files.local_channel_dir)
     engine, lookup = solver or channels, finder or channels
     base = dict(history.locks)
@@ -80,7 +86,7 @@ def run_rebuild(
     for name, pins in history.imports.items():
         if name in options.refresh:
             continue  # solved anew: its historical pins do not matter
-        base[name], lost = _import(project, name, pins, lookup)
+        base[name], lost = import_environment(project, name, pins, lookup)
         missing += lost
     _refuse_lost_pins(missing, options)
     result = rebuild_composition(
@@ -158,9 +164,10 @@ def _load_revision(project: Project, revision: str, names: list[str]) -> dict[st
     return locks
 
 
-def _import(
+def import_environment(
     project: Project, name: str, pins: PinSet, finder: PackageFinder
 ) -> tuple[EnvironmentLock, list[MissingPin]]:
+    """The lock of *name* made of the channel records behind *pins*, and the pins not found."""
     env = project.composition.environment(name)
     found = finder.find_packages(package_refs(pins, env.channels))
     packages, missing = resolve_pins(env, pins, found)

@@ -18,7 +18,7 @@ result. Pure: the solver is handed in and nothing is read or written here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -138,8 +138,16 @@ def _validate(
                     f"'{name}' {did_you_mean(pkg, locked)}".rstrip(),
                     "name a package the historical lock pins",
                 )
+    require_history(composition, base.keys(), refresh)
+
+
+def require_history(
+    composition: Composition, available: Iterable[str], refresh: Sequence[str]
+) -> None:
+    """Every environment must be refreshed or have a historical lock."""
+    have = set(available) | set(refresh)
     for env in composition.environments:
-        if env.name not in base and env.name not in refresh:
+        if env.name not in have:
             raise TwinlockError(
                 f"--from has no lock for environment '{env.name}'",
                 f"refresh it (--refresh {env.name}) or name its lock with --from {env.name}=FILE",
