@@ -114,6 +114,117 @@ def check(
         raise typer.Exit(1)
 
 
+@app.command()
+@handle_errors
+def rebuild(
+    composition: CompositionArg = None,
+    from_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--from",
+            metavar="LOCKS_OR_REV",
+            help="Historical locks: a lock dir, a lock file, a git revision, or ENV=FILE "
+            "(an @EXPLICIT or conda-lock file to import). Repeatable.",
+        ),
+    ] = None,
+    refresh: Annotated[
+        list[str] | None,
+        typer.Option("--refresh", metavar="ENV", help="Solve these environments anew."),
+    ] = None,
+    update: Annotated[
+        list[str] | None,
+        typer.Option("--update", metavar="ENV:PKG", help="Let only these packages move."),
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot", metavar="DATE", help="Snapshot for refreshed/updated solves (ISO date)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the diff, write nothing.")
+    ] = False,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Maintenance rebuild: keep historical environments exactly, refresh or update the rest."""
+    from twinlock import maintenance, render, workflows
+    from twinlock.rebuild import RebuildOptions
+
+    project = workflows.open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    options = RebuildOptions.parse(_split(refresh), _split(update), _snapshot(snapshot))
+    report = maintenance.run_rebuild(project, sources=from_ or [], options=options, dry_run=dry_run)
+    typer.echo(render.rebuild_report(report, Path.cwd()))
+
+
+def _snapshot(text: str | None) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise TwinlockError(
+            f"--snapshot {text!r}: not an ISO date or date-time", "e.g. --snapshot 2026-10-01"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+tag_app = typer.Typer(help="Rubin Science Platform image tags: parse, sort, compose.")
+app.add_typer(tag_app, name="tag")
+AliasOpt = Annotated[
+    list[str] | None, typer.Option("--alias", help="Tags to treat as aliases (e.g. recommended).")
+]
+
+
+@tag_app.command("parse")
+@handle_errors
+def tag_parse(tags: list[str], alias: AliasOpt = None) -> None:
+    """Category and display name of each tag; exit 2 naming the wrong part of an invalid one."""
+    from twinlock import render
+    from twinlock.tags import parse_tag
+
+    typer.echo(render.tag_table([parse_tag(t, aliases=alias or []) for t in tags]))
+
+
+@tag_app.command("sort")
+@handle_errors
+def tag_sort(tags: list[str], alias: AliasOpt = None) -> None:
+    """Group tags by category and list each category newest first."""
+    from twinlock import render
+    from twinlock.tags import parse_tag, sort_tags
+
+    typer.echo(render.tag_table(sort_tags(parse_tag(t, aliases=alias or []) for t in tags)))
+
+
+@tag_app.command("compose")
+@handle_errors
+def tag_compose(
+    payload_tag: Annotated[str, typer.Argument(help="The payload's version tag, e.g. r29_2_0.")],
+    build: Annotated[int | None, typer.Option("--build", help="Build number N (_rspN).")] = None,
+    built_at: Annotated[
+        str | None, typer.Option("--built-at", help="Build time; N becomes YYYYMMDDHHMM (UTC).")
+    ] = None,
+    existing: Annotated[
+        list[str] | None,
+        typer.Option("--existing", help="Tags already published (never reused)."),
+    ] = None,
+    arch: Annotated[str | None, typer.Option("--arch", help="amd64 or arm64.")] = None,
+) -> None:
+    """The tag of a (maintenance) build of PAYLOAD_TAG: <version>_rsp<N>, sorting after all."""
+    from twinlock.tags import compose_tag
+
+    tag = compose_tag(
+        payload_tag,
+        build=build,
+        built_at=_snapshot(built_at) if built_at else None,
+        existing=_split(existing),
+        arch=arch,
+    )
+    typer.echo(tag.tag)
+
+
 def main() -> None:
     app()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import tarfile
 import tempfile
 import tomllib
@@ -140,6 +141,39 @@ def read_lock_file(path: Path) -> EnvironmentLock:
     except OSError as exc:
         raise ConfigError(f"cannot read lock {path}: {exc}", "check the path") from exc
     return parse_conda_lock(text, source=_display(path))
+
+
+def read_text(path: Path, what: str) -> str:
+    """The text of a file the user named (*what* says which option named it)."""
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot read {path}: {exc.strerror}", "check the path") from exc
+
+
+def is_git_revision(root: Path, revision: str) -> bool:
+    """True when *revision* names a commit of the git repository holding *root*."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+def read_git_file(root: Path, revision: str, path: Path) -> str | None:
+    """The text of *path* (inside *root*'s repository) at *revision*; None if absent there."""
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    done = subprocess.run(
+        ["git", "-C", str(root), "show", f"{revision}:./{relative}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 else None
 
 
 def read_text_if_exists(path: Path) -> str | None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinlock.check import Finding
 from twinlock.errors import TwinlockError
-from twinlock.locking import PlatformSummary
+from twinlock.locking import PackageChange, PlatformSummary
 from twinlock.workflows import LockReport
+
+if TYPE_CHECKING:
+    from twinlock.maintenance import RebuildReport
+    from twinlock.tags import ImageTag
 
 
 def summary_line(s: PlatformSummary) -> str:
@@ -55,3 +60,44 @@ def _rel(path: Path, cwd: Path) -> str:
         return str(path.resolve().relative_to(cwd.resolve()))
     except ValueError:
         return str(path)
+
+
+# --- rebuild and tags -----------------------------------------------------------------
+
+
+def rebuild_report(report: RebuildReport, cwd: Path) -> str:
+    """What each environment did, the diff against --from, lost pins and findings."""
+    lines = []
+    for env in report.result.environments:
+        count = sum(len(p.packages) for p in env.lock.platforms)
+        lines.append(f"{env.environment}: {env.action} ({count} packages)")
+        lines += rebuild_diff_lines(env.changes)
+    for m in report.missing:
+        lines.append(f"warning: {m.environment}: {m.pin.file_name} not imported: {m.reason}")
+    for f in report.result.findings:
+        lines.append(f"warning: {f.environment} {f.platform}: {f.detail}")
+    lines += [f"wrote {_rel(p, cwd)}" for p in report.written]
+    if not report.written:
+        lines.append("nothing written")
+    return "\n".join(lines)
+
+
+def rebuild_diff_lines(changes: Sequence[tuple[str, Sequence[PackageChange]]]) -> list[str]:
+    """The per-package diff against --from; a stand-in for the full 'twinlock diff'."""
+    lines = []
+    for platform, platform_changes in changes:
+        if not platform_changes:
+            lines.append(f"    {platform}: unchanged")
+            continue
+        lines.append(f"    {platform}: {len(platform_changes)} change(s)")
+        lines += [
+            f"      {c.name}: {c.old or '(absent)'} -> {c.new or '(removed)'}"
+            for c in platform_changes
+        ]
+    return lines
+
+
+def tag_table(tags: Sequence[ImageTag]) -> str:
+    """One line per tag: tag, category, display name."""
+    width = max((len(t.tag) for t in tags), default=0)
+    return "\n".join(f"{t.tag:<{width}}  {t.category.value:<17}  {t.display_name}" for t in tags)

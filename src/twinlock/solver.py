@@ -59,6 +59,29 @@ class Solver(Protocol):
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]: ...
 
 
+# --- Record lookup (importing historical locks) --------------------------------------
+# Separate from solving: find the channel record of an exact package file, so a pin
+# read from a foreign lock gets its dependencies and hashes from the channel.
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """An exact package file in a channel: ``<channel>/<subdir>/<file_name>``."""
+
+    channel: Channel
+    subdir: str
+    file_name: str
+
+    @property
+    def name(self) -> str:
+        """The package name (file names are ``<name>-<version>-<build>.<ext>``)."""
+        return self.file_name.rsplit("-", 2)[0].lower()
+
+
+class PackageFinder(Protocol):
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]: ...
+
+
 class RattlerSolver:
     """Solve with py-rattler against local mirrors of the requested channels.
 
@@ -85,6 +108,32 @@ class RattlerSolver:
 
         gateway = Gateway()
         return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
+
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        """The records behind *refs* (absent when the channel does not hold the file)."""
+        return asyncio.run(self._find_packages(refs)) if refs else {}
+
+    async def _find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        import rattler
+
+        gateway = rattler.Gateway()
+        out: dict[PackageRef, LockedPackage] = {}
+        for channel in sorted({r.channel for r in refs}, key=lambda c: c.url):
+            group = [r for r in refs if r.channel == channel]
+            source = rattler.Channel(self._source(channel))
+            subdirs: list[Any] = sorted({r.subdir for r in group})
+            try:
+                found = await gateway.query(
+                    [source], subdirs, sorted({r.name for r in group}), recursive=False
+                )
+            except Exception as exc:
+                raise _lookup_error(exc, channel) from exc
+            index = {(r.subdir, r.file_name): r for per in found for r in per}
+            for ref in group:
+                record = index.get((ref.subdir, ref.file_name))
+                if record is not None:
+                    out[ref] = LockedPackage.from_record(record, channel)
+        return out
 
     def _source(self, channel: Channel) -> str:
         location = self._mirrors.get(channel.url)
@@ -154,6 +203,14 @@ async def _records_for(
     names = sorted({p.name for p in packages})
     found = await gateway.query(sources, platforms, names, recursive=False)
     return [r for per_channel in found for r in per_channel if (r.subdir, r.file_name) in wanted]
+
+
+def _lookup_error(exc: Exception, channel: Channel) -> Exception:
+    return ChannelError(
+        f"cannot read channel {channel.name} to resolve imported pins: {exc}",
+        "conda channels are unreachable offline: configure a local mirror "
+        "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+    )
 
 
 def _classify(exc: Exception, request: SolveRequest) -> Exception:
