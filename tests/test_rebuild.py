@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DATA, ProjectFactory
+from tests.conftest import DATA, ProjectFactory
 from twinlock import files, maintenance, workflows
 from twinlock.composition import Requirement
 from twinlock.errors import LockFileError, TwinlockError
