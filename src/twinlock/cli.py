@@ -91,9 +91,16 @@ def lock(
 ) -> None:
     """Solve every environment x platform and write conda-lock and @EXPLICIT files."""
     from twinlock import render, workflows
+    from twinlock.conflicts import ConflictsError
 
     project = workflows.open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    report = workflows.run_lock(project, environments=_split(env), update=_split(update), full=full)
+    try:
+        report = workflows.run_lock(
+            project, environments=_split(env), update=_split(update), full=full
+        )
+    except ConflictsError as exc:
+        typer.echo(render.conflict_reports(exc.reports), err=True)
+        raise
     typer.echo(render.lock_report(report, Path.cwd()))
 
 
@@ -223,6 +230,40 @@ def tag_compose(
         arch=arch,
     )
     typer.echo(tag.tag)
+
+
+@app.command()
+@handle_errors
+def explain(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option("--platform", "-p", help="Only these platforms (repeatable)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (stable shape, version 1).")
+    ] = False,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", metavar="S", min=0, help="Stop searching after S seconds."),
+    ] = 60.0,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Say why environments do not solve: absent names, minimal conflicts, hints.
+
+    Exit 0 when every selected environment x platform solves, 1 otherwise.
+    """
+    from twinlock import render, workflows
+
+    project = workflows.open_project(composition, mirrors=mirror or [])
+    reports = workflows.run_explain(
+        project, environments=_split(env), platforms=_split(platform), time_limit=time_limit
+    )
+    render_reports = render.conflict_reports_json if as_json else render.conflict_reports
+    typer.echo(render_reports(reports))
+    if not all(r.solvable for r in reports):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from twinlock.composition import Channel
 from twinlock.errors import ChannelError, SolveError
@@ -82,6 +82,13 @@ class PackageFinder(Protocol):
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]: ...
 
 
+@runtime_checkable
+class PackageIndex(Protocol):
+    """What package names channels hold (conflict reports name the absent ones)."""
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]: ...
+
+
 class RattlerSolver:
     """Solve with py-rattler against local mirrors of the requested channels.
 
@@ -99,14 +106,22 @@ class RattlerSolver:
         self._mirrors = mirrors
         self._channel_dir = channel_dir
         self._timeout = timeout
+        # One gateway per solver: repodata already read is reused by later calls
+        # (conflict reports solve many small batches in a row).
+        self._gateway: Gateway | None = None
+
+    def _shared_gateway(self) -> Gateway:
+        from rattler import Gateway
+
+        if self._gateway is None:
+            self._gateway = Gateway()
+        return self._gateway
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         return asyncio.run(self._solve_all(requests))
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
-        from rattler import Gateway
-
-        gateway = Gateway()
+        gateway = self._shared_gateway()
         return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
 
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
@@ -116,7 +131,7 @@ class RattlerSolver:
     async def _find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
         import rattler
 
-        gateway = rattler.Gateway()
+        gateway = self._shared_gateway()
         out: dict[PackageRef, LockedPackage] = {}
         for channel in sorted({r.channel for r in refs}, key=lambda c: c.url):
             group = [r for r in refs if r.channel == channel]
@@ -134,6 +149,22 @@ class RattlerSolver:
                 if record is not None:
                     out[ref] = LockedPackage.from_record(record, channel)
         return out
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        """Every package name in *channels* for *platform* and ``noarch``."""
+        return asyncio.run(self._package_names(channels, platform))
+
+    async def _package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        import rattler
+
+        sources = [rattler.Channel(self._source(c)) for c in channels]
+        platforms: list[Any] = [platform, "noarch"]
+        try:
+            names = await self._shared_gateway().names(sources, platforms)
+        except Exception as exc:
+            where = SolveRequest("the package index", platform, (), tuple(channels), ())
+            raise _classify(exc, where) from exc
+        return frozenset(n.normalized for n in names)
 
     def _source(self, channel: Channel) -> str:
         location = self._mirrors.get(channel.url)
