@@ -179,3 +179,7 @@ class AlignmentError(TwinlockError):
             f"relax the requirements that hold {package} apart in "
             f"{' and '.join(sorted(pins))}, or drop '{package}' from 'align'",
         )
+
+
+class ExternalToolError(TwinlockError):
+    """An external program twinlock relies on (Graphviz ``dot``) is absent or failed."""
