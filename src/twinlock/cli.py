@@ -129,7 +129,7 @@ CompositionOpt = Annotated[
 
 def _env_lock(composition: Path | None, locks_dir: Path | None, env: str | None) -> EnvironmentLock:
     """The lock of *env* (the only environment when *env* is None)."""
-    from twinlock import graph, workflows
+    from twinlock import files, graph, workflows
 
     project = workflows.open_project(composition, locks_dir=locks_dir)
     names = [e.name for e in project.composition.environments]
@@ -140,7 +140,9 @@ def _env_lock(composition: Path | None, locks_dir: Path | None, env: str | None)
                 "choose one with --env",
             )
         env = names[0]
-    return graph.lock_for(project.composition, project.read_locks(), env)
+    name = project.composition.environment(env).name
+    # Only this environment's lock: parsing the others would double the wait.
+    return graph.lock_for(project.composition, files.read_locks(project.paths, [name]), name)
 
 
 @app.command("graph")
