@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from conftest import ProjectFactory
 from twinlock import workflows
+from twinlock.alignment import align_locks, misaligned
 from twinlock.errors import AlignmentError, CompositionError
 from twinlock.inputs import SolveInputs
+from twinlock.lockmodel import LockedPackage, PlatformLock
 from twinlock.parsing import parse_composition
+from twinlock.solver import SolveOutcome, SolveRequest
 
 
 def _composition(align: list[str] | None, lab: list[str], payload: list[str]) -> dict[str, Any]:
@@ -98,3 +102,64 @@ def test_alignment_clash_names_environments_and_package(make_project: ProjectFac
     assert "payload cannot take libzlib 1.3" in message
     assert "lab cannot take libzlib 1.2" in message
     assert not project.paths.directory.exists()
+
+
+class _PinningSolver:
+    """Fake solver: the request's packages with its hard pins substituted."""
+
+    def __init__(self, refuse: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.refuse = refuse  # (environment, version) pairs that fail
+        self.calls: list[tuple[str, str]] = []
+
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        out = []
+        for r in requests:
+            pins = {p.name: p for p in r.pinned}
+            self.calls += [(r.environment, p.version) for p in r.pinned]
+            if any((r.environment, p.version) in self.refuse for p in r.pinned):
+                out.append(SolveOutcome(r, None, "refused", 0.0))
+                continue
+            packages = tuple(pins.get(p.name, p) for p in r.locked)
+            out.append(SolveOutcome(r, packages, None, 0.01))
+        return out
+
+
+def _pkg(name: str, version: str, build: str = "h_0") -> LockedPackage:
+    url = f"https://conda.anaconda.org/conda-forge/linux-64/{name}-{version}-{build}.conda"
+    channel = "https://conda.anaconda.org/conda-forge"
+    return LockedPackage(name, version, build, "linux-64", url, channel, "0" * 32)
+
+
+def _plat(*packages: LockedPackage) -> PlatformLock:
+    return PlatformLock.create("linux-64", "hash", (), packages)
+
+
+def _request(env: str, platform: str) -> SolveRequest:
+    return SolveRequest(env, platform, ("x",), (), ())
+
+
+@pytest.mark.parametrize(
+    ("fixed", "refuse", "expected"),
+    [
+        pytest.param(False, set(), "3.6.3", id="newest-held-pin-wins"),
+        pytest.param(False, {("payload", "3.6.3")}, "3.5.0", id="falls-back-to-older"),
+        pytest.param(True, set(), "3.5.0", id="fixed-env-decides"),
+    ],
+)
+def test_align_locks_candidate_choice(
+    fixed: bool, refuse: set[tuple[str, str]], expected: str
+) -> None:
+    lab = _plat(_pkg("openssl", "3.6.3"), _pkg("tzdata", "2026c"))
+    payload = _plat(_pkg("openssl", "3.5.0"), _pkg("tzdata", "2026c"))
+    locks = {("lab", "linux-64"): lab}
+    frozen = {("payload", "linux-64"): payload}
+    if not fixed:
+        locks |= frozen
+        frozen = {}
+    solver = _PinningSolver(frozenset(refuse))
+    aligned = align_locks(["openssl", "tzdata"], locks, _request, solver, fixed=frozen)
+    final = {key: lock.package("openssl") for key, lock in (aligned.locks | frozen).items()}
+    assert {pkg.version for pkg in final.values() if pkg} == {expected}
+    # The agreeing aligned package is hard-pinned too, so settling openssl cannot move it.
+    assert "2026c" in {version for _, version in solver.calls}
+    assert misaligned(["openssl", "tzdata"], aligned.locks | frozen) == []

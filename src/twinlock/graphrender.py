@@ -160,7 +160,11 @@ def why_text(
     if not paths:
         return f"{head}: not reachable from any requested package (an orphan of the lock)"
     count = f"{len(paths)}{'+' if more else ''} path(s)"
-    lines = [f"{head}: {count} from {roots} requested package(s), shortest first", ""]
+    lines = [
+        f"{head}: {count} from {roots} requested package(s), shortest first",
+        "(a path starts at the nearest requested package above it)",
+        "",
+    ]
     width = len(str(len(paths)))
     for i, path in enumerate(paths, 1):
         root = graph.node(path.root)
