@@ -157,12 +157,12 @@ def graph_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
     depth: Annotated[
         int | None,
-        typer.Option(help="Only packages this many steps below the roots (0: roots only)."),
+        typer.Option(min=0, help="Only packages this many steps below the roots (0: roots only)."),
     ] = None,
     focus: Annotated[
         str | None, typer.Option(help="Only this package and its neighbourhood.")
     ] = None,
-    radius: Annotated[int, typer.Option(help="Neighbourhood size for --focus.")] = 1,
+    radius: Annotated[int, typer.Option(min=1, help="Neighbourhood size for --focus.")] = 1,
     all_edges: Annotated[
         bool, typer.Option("--all-edges", help="Keep edges implied by longer paths.")
     ] = False,
@@ -176,8 +176,10 @@ def graph_command(
 ) -> None:
     """Export the dependency graph of one environment x platform.
 
-    Graphs of more than 60 packages are cut to the roots and their direct
-    dependencies unless --depth or --focus says otherwise.
+    Without --depth or --focus, a graph of more than 70 packages is cut to as
+    many levels below the requested packages as stay within 70 (at least the
+    requested packages themselves). Pictures drop edges implied by longer paths
+    unless --all-edges.
     """
     from twinlock import files, graph, graphrender
 
@@ -203,7 +205,9 @@ def why(
     env: Annotated[str, typer.Argument(help="Environment name.")],
     package: Annotated[str, typer.Argument(help="Package to explain.")],
     platform: PlatformOpt = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many paths (0: every path).")] = 10,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Show at most this many paths (0: every path).")
+    ] = 10,
     composition: CompositionOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
@@ -224,7 +228,7 @@ def tree(
     invert: Annotated[
         str | None, typer.Option(help="Show what depends on this package instead.")
     ] = None,
-    depth: Annotated[int | None, typer.Option(help="Stop this many levels down.")] = None,
+    depth: Annotated[int | None, typer.Option(min=0, help="Stop this many levels down.")] = None,
     platform: PlatformOpt = None,
     composition: CompositionOpt = None,
     locks_dir: LocksDirOpt = None,
