@@ -99,6 +99,9 @@ class Composition:
     system_requirements: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Packages that must resolve to one version and build in every environment
+    # that has them (per platform); see twinlock.alignment.
+    align: tuple[str, ...] = ()
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:

@@ -143,3 +143,43 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A 'did you mean' suffix for *word*, or '' when nothing is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"(did you mean '{matches[0]}'?)" if matches else ""
+
+
+class AlignmentError(TwinlockError):
+    """Packages listed under ``align`` cannot take one build in every environment.
+
+    Exit code 1, like an unsolvable request: the composition is well-formed,
+    its environments just disagree about an aligned package.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        package: str,
+        platform: str,
+        pins: Mapping[str, str],
+        refusals: Sequence[tuple[str, str, str]],
+    ) -> None:
+        self.package = package
+        self.platform = platform
+        self.pins = dict(pins)
+        self.refusals = tuple(refusals)
+        lines = [
+            f"cannot align '{package}' on {platform}: no single build is accepted by "
+            f"every environment that has it ({', '.join(sorted(pins))})",
+            *(f"  {env} locks {package} {pin}" for env, pin in sorted(pins.items())),
+        ]
+        for env, candidate, why in refusals:
+            first = why.strip().splitlines()[:6]
+            lines.append(f"  {env} cannot take {package} {candidate}:")
+            lines += [f"      {line}" for line in first]
+        super().__init__(
+            "\n".join(lines),
+            f"relax the requirements that hold {package} apart in "
+            f"{' and '.join(sorted(pins))}, or drop '{package}' from 'align'",
+        )
+
+
+class ExternalToolError(TwinlockError):
+    """An external program twinlock relies on (Graphviz ``dot``) is absent or failed."""

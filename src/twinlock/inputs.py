@@ -4,7 +4,9 @@ A lock is fresh when the hash of the inputs that would be solved today equals
 the hash recorded in the lock (conda-lock's ``content_hash``). The inputs are
 everything that can change the solution: requirements, channels (canonical
 URLs, never the mirror used), the snapshot cut-off, the virtual packages and
-the lock format version. Prefixes and provenance are not solve inputs.
+the lock format version, and the composition's ``align`` list (alignment
+re-solves with pins taken from the other environments). Prefixes and
+provenance are not solve inputs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class SolveInputs:
     channels: tuple[str, ...]
     snapshot: str | None
     virtual_packages: tuple[VirtualPackage, ...]
+    align: tuple[str, ...] = ()
 
     @classmethod
     def for_environment(
@@ -40,6 +43,7 @@ class SolveInputs:
             channels=tuple(c.url for c in env.channels),
             snapshot=composition.snapshot_text(),
             virtual_packages=composition.virtual_packages(platform),
+            align=composition.align,
         )
 
     @classmethod
@@ -55,6 +59,7 @@ class SolveInputs:
             channels=lock.channels,
             snapshot=lock.snapshot,
             virtual_packages=plat.virtual_packages,
+            align=lock.align,
         )
 
     def digest(self) -> str:
@@ -68,6 +73,9 @@ class SolveInputs:
             "snapshot": self.snapshot,
             "virtual_packages": sorted(str(v) for v in self.virtual_packages),
         }
+        if self.align:
+            # Only when set, so locks made without alignment keep their hashes.
+            payload["align"] = sorted(self.align)
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -86,6 +94,8 @@ class SolveInputs:
             old_vp = " ".join(str(v) for v in sorted(old.virtual_packages))
             new_vp = " ".join(str(v) for v in sorted(self.virtual_packages))
             reasons.append(f"virtual packages changed: {old_vp} -> {new_vp}")
+        if sorted(self.align) != sorted(old.align):
+            reasons.append(f"align changed: {sorted(old.align)} -> {sorted(self.align)}")
         return reasons
 
     def only_requirements_differ(self, old: SolveInputs) -> bool:

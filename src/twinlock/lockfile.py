@@ -194,6 +194,7 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
         snapshot=custom.get("twinlock.snapshot"),
         sources=tuple(meta.get("sources") or ()),
+        align=tuple(json.loads(custom.get("twinlock.align", "[]"))),
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from twinlock.composition import Composition, Environment
@@ -99,17 +99,74 @@ def lock_composition(
     ]
     if failures:
         raise UnsolvableError(failures)
-    summaries: list[PlatformSummary] = []
+    settled = {
+        (plan.env.name, plan.inputs.platform): _settle(
+            plan, outcomes.get((plan.env.name, plan.inputs.platform))
+        )
+        for plan in plans
+    }
+    if composition.align:
+        settled = _align(composition, plans, settled, previous, solver)
+    summaries = [summary for _, summary in settled.values()]
     platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
-    for plan in plans:
-        lock, summary = _settle(plan, outcomes.get((plan.env.name, plan.inputs.platform)))
-        platform_locks[plan.env.name].append(lock)
-        summaries.append(summary)
+    for (env_name, _), (lock, _) in settled.items():
+        platform_locks[env_name].append(lock)
     locks = tuple(
         environment_lock(composition, env, platform_locks[env.name], sources[env.name])
         for env in selected
     )
     return LockResult(locks, tuple(summaries))
+
+
+def _align(
+    composition: Composition,
+    plans: Sequence[_Plan],
+    settled: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    previous: Mapping[str, EnvironmentLock],
+    solver: Solver,
+) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
+    """Apply the composition's ``align`` list (see :mod:`twinlock.alignment`)."""
+    from twinlock.alignment import align_locks
+
+    by_key = {(p.env.name, p.inputs.platform): p for p in plans}
+    locked_now = {p.env.name for p in plans}
+    # Environments not being locked keep their previous pins: alignment must meet them.
+    fixed = {
+        (env.name, plat.platform): plat
+        for env in composition.environments
+        if env.name not in locked_now and env.name in previous
+        for plat in previous[env.name].platforms
+    }
+
+    def request_for(env: str, platform: str) -> SolveRequest:
+        plan = by_key[(env, platform)]
+        return plan.request or _request(composition, plan.env, plan.inputs)
+
+    aligned = align_locks(
+        composition.align,
+        {key: lock for key, (lock, _) in settled.items()},
+        request_for,
+        solver,
+        fixed=fixed,
+    )
+    out = {}
+    for key, (lock, summary) in settled.items():
+        new = aligned.locks[key]
+        if new is lock:
+            out[key] = (lock, summary)
+            continue
+        previous_lock = by_key[key].previous
+        out[key] = (
+            new,
+            replace(
+                summary,
+                action="solved",
+                packages=len(new.packages),
+                seconds=summary.seconds + aligned.seconds.get(key, 0.0),
+                changes=package_changes(previous_lock, new) if previous_lock else (),
+            ),
+        )
+    return out
 
 
 def _check_update_names(
@@ -219,6 +276,7 @@ def environment_lock(
         platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
         snapshot=composition.snapshot_text(),
         sources=sources,
+        align=composition.align,
     )
 
 

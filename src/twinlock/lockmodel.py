@@ -115,6 +115,7 @@ class EnvironmentLock:
     platforms: tuple[PlatformLock, ...]
     snapshot: str | None = None
     sources: tuple[str, ...] = field(default=())
+    align: tuple[str, ...] = ()
 
     def platform(self, name: str) -> PlatformLock | None:
         for lock in self.platforms:
@@ -140,6 +141,8 @@ class EnvironmentLock:
         }
         if self.snapshot:
             meta["twinlock.snapshot"] = self.snapshot
+        if self.align:
+            meta["twinlock.align"] = json.dumps(list(self.align))
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
             for r in self.requirements

@@ -14,6 +14,7 @@ Composition syntax (``envs/<name>.yaml``)::
     system-requirements:            # optional; defaults: linux 4.18, libc 2.28, macos 11.0
       libc: "2.28"
       osx-arm64: {macos: "12.0"}    # per-platform override
+    align: [openssl, ca-certificates]  # optional: one version+build in every env having them
     environments:
       lab:
         prefix: /opt/lab
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -43,7 +45,17 @@ from twinlock.errors import CompositionError, Problems, did_you_mean
 from twinlock.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.requirements import parse_environment_file, parse_requirements
 
-TOP_KEYS = ("name", "channels", "platforms", "snapshot", "system-requirements", "environments")
+_PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+TOP_KEYS = (
+    "name",
+    "channels",
+    "platforms",
+    "snapshot",
+    "system-requirements",
+    "align",
+    "environments",
+)
 ENV_KEYS = ("prefix", "requirements", "file", "channels", "platforms")
 
 
@@ -80,6 +92,7 @@ def parse_composition(
     platforms = _parse_platforms(top.get("platforms"), "platforms", problems) or ()
     snapshot = _parse_snapshot(top.get("snapshot"), problems)
     system = _parse_system_requirements(top.get("system-requirements"), problems)
+    align = _parse_align(top.get("align"), problems)
     environments = _parse_environments(
         top.get("environments"), channels, platforms, files or {}, problems
     )
@@ -93,6 +106,7 @@ def parse_composition(
         environments=environments,
         snapshot=snapshot,
         system_requirements=system,
+        align=align,
     )
 
 
@@ -166,6 +180,28 @@ def _parse_snapshot(value: object, problems: Problems) -> dt.datetime | None:
         )
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _parse_align(value: object, problems: Problems) -> tuple[str, ...]:
+    """Package names (not specs) to align across environments, lower-cased, deduplicated."""
+    if value is None:
+        return ()
+    names = problems.string_list(value, "align")
+    if names is None:
+        return ()
+    out: list[str] = []
+    for i, name in enumerate(names):
+        if not _PACKAGE_NAME_RE.fullmatch(name):
+            problems.add(
+                f"align[{i}]",
+                f"'{name}' is not a package name",
+                "list bare package names such as openssl (versions come from the solve)",
+            )
+        elif name.lower() in out:
+            problems.add(f"align[{i}]", f"'{name}' is listed twice", "list each package once")
+        else:
+            out.append(name.lower())
+    return tuple(out)
 
 
 def _parse_system_requirements(

@@ -145,7 +145,9 @@ class _LazySolver:
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         if not requests:
             return []
-        self._prewarm.start()
+        # Alignment calls back for re-solves: start the import only once.
+        if self._prewarm.ident is None:
+            self._prewarm.start()
         try:
             return self._project.solver().solve_all(requests)
         finally:
