@@ -1,0 +1,341 @@
+"""Renderings of a :class:`~twinlock.diff.LocksDiff`: terminal text, markdown, JSON.
+
+* :func:`render_text` -- rich tables for a terminal; colour only when asked
+  (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset).
+* :func:`render_markdown` -- for pull-request bodies: a summary line, hash
+  alarms always visible, then one collapsible ``<details>`` per environment.
+* :func:`render_json` -- the stable machine-readable shape below (``format``
+  changes if a field is ever removed or changes meaning; fields may be added)::
+
+    {
+      "format": "twinlock-diff/1",
+      "old": "<label>", "new": "<label>",
+      "changed": bool,
+      "exit_code": 0 | 1 | 3,
+      "summary": {"kinds": {"<kind>": int, ...every kind...},
+                  "bumps": {"major": int, "minor": int, "patch": int, "other": int},
+                  "alarms": int},
+      "environments": [{
+        "environment": str,
+        "status": "added" | "removed" | "changed" | "unchanged",
+        "metadata": [{"field": str, "old": str | null, "new": str | null}],
+        "platforms": [{
+          "platform": str, "status": ..., "old_count": int, "new_count": int,
+          "changes": [{
+            "name": str, "kind": str, "kinds": [str], "bump": str | null,
+            "root": bool, "alarm": bool,
+            "old": PACKAGE | null, "new": PACKAGE | null}]}]}]
+    }
+    PACKAGE = {"version", "build", "channel", "subdir", "file", "md5",
+               "sha256" (str | null), "license" (str | null)}
+
+  Kinds are those of :data:`twinlock.diff.CHANGE_KINDS`; environments,
+  platforms and changes are sorted by name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from twinlock.diff import (
+    CHANGE_KINDS,
+    EnvironmentDiff,
+    LocksDiff,
+    MetadataChange,
+    PackageChange,
+)
+from twinlock.lockmodel import LockedPackage
+
+JSON_FORMAT = "twinlock-diff/1"
+_CONDA_BASE = "https://conda.anaconda.org/"
+
+
+def summary(diff: LocksDiff) -> str:
+    """One line: how many environments changed and how many changes of each kind."""
+    if not diff.changed:
+        return "no changes"
+    changed = sum(env.status != "unchanged" for env in diff.environments)
+    parts = [
+        f"{count} {kind}{_bump_text(diff, kind)}"
+        for kind, count in diff.kind_counts().items()
+        if count and kind != "hash"
+    ]
+    line = f"{changed} environment(s) changed"
+    if parts:
+        line += ": " + ", ".join(parts)
+    alarms = len(diff.alarms())
+    if alarms:
+        line += f"; {alarms} HASH ALARM(S)"
+    return line
+
+
+def _bump_text(diff: LocksDiff, kind: str) -> str:
+    counts = {b: 0 for b in ("major", "minor", "patch", "other")}
+    for env in diff.environments:
+        for _, change in env.changes():
+            if change.kind == kind and change.bump:
+                counts[change.bump] += 1
+    inner = ", ".join(f"{n} {b}" for b, n in counts.items() if n)
+    return f" ({inner})" if inner else ""
+
+
+def channel_name(url: str) -> str:
+    """``conda-forge`` for ``https://conda.anaconda.org/conda-forge``, else the URL."""
+    return url.removeprefix(_CONDA_BASE) if url.startswith(_CONDA_BASE) else url
+
+
+def _version_build(pkg: LockedPackage | None) -> str:
+    return f"{pkg.version} {pkg.build}" if pkg else ""
+
+
+def notes(change: PackageChange) -> list[str]:
+    """The details of a change beyond old and new version: bump, channel, license, hash."""
+    old, new = change.old, change.new
+    out: list[str] = []
+    if change.bump:
+        out.append(change.bump)
+    if old is None or new is None:
+        return out
+    if "hash" in change.kinds:
+        if old.md5 != new.md5:
+            out.append(f"md5 {old.md5} -> {new.md5}")
+        if old.sha256 and new.sha256 and old.sha256 != new.sha256:
+            out.append(f"sha256 {old.sha256[:16]}… -> {new.sha256[:16]}…")
+    if "artifact" in change.kinds:
+        out.append(f"file {old.subdir}/{old.file_name} -> {new.subdir}/{new.file_name}")
+    if "channel" in change.kinds:
+        out.append(f"channel {channel_name(old.channel)} -> {channel_name(new.channel)}")
+    if "license" in change.kinds:
+        out.append(f"license {old.license} -> {new.license}")
+    return out
+
+
+def _sorted_changes(env: EnvironmentDiff) -> list[tuple[str, PackageChange]]:
+    return sorted(env.changes(), key=lambda pc: (pc[0], CHANGE_KINDS.index(pc[1].kind), pc[1].name))
+
+
+def _metadata_line(m: MetadataChange) -> str:
+    if m.old is None:
+        return f"{m.field} added: {m.new}"
+    if m.new is None:
+        return f"{m.field} removed: {m.old}"
+    return f"{m.field}: {m.old} -> {m.new}"
+
+
+def _platform_lines(env: EnvironmentDiff) -> list[str]:
+    lines = []
+    for plat in env.platforms:
+        if plat.status == "added":
+            lines.append(f"platform {plat.platform} added ({plat.new_count} packages)")
+        elif plat.status == "removed":
+            lines.append(f"platform {plat.platform} removed ({plat.old_count} packages)")
+    return lines
+
+
+def _alarm_line(env: str, platform: str, change: PackageChange) -> str:
+    detail = "; ".join(n for n in notes(change) if n.startswith(("md5", "sha256")))
+    return (
+        f"{env} {platform} {change.name} {_version_build(change.new)}: {detail} "
+        "(same name, version, build and file)"
+    )
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> str:
+    """Terminal text: summary, alarms, then a rich table per changed environment."""
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
+    console.print(f"twinlock diff: {diff.old_label} -> {diff.new_label}", markup=False)
+    console.print(summary(diff), style="bold", markup=False)
+    for alarm in diff.alarms():
+        console.print("HASH ALARM " + _alarm_line(*alarm), style="bold red", markup=False)
+    for env in diff.environments:
+        if env.status != "unchanged":
+            _print_environment(console, env)
+    return out.getvalue()
+
+
+_STYLES = {
+    "hash": "bold red",
+    "added": "green",
+    "removed": "red",
+    "upgraded": "cyan",
+    "downgraded": "yellow",
+    "license": "magenta",
+}
+
+
+def _print_environment(console: Any, env: EnvironmentDiff) -> None:
+    from rich import box
+    from rich.table import Table
+
+    console.print()
+    counts = "" if env.status != "changed" else f", {sum(1 for _ in env.changes())} change(s)"
+    console.print(f"{env.environment} ({env.status}{counts})", style="bold", markup=False)
+    for line in [_metadata_line(m) for m in env.metadata] + _platform_lines(env):
+        console.print("  " + line, markup=False)
+    rows = _sorted_changes(env)
+    if not rows:
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in ("platform", "change", "package", "old", "new", "role", "notes"):
+        table.add_column(column, overflow="fold")
+    for platform, change in rows:
+        table.add_row(
+            platform,
+            change.kind,
+            change.name,
+            _version_build(change.old),
+            _version_build(change.new),
+            "root" if change.root else "dep",
+            "; ".join(notes(change)),
+            style=_STYLES.get(change.kind),
+        )
+    console.print(table)
+
+
+# -- markdown -----------------------------------------------------------------------------
+
+
+def render_markdown(diff: LocksDiff) -> str:
+    """Markdown for a pull-request body; per-environment details are collapsible."""
+    lines = [
+        f"### twinlock diff: `{diff.old_label}` → `{diff.new_label}`",
+        "",
+        f"**{summary(diff)}**",
+    ]
+    alarms = diff.alarms()
+    if alarms:
+        lines += ["", "> [!CAUTION]", "> **Hash alarm**: a pinned artifact changed its content."]
+        lines += [f"> - {_md(_alarm_line(*alarm))}" for alarm in alarms]
+    for env in diff.environments:
+        if env.status != "unchanged":
+            lines += ["", *_markdown_environment(env)]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_environment(env: EnvironmentDiff) -> list[str]:
+    rows = _sorted_changes(env)
+    head = f"<b>{env.environment}</b> ({env.status}"
+    head += f", {len(rows)} package change(s))" if env.status == "changed" else ")"
+    lines = ["<details>", f"<summary>{head}</summary>", ""]
+    extra = [_metadata_line(m) for m in env.metadata] + _platform_lines(env)
+    lines += [f"- {_md(line)}" for line in extra]
+    if rows:
+        if extra:
+            lines.append("")
+        lines += [
+            "| platform | change | package | old | new | role | notes |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [_markdown_row(platform, change) for platform, change in rows]
+    lines += ["", "</details>"]
+    return lines
+
+
+def _markdown_row(platform: str, change: PackageChange) -> str:
+    kind = f"**{change.kind}**" if change.alarm else change.kind
+    cells = [
+        platform,
+        kind,
+        f"`{change.name}`",
+        _code(_version_build(change.old)),
+        _code(_version_build(change.new)),
+        "root" if change.root else "dep",
+        _md("; ".join(notes(change))),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def _md(text: str) -> str:
+    """Escape what would break a table cell or turn into markup."""
+    for char in ("\\", "|", "*", "_", "<", ">", "`"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+def render_json(diff: LocksDiff) -> str:
+    """The stable JSON shape documented in this module's docstring."""
+    return json.dumps(diff_to_data(diff), indent=2) + "\n"
+
+
+def diff_to_data(diff: LocksDiff) -> dict[str, Any]:
+    return {
+        "format": JSON_FORMAT,
+        "old": diff.old_label,
+        "new": diff.new_label,
+        "changed": diff.changed,
+        "exit_code": diff.exit_code,
+        "summary": {
+            "kinds": diff.kind_counts(),
+            "bumps": diff.bump_counts(),
+            "alarms": len(diff.alarms()),
+        },
+        "environments": [
+            {
+                "environment": env.environment,
+                "status": env.status,
+                "metadata": [{"field": m.field, "old": m.old, "new": m.new} for m in env.metadata],
+                "platforms": [
+                    {
+                        "platform": p.platform,
+                        "status": p.status,
+                        "old_count": p.old_count,
+                        "new_count": p.new_count,
+                        "changes": [_change_data(c) for c in p.changes],
+                    }
+                    for p in env.platforms
+                ],
+            }
+            for env in diff.environments
+        ],
+    }
+
+
+def _change_data(change: PackageChange) -> dict[str, Any]:
+    return {
+        "name": change.name,
+        "kind": change.kind,
+        "kinds": list(change.kinds),
+        "bump": change.bump,
+        "root": change.root,
+        "alarm": change.alarm,
+        "old": _package_data(change.old),
+        "new": _package_data(change.new),
+    }
+
+
+def _package_data(pkg: LockedPackage | None) -> dict[str, Any] | None:
+    if pkg is None:
+        return None
+    return {
+        "version": pkg.version,
+        "build": pkg.build,
+        "channel": pkg.channel,
+        "subdir": pkg.subdir,
+        "file": pkg.file_name,
+        "md5": pkg.md5,
+        "sha256": pkg.sha256,
+        "license": pkg.license,
+    }
