@@ -35,8 +35,10 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from twinlock.diff import (
@@ -52,6 +54,10 @@ JSON_FORMAT = "twinlock-diff/1"
 _CONDA_BASE = "https://conda.anaconda.org/"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def summary(diff: LocksDiff) -> str:
     """One line: how many environments changed and how many changes of each kind."""
     if not diff.changed:
@@ -62,12 +68,12 @@ def summary(diff: LocksDiff) -> str:
         for kind, count in diff.kind_counts().items()
         if count and kind != "hash"
     ]
-    line = f"{changed} environment(s) changed"
+    line = plural(changed, "environment") + " changed"
     if parts:
         line += ": " + ", ".join(parts)
     alarms = len(diff.alarms())
     if alarms:
-        line += f"; {alarms} HASH ALARM(S)"
+        line += "; " + plural(alarms, "HASH ALARM")
     return line
 
 
@@ -90,8 +96,32 @@ def _version_build(pkg: LockedPackage | None) -> str:
     return f"{pkg.version} {pkg.build}" if pkg else ""
 
 
+def _digest_notes(old: LockedPackage, new: LockedPackage, short: bool) -> list[str]:
+    def cut(digest: str) -> str:
+        return digest[:12] + "…" if short else digest
+
+    out = []
+    if old.md5 != new.md5:
+        out.append(f"md5 {cut(old.md5)} -> {cut(new.md5)}")
+    if old.sha256 and new.sha256 and old.sha256 != new.sha256:
+        out.append(f"sha256 {cut(old.sha256)} -> {cut(new.sha256)}")
+    return out
+
+
+def _artifact_notes(old: LockedPackage, new: LockedPackage) -> list[str]:
+    def fmt(pkg: LockedPackage) -> str:
+        return "tar.bz2" if pkg.file_name.endswith(".tar.bz2") else "conda"
+
+    out = []
+    if old.subdir != new.subdir:
+        out.append(f"subdir {old.subdir} -> {new.subdir}")
+    if fmt(old) != fmt(new):
+        out.append(f"format {fmt(old)} -> {fmt(new)}")
+    return out
+
+
 def notes(change: PackageChange) -> list[str]:
-    """The details of a change beyond old and new version: bump, channel, license, hash."""
+    """The details of a change beyond old and new version: bump, hash, file, channel, license."""
     old, new = change.old, change.new
     out: list[str] = []
     if change.bump:
@@ -99,12 +129,9 @@ def notes(change: PackageChange) -> list[str]:
     if old is None or new is None:
         return out
     if "hash" in change.kinds:
-        if old.md5 != new.md5:
-            out.append(f"md5 {old.md5} -> {new.md5}")
-        if old.sha256 and new.sha256 and old.sha256 != new.sha256:
-            out.append(f"sha256 {old.sha256[:16]}… -> {new.sha256[:16]}…")
+        out += _digest_notes(old, new, short=True)
     if "artifact" in change.kinds:
-        out.append(f"file {old.subdir}/{old.file_name} -> {new.subdir}/{new.file_name}")
+        out += _artifact_notes(old, new)
     if "channel" in change.kinds:
         out.append(f"channel {channel_name(old.channel)} -> {channel_name(new.channel)}")
     if "license" in change.kinds:
@@ -112,8 +139,8 @@ def notes(change: PackageChange) -> list[str]:
     return out
 
 
-def _sorted_changes(env: EnvironmentDiff) -> list[tuple[str, PackageChange]]:
-    return sorted(env.changes(), key=lambda pc: (pc[0], CHANGE_KINDS.index(pc[1].kind), pc[1].name))
+def _sorted(changes: Iterable[PackageChange]) -> list[PackageChange]:
+    return sorted(changes, key=lambda c: (CHANGE_KINDS.index(c.kind), c.name))
 
 
 def _metadata_line(m: MetadataChange) -> str:
@@ -128,25 +155,35 @@ def _platform_lines(env: EnvironmentDiff) -> list[str]:
     lines = []
     for plat in env.platforms:
         if plat.status == "added":
-            lines.append(f"platform {plat.platform} added ({plat.new_count} packages)")
+            lines.append(f"platform {plat.platform} added ({plural(plat.new_count, 'package')})")
         elif plat.status == "removed":
-            lines.append(f"platform {plat.platform} removed ({plat.old_count} packages)")
+            lines.append(f"platform {plat.platform} removed ({plural(plat.old_count, 'package')})")
     return lines
 
 
+def _environment_status(env: EnvironmentDiff) -> str:
+    count = sum(1 for _ in env.changes())
+    if env.status == "changed" and count:
+        return f"({env.status}, {plural(count, 'package change')})"
+    return f"({env.status})"
+
+
 def _alarm_line(env: str, platform: str, change: PackageChange) -> str:
-    detail = "; ".join(n for n in notes(change) if n.startswith(("md5", "sha256")))
-    return (
-        f"{env} {platform} {change.name} {_version_build(change.new)}: {detail} "
-        "(same name, version, build and file)"
-    )
+    assert change.old is not None and change.new is not None
+    detail = "; ".join(_digest_notes(change.old, change.new, short=False))
+    return f"{env} {platform} {change.name} {_version_build(change.new)}: {detail}"
+
+
+def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
+    """Colour for a terminal, unless ``NO_COLOR`` is set to anything (no-color.org)."""
+    return isatty and not environ.get("NO_COLOR")
 
 
 # -- text ---------------------------------------------------------------------------------
 
 
 def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> str:
-    """Terminal text: summary, alarms, then a rich table per changed environment."""
+    """Terminal text: summary, alarms, then per changed environment a table per platform."""
     from rich.console import Console
 
     out = io.StringIO()
@@ -163,6 +200,7 @@ def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> st
     console.print(summary(diff), style="bold", markup=False)
     for alarm in diff.alarms():
         console.print("HASH ALARM " + _alarm_line(*alarm), style="bold red", markup=False)
+        console.print("  (same name, version, build and file name)", style="red")
     for env in diff.environments:
         if env.status != "unchanged":
             _print_environment(console, env)
@@ -184,28 +222,32 @@ def _print_environment(console: Any, env: EnvironmentDiff) -> None:
     from rich.table import Table
 
     console.print()
-    counts = "" if env.status != "changed" else f", {sum(1 for _ in env.changes())} change(s)"
-    console.print(f"{env.environment} ({env.status}{counts})", style="bold", markup=False)
+    console.print(f"{env.environment} {_environment_status(env)}", style="bold", markup=False)
     for line in [_metadata_line(m) for m in env.metadata] + _platform_lines(env):
         console.print("  " + line, markup=False)
-    rows = _sorted_changes(env)
-    if not rows:
-        return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in ("platform", "change", "package", "old", "new", "role", "notes"):
-        table.add_column(column, overflow="fold")
-    for platform, change in rows:
-        table.add_row(
-            platform,
-            change.kind,
-            change.name,
-            _version_build(change.old),
-            _version_build(change.new),
-            "root" if change.root else "dep",
-            "; ".join(notes(change)),
-            style=_STYLES.get(change.kind),
-        )
-    console.print(table)
+    for plat in env.platforms:
+        if not plat.changes:
+            continue
+        counts = f"{plat.old_count} -> {plural(plat.new_count, 'package')}"
+        console.print(f"  {plat.platform} ({counts})", markup=False)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        table.add_column("change", no_wrap=True)
+        table.add_column("package", overflow="fold")
+        table.add_column("old", overflow="fold", ratio=2)
+        table.add_column("new", overflow="fold", ratio=2)
+        table.add_column("role", no_wrap=True)
+        table.add_column("notes", overflow="fold", ratio=3)
+        for change in _sorted(plat.changes):
+            table.add_row(
+                change.kind,
+                change.name,
+                _version_build(change.old),
+                _version_build(change.new),
+                "root" if change.root else "dep",
+                "; ".join(notes(change)),
+                style=_STYLES.get(change.kind),
+            )
+        console.print(table)
 
 
 # -- markdown -----------------------------------------------------------------------------
@@ -229,9 +271,9 @@ def render_markdown(diff: LocksDiff) -> str:
 
 
 def _markdown_environment(env: EnvironmentDiff) -> list[str]:
-    rows = _sorted_changes(env)
-    head = f"<b>{env.environment}</b> ({env.status}"
-    head += f", {len(rows)} package change(s))" if env.status == "changed" else ")"
+    rows = [(p.platform, c) for p in env.platforms for c in _sorted(p.changes)]
+    # HTML, not markdown, inside <summary>.
+    head = f"<b>{html.escape(env.environment)}</b> {html.escape(_environment_status(env))}"
     lines = ["<details>", f"<summary>{head}</summary>", ""]
     extra = [_metadata_line(m) for m in env.metadata] + _platform_lines(env)
     lines += [f"- {_md(line)}" for line in extra]
@@ -266,10 +308,10 @@ def _code(text: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Escape what would break a table cell or turn into markup."""
-    for char in ("\\", "|", "*", "_", "<", ">", "`"):
+    """Escape what would break a table cell or turn into markup ('>' never starts a line)."""
+    for char in ("\\", "|", "*", "_", "`"):
         text = text.replace(char, "\\" + char)
-    return text
+    return text.replace("<", "&lt;").replace(" -> ", " → ")
 
 
 # -- JSON ---------------------------------------------------------------------------------
