@@ -204,7 +204,8 @@ def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> st
     for env in diff.environments:
         if env.status != "unchanged":
             _print_environment(console, env)
-    return out.getvalue()
+    # rich pads every line to the console width; the padding is noise in files and pipes.
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
 
 
 _STYLES = {
