@@ -279,3 +279,43 @@ def test_lock_set_of_a_single_file_holds_one_environment() -> None:
     side = read_lock_set(DATA / "old" / "lab.conda-lock.yml")
     assert isinstance(side, LockSet)
     assert [lock.environment for lock in side.locks] == ["lab"]
+
+
+@pytest.mark.slow
+def test_example_against_an_older_snapshot_is_readable(make_project, tmp_path: Path) -> None:
+    """The bundled example vs the same composition locked 11 months earlier.
+
+    2025-11-01, not 2025-10-01: in the sparse bundled snapshot payload's
+    ``moto >=5.0.6`` has no record uploaded before October 2025.
+    """
+    import yaml
+
+    from twinlock import workflows
+
+    repo = Path(__file__).resolve().parents[1]
+    composition = yaml.safe_load((repo / "envs" / "rsp.yaml").read_text())
+    composition["snapshot"] = "2025-11-01"
+    env_file = "envs/rsp-payload.environment.yml"
+    project = make_project(composition, extra_files={env_file: (repo / env_file).read_text()})
+    workflows.run_lock(project)
+    old = read_lock_set(project.paths.directory)
+    diff = diff_lock_sets(old, read_lock_set(repo / "locks" / "rsp"))
+
+    assert diff.exit_code == 1
+    counts = diff.kind_counts()
+    assert counts["upgraded"] > 100 and counts["hash"] == 0
+    for env in diff.environments:
+        assert env.status == "changed"
+        assert any(m.field == "snapshot" for m in env.metadata)
+    renders = {
+        "txt": diffrender.render_text(diff, width=120),
+        "md": diffrender.render_markdown(diff),
+        "json": diffrender.render_json(diff),
+    }
+    for suffix, text in renders.items():  # kept for a human to read: pytest --basetemp=DIR
+        (tmp_path / f"example-diff.{suffix}").write_text(text)
+    assert "lab (changed" in renders["txt"] and "payload (changed" in renders["txt"]
+    assert renders["md"].count("<details>") == 2
+    assert len(renders["md"]) < 65536  # fits a GitHub pull-request body
+    data = json.loads(renders["json"])
+    assert data["summary"]["kinds"] == counts

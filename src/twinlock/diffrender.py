@@ -140,7 +140,8 @@ def notes(change: PackageChange) -> list[str]:
 
 
 def _sorted(changes: Iterable[PackageChange]) -> list[PackageChange]:
-    return sorted(changes, key=lambda c: (CHANGE_KINDS.index(c.kind), c.name))
+    """Most severe kind first; within a kind, requested roots before dependencies."""
+    return sorted(changes, key=lambda c: (CHANGE_KINDS.index(c.kind), not c.root, c.name))
 
 
 def _metadata_line(m: MetadataChange) -> str:
