@@ -164,7 +164,7 @@ def diff(
     elif output_format == "markdown":
         text = diffrender.render_markdown(result)
     else:
-        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        color = diffrender.use_color(sys.stdout.isatty(), os.environ)
         width = shutil.get_terminal_size((100, 24)).columns
         text = diffrender.render_text(result, color=color, width=width)
     typer.echo(text, nl=False)
