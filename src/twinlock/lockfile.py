@@ -6,7 +6,7 @@ Writing goes through the conda-lock library (its models and
 (libyaml, no pydantic): ``check``, ``diff`` and ``why`` stay quick; a test
 proves conda-lock's own parser reads what we write.
 
-twinlock's own facts (prefix, snapshot, requirements, virtual packages) live in
+twinlock's own facts (prefix, snapshot, requirements, virtual packages, licenses) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
 hash is conda-lock's ``content_hash``.
 """
@@ -24,7 +24,7 @@ import yaml
 
 from twinlock.composition import Requirement
 from twinlock.errors import LockFileError
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.lockmodel import LICENSES_KEY, EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.platforms import VirtualPackage
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -173,9 +173,12 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
     if "twinlock.environment" not in custom:
         raise ValueError("no twinlock metadata (was it written by another tool?)")
     grouped: dict[str, list[LockedPackage]] = {p: [] for p in meta["platforms"]}
+    licenses = {p: json.loads(custom.get(f"{LICENSES_KEY}{p}", "{}")) for p in grouped}
     for entry in data.get("package") or []:
         if entry["manager"] == "conda":
-            grouped[entry["platform"]].append(_package_from_entry(entry))
+            platform = entry["platform"]
+            license = licenses[platform].get(entry["name"])
+            grouped[platform].append(_package_from_entry(entry, license))
     platforms = [
         PlatformLock.create(
             platform,
@@ -198,7 +201,7 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
     )
 
 
-def _package_from_entry(entry: Mapping[str, Any]) -> LockedPackage:
+def _package_from_entry(entry: Mapping[str, Any], license: str | None = None) -> LockedPackage:
     url: str = entry["url"]
     base, subdir, _ = url.rsplit("/", 2)
     deps = entry.get("dependencies") or {}
@@ -212,6 +215,7 @@ def _package_from_entry(entry: Mapping[str, Any]) -> LockedPackage:
         md5=entry["hash"]["md5"],
         sha256=entry["hash"].get("sha256"),
         depends=tuple(f"{name} {spec}".strip() for name, spec in deps.items()),
+        license=license,
     )
 
 

@@ -8,7 +8,7 @@ These frozen values are the common currency of every command after ``lock``:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from twinlock.composition import Channel
 
 LOCK_FORMAT_VERSION = "1"
+# custom_metadata key prefix of the per-platform ``{name: license}`` JSON map. conda-lock
+# entries carry no license, so twinlock records the solver's one here (for diff and sbom).
+LICENSES_KEY = "twinlock.licenses."
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +31,8 @@ class LockedPackage:
     """One pinned conda package, as recorded in a lock.
 
     ``url`` and ``channel`` are canonical (e.g. ``https://conda.anaconda.org/conda-forge``)
-    whatever local mirror the solve read.
+    whatever local mirror the solve read. ``license`` is the channel's license field
+    (None when the repodata record had none).
     """
 
     name: str
@@ -40,6 +44,7 @@ class LockedPackage:
     md5: str
     sha256: str | None = None
     depends: tuple[str, ...] = ()
+    license: str | None = None
 
     @classmethod
     def from_record(cls, record: RepoDataRecord, channel: Channel) -> LockedPackage:
@@ -54,6 +59,7 @@ class LockedPackage:
             md5=record.md5.hex() if record.md5 else "",
             sha256=record.sha256.hex() if record.sha256 else None,
             depends=tuple(record.depends),
+            license=record.license or None,
         )
 
     @property
@@ -154,4 +160,13 @@ class EnvironmentLock:
             meta[f"twinlock.virtual-packages.{plat.platform}"] = " ".join(
                 str(v) for v in plat.virtual_packages
             )
+        for plat in self.platforms:
+            licenses = {p.name: p.license for p in plat.packages if p.license}
+            if licenses:
+                meta[f"{LICENSES_KEY}{plat.platform}"] = json.dumps(licenses, sort_keys=True)
         return meta
+
+
+def without_package_facts(custom: Mapping[str, str]) -> dict[str, str]:
+    """*custom* metadata minus the per-package facts (licenses) a package-less shell lacks."""
+    return {k: v for k, v in custom.items() if not k.startswith(LICENSES_KEY)}

@@ -21,7 +21,7 @@ from twinlock.config import ProjectConfig, parse_mirror_options
 from twinlock.errors import LockFileError, TwinlockError, UnsolvableError, did_you_mean
 from twinlock.lockfile import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.locking import LockResult, PlatformSummary, expected_shell, lock_composition
-from twinlock.lockmodel import EnvironmentLock
+from twinlock.lockmodel import EnvironmentLock, without_package_facts
 from twinlock.solver import PackageIndex, RattlerSolver, SolveOutcome, Solver, SolveRequest
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ def _metadata_matches(meta: Mapping[str, Any], shell: EnvironmentLock) -> bool:
     channels = [c.get("url") if isinstance(c, Mapping) else c for c in meta.get("channels", [])]
     return (
         meta.get("content_hash") == {p.platform: p.input_hash for p in shell.platforms}
-        and meta.get("custom_metadata") == shell.custom_metadata()
+        and without_package_facts(meta.get("custom_metadata") or {}) == shell.custom_metadata()
         and channels == list(shell.channels)
         and meta.get("platforms") == list(shell.platform_names)
         and meta.get("sources") == list(shell.sources)
