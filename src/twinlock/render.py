@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinlock.check import Finding
 from twinlock.errors import TwinlockError
 from twinlock.locking import PlatformSummary
 from twinlock.workflows import LockReport
+
+if TYPE_CHECKING:
+    from twinlock.deploy import InstallReport, MirrorReport
+    from twinlock.installplan import Drift
 
 
 def summary_line(s: PlatformSummary) -> str:
@@ -30,6 +35,7 @@ def lock_report(report: LockReport, cwd: Path) -> str:
         lines.append(f"removed {_rel(path, cwd)} (no longer in the composition)")
     if not report.written and not report.removed:
         lines.append("locks unchanged")
+    lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
 
@@ -55,3 +61,40 @@ def _rel(path: Path, cwd: Path) -> str:
         return str(path.resolve().relative_to(cwd.resolve()))
     except ValueError:
         return str(path)
+
+
+def install_report(report: InstallReport, cwd: Path) -> str:
+    lines = []
+    for r in report.results:
+        where = _rel(r.path, cwd)
+        if r.action == "skip":
+            lines.append(
+                f"{r.environment}: {where} already matches the lock ({r.packages} packages)"
+            )
+            continue
+        verb = "replaced" if r.action == "replace" else "installed"
+        rate = r.files / r.seconds if r.seconds else 0.0
+        lines.append(
+            f"{r.environment}: {verb} {r.packages} packages ({r.files} files) into {where} "
+            f"in {r.seconds:.2f} s ({rate:.0f} files/s)"
+        )
+    lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
+    return "\n".join(lines)
+
+
+def verify_report(drift: Sequence[Drift], checked: int, *, deep: bool) -> str:
+    if not drift:
+        depth = " (files checked against their recorded hashes)" if deep else ""
+        return f"all {checked} environment(s) match their locks{depth}"
+    lines = [f"{len(drift)} difference(s) from the locks:"]
+    lines += [f"  {d.kind:<10} {d.environment}: {d.detail}" for d in drift]
+    return "\n".join(lines)
+
+
+def mirror_report(report: MirrorReport, cwd: Path) -> str:
+    dest = _rel(report.dest, cwd)
+    channel = report.channels[0] if report.channels else "CHANNEL"
+    return (
+        f"{dest}: {report.copied} archive(s) copied, {report.present} already present, indexed\n"
+        f"install air-gapped with: --mirror {channel}={dest}"
+    )
