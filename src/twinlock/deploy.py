@@ -61,9 +61,9 @@ def root_path(root: Path, prefix: str) -> Path:
 
 
 def current_platform() -> str:
-    from rattler import Platform
+    from rattler import Subdir
 
-    return str(Platform.current())
+    return str(Subdir.current())
 
 
 def targets(

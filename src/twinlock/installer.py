@@ -163,7 +163,7 @@ async def _link(
     package_cache: Path,
     reporter: _Reporter | None,
 ) -> None:
-    from rattler import Config, Platform, RepoDataRecord, install
+    from rattler import Config, RepoDataRecord, Subdir, install
 
     records = await asyncio.gather(*(RepoDataRecord.from_package_archive(p) for _, p in archives_))
     for record, (pkg, path) in zip(records, archives_, strict=True):
@@ -173,7 +173,7 @@ async def _link(
         stage,
         cache_dir=package_cache,
         installed_packages=[],
-        platform=Platform(platform),
+        platform=Subdir(platform),
         execute_link_scripts=False,
         show_progress=False,
         reporter=reporter,
