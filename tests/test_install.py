@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import condapkg as cp
 from installfixtures import CHANNEL, COMPOSITION, InstallProject, make_install_project, packages
-from twinlock import deploy, kernels, workflows
+from twinlock import deploy, installer, kernels, workflows
 from twinlock.cli import app
 from twinlock.errors import InstallError
 
@@ -220,6 +220,30 @@ def test_escaping_member_is_refused(
         deploy.run_install(project, root=root, platform="linux-64")
     assert not (root / "opt").exists() or list((root / "opt").iterdir()) == []
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_failed_link_leaves_no_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, project = _locked(tmp_path)
+
+    def broken(stage: Path, packages: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(installer, "_canonical_conda_meta", broken)
+    root = tmp_path / "root"
+    with pytest.raises(InstallError, match=r"installing lab into .* failed: disk full"):
+        deploy.run_install(project, root=root, platform="linux-64")
+    assert list((root / "opt").iterdir()) == []
+
+
+def test_archives_found_in_a_package_cache(tmp_path: Path) -> None:
+    ip, project = _locked(tmp_path)
+    cache = tmp_path / "pkgs"
+    cache.mkdir()
+    for archive in [*ip.channel.rglob("*.conda"), *ip.channel.rglob("*.tar.bz2")]:
+        archive.rename(cache / archive.name)
+    root = tmp_path / "root"
+    deploy.run_install(project, root=root, platform="linux-64", caches=[cache])
+    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
 
 
 def test_missing_archive_names_where_it_looked(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ stops the whole install with nothing written.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -131,13 +132,22 @@ def run_install(
 def _verify_all(
     target: Target, sources: installer.ArchiveSources, progress: installer.Progress | None
 ) -> list[tuple[LockedPackage, Path]]:
-    out = []
+    """Fetch and check every archive of *target*; hashing and downloads run in threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
     total = 2 * len(target.packages)
-    for i, pkg in enumerate(target.packages, 1):
-        out.append((pkg, installer.fetch_verified(pkg, sources)))
+    done: list[int] = []
+
+    def one(pkg: LockedPackage) -> tuple[LockedPackage, Path]:
+        path = installer.fetch_verified(pkg, sources)
+        done.append(1)  # list.append is atomic: a safe counter across threads
         if progress:
-            progress(installer.InstallEvent(target.environment, "verify", pkg.name, i, total))
-    return out
+            event = installer.InstallEvent(target.environment, "verify", pkg.name, len(done), total)
+            progress(event)
+        return pkg, path
+
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, target.packages))
 
 
 def _install_one(
