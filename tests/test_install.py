@@ -8,9 +8,13 @@ must find every archive through the mirror (nothing is downloaded).
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import stat
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,7 @@ from typer.testing import CliRunner
 
 import condapkg as cp
 from installfixtures import CHANNEL, COMPOSITION, InstallProject, make_install_project, packages
-from twinlock import deploy, installer, kernels, workflows
+from twinlock import deploy, files, installer, kernels, workflows
 from twinlock.cli import app
 from twinlock.errors import InstallError
 
@@ -284,6 +288,51 @@ def test_file_url_channel_installs_in_place(tmp_path: Path) -> None:
     assert all(p.url.startswith(channel.as_uri()) for p in lock.platforms[0].packages)
     deploy.run_install(project, root=tmp_path / "root", platform="linux-64")
     assert (tmp_path / "root/opt/payload/share/zlib/file0.txt").is_file()
+
+
+@pytest.fixture
+def http_channel(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A channel directory served over HTTP on localhost (a stand-in for a remote channel)."""
+    channel = tmp_path / "served"
+    channel.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(channel))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield channel, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+def test_remote_archives_are_downloaded_verified_and_cached(
+    tmp_path: Path, http_channel: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private cache, so the downloads cannot stand in for archives in other tests.
+    monkeypatch.setenv("TWINLOCK_CACHE_DIR", str(tmp_path / "cache"))
+    served, url = http_channel
+    composition = json.loads(json.dumps(COMPOSITION))
+    composition["channels"] = [url]
+    ip = make_install_project(tmp_path, composition=composition)
+    cp.build_channel(served, packages())
+    (ip.root / "twinlock.toml").write_text("")
+    project = _open(ip)
+    workflows.run_lock(project)
+    root = tmp_path / "root"
+    deploy.run_install(project, root=root, platform="linux-64")
+    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    cached = files.cache_dir() / "archives" / "zlib-1.3.1-0.tar.bz2"
+    assert cached.read_bytes() == (served / "linux-64/zlib-1.3.1-0.tar.bz2").read_bytes()
+    # A tampered server copy is never installed (the good cached copy still is).
+    cached.unlink()
+    _tamper(served / "linux-64/zlib-1.3.1-0.tar.bz2")
+    with pytest.raises(InstallError, match=r"zlib.*sha256 is .* the lock says"):
+        deploy.run_install(project, root=tmp_path / "root2", platform="linux-64")
+    assert not cached.exists()
 
 
 def test_lock_warns_when_kernel_env_lacks_ipykernel(tmp_path: Path) -> None:

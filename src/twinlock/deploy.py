@@ -113,8 +113,9 @@ def run_install(
         )
         for t in chosen
     }
+    archive_cache = files.cache_dir() / "archives"
     sources = installer.ArchiveSources(
-        project.config.mirrors, (*caches, files.cache_dir() / "archives")
+        project.config.mirrors, (*caches, archive_cache), archive_cache
     )
     verified = {
         t.environment: _verify_all(t, sources, progress)
@@ -146,7 +147,7 @@ def _verify_all(
             progress(event)
         return pkg, path
 
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         return list(pool.map(one, target.packages))
 
 
@@ -237,7 +238,8 @@ def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()
             "a mirror directory holds one",
             "mirror one environment at a time with --env, one --dest per channel",
         )
-    sources = installer.ArchiveSources(project.config.mirrors, (files.cache_dir() / "archives",))
+    archive_cache = files.cache_dir() / "archives"
+    sources = installer.ArchiveSources(project.config.mirrors, (archive_cache,), archive_cache)
     verified = [(p, installer.fetch_verified(p, sources)) for p in wanted.values()]
     copied = sum(installer.copy_into_channel(path, dest, pkg) for pkg, path in verified)
     installer.index_channel(dest)

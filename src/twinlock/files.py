@@ -25,7 +25,13 @@ import yaml
 
 from twinlock.composition import Composition
 from twinlock.config import CONFIG_NAME, ProjectConfig, parse_config
-from twinlock.errors import ChannelError, CompositionError, ConfigError, Problem
+from twinlock.errors import (
+    ChannelError,
+    CompositionError,
+    ConfigError,
+    InstallError,
+    Problem,
+)
 from twinlock.lockfile import parse_conda_lock
 from twinlock.lockmodel import EnvironmentLock
 from twinlock.parsing import FileUnavailable, parse_composition, referenced_files
@@ -240,7 +246,10 @@ def read_conda_meta(prefix: Path) -> list[dict[str, Any]] | None:
         try:
             records.append(json.loads(path.read_text()))
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: unreadable conda-meta record: {exc}", "reinstall") from exc
+            raise InstallError(
+                f"{path}: unreadable conda-meta record: {exc}",
+                "the prefix is damaged: reinstall it with twinlock install --force",
+            ) from exc
     return records
 
 

@@ -54,10 +54,15 @@ Progress = Callable[[InstallEvent], None]
 
 @dataclass(frozen=True)
 class ArchiveSources:
-    """Where archives may come from: mirrors per canonical channel URL, then caches."""
+    """Where archives may come from: mirrors per canonical channel URL, then caches.
+
+    Downloads land in *download_dir* (twinlock's own archive cache, never a
+    user's ``--cache`` directory, which may be read-only).
+    """
 
     mirrors: Mapping[str, str]
     caches: tuple[Path, ...]
+    download_dir: Path
 
     def mirror_dir(self, channel: str) -> Path | None:
         location = self.mirrors.get(channel.rstrip("/"))
@@ -96,7 +101,7 @@ def fetch_verified(pkg: LockedPackage, sources: ArchiveSources) -> Path:
                 return path
             problems.append(problem)
     if sources.mirror_dir(pkg.channel) is None and not pkg.url.startswith("file://"):
-        downloaded, problem = _download(pkg, sources.caches[0])
+        downloaded, problem = _download(pkg, sources.download_dir)
         if downloaded is not None:
             return downloaded
         problems.append(problem)
@@ -114,7 +119,8 @@ def _download(pkg: LockedPackage, cache: Path) -> tuple[Path | None, str]:
     from rattler.package_streaming import download_to_path
 
     cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{pkg.file_name}.", dir=cache)
+    # Keep the archive's suffix: .conda and .tar.bz2 are read differently.
+    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=f"-{pkg.file_name}", dir=cache)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
