@@ -339,10 +339,10 @@ def test_lock_warns_when_kernel_env_lacks_ipykernel(tmp_path: Path) -> None:
     composition = json.loads(json.dumps(COMPOSITION))
     composition["environments"]["payload"]["requirements"] = ["python 3.11.*", "zlib"]
     ip = make_install_project(tmp_path, composition=composition)
-    report = workflows.run_lock(_open(ip))
-    assert len(report.warnings) == 1
-    assert "payload is wired as kernel 'payload'" in report.warnings[0]
-    assert "no ipykernel on linux-64" in report.warnings[0]
+    result = CliRunner().invoke(app, ["lock", str(ip.composition)])
+    assert result.exit_code == 0, result.output
+    assert "warning: payload is wired as kernel 'payload'" in result.output
+    assert "no ipykernel on linux-64" in result.output
 
 
 def test_lock_has_no_warning_with_ipykernel(tmp_path: Path) -> None:
@@ -364,6 +364,9 @@ def test_cli_install_verify_and_errors(tmp_path: Path, monkeypatch: pytest.Monke
     (ip.root / "build/root/opt/lab/bin/python").write_text("#!/bin/sh\n")
     result = runner.invoke(app, ["verify", *args, "--deep"])
     assert result.exit_code == 1 and "modified   lab: bin/python" in result.output
+    result = runner.invoke(app, ["mirror", str(ip.composition), "--dest", "build/mirror"])
+    assert result.exit_code == 0, result.output
+    assert f"--mirror {CANONICAL}=build/mirror" in result.output
     _tamper(ip.channel / "linux-64/zlib-1.3.1-0.tar.bz2")
     result = runner.invoke(app, ["install", *args, "--force"])
     assert result.exit_code == 2 and "error: no usable archive for zlib" in result.output
