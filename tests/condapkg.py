@@ -42,6 +42,7 @@ class RawMember:
     name: str
     data: bytes = b""
     symlink_to: str | None = None
+    listed: bool = False  # also record it in info/paths.json (a legitimate symlink)
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,14 @@ def _info_files(spec: PkgSpec) -> dict[str, bytes]:
         if f.prefix:
             entry |= {"file_mode": "text", "prefix_placeholder": PLACEHOLDER}
         paths.append(entry)
+    for m in spec.raw:
+        if m.listed and m.symlink_to is not None:
+            target = hashlib.sha256(m.symlink_to.encode()).hexdigest()
+            paths.append({"_path": m.name, "path_type": "softlink", "sha256": target})
     out = {
         "info/index.json": json.dumps(index, indent=2).encode(),
         "info/paths.json": json.dumps({"paths": paths, "paths_version": 1}, indent=2).encode(),
-        "info/files": "".join(f"{f.path}\n" for f in spec.files).encode(),
+        "info/files": "".join(f"{p['_path']}\n" for p in paths).encode(),
     }
     has_prefix = [f"{PLACEHOLDER} text {f.path}\n" for f in spec.files if f.prefix]
     if has_prefix:

@@ -114,6 +114,9 @@ def test_prefix_is_world_readable_and_conda_meta_canonical(
     record = json.loads(next((lab / "conda-meta").glob("jupyterlab-*.json")).read_text())
     assert record["url"] == f"{CANONICAL}/linux-64/jupyterlab-4.2.0-0.conda"
     assert not (lab / "CACHEDIR.TAG").exists()
+    # Files are copies: editing one in the prefix can never alter the package cache.
+    linked = [p for p in lab.rglob("*") if p.is_symlink() or p.stat().st_nlink > 1 and p.is_file()]
+    assert linked == []
 
 
 def _umask() -> int:
@@ -224,6 +227,20 @@ def test_escaping_member_is_refused(
         deploy.run_install(project, root=root, platform="linux-64")
     assert not (root / "opt").exists() or list((root / "opt").iterdir()) == []
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_symlink_inside_the_package_stays_a_symlink(tmp_path: Path) -> None:
+    link = cp.RawMember("share/zlib/current.txt", symlink_to="file0.txt", listed=True)
+    zlib = cp.PkgSpec(
+        "zlib", "1.3.1", files=(cp.PkgFile("share/zlib/file0.txt", "z\n"),), raw=(link,)
+    )
+    specs = [s for s in packages() if s.name != "zlib"] + [zlib]
+    _, project = _locked(tmp_path, specs=specs)
+    root = tmp_path / "root"
+    deploy.run_install(project, root=root, environments=["payload"], platform="linux-64")
+    installed = root / "opt/payload/share/zlib/current.txt"
+    assert installed.is_symlink() and os.readlink(installed) == "file0.txt"
+    assert deploy.run_verify(project, root=root, environments=["payload"], deep=True) == []
 
 
 def test_failed_link_leaves_no_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

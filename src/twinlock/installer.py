@@ -184,7 +184,7 @@ async def _link(
         show_progress=False,
         reporter=reporter,
         alternative_target_prefix=final_prefix,
-        config=Config.from_toml("allow-hard-links = false\nallow-symbolic-links = false\n"),
+        config=Config.from_toml("allow-hard-links = false\n"),
     )
 
 
