@@ -11,8 +11,9 @@
   the target (``.<name>.twinlock-*``), patching the build-time prefix
   placeholder to the *final* prefix (``alternative_target_prefix``), so text
   files and shebangs name ``/opt/payload`` even when staged under ``--root``.
-  Files are copied, never hard-linked to the package cache, so a later edit in
-  the prefix cannot corrupt the cache. The stage is renamed into place only
+  Files are copied (or reflinked, copy-on-write), never hard-linked to the
+  package cache, so a later edit in the prefix cannot corrupt the cache;
+  symlinks that a package ships stay symlinks. The stage is renamed into place only
   when complete; on any failure it is removed.
 """
 
@@ -109,8 +110,9 @@ def fetch_verified(pkg: LockedPackage, sources: ArchiveSources) -> Path:
     raise InstallError(
         f"no usable archive for {pkg.name} {pkg.version} {pkg.build} ({pkg.file_name}): "
         + ("; ".join(problems) if problems else f"not found in {where}"),
-        "restore the archive from the channel (twinlock mirror --dest DIR) and never "
-        "install a package whose hash differs from the lock",
+        "gather the archives where the channel is reachable (twinlock mirror --dest DIR), "
+        "then install with --mirror CHANNEL=DIR; a package whose hash differs from the "
+        "lock is never installed",
     )
 
 
