@@ -320,6 +320,17 @@ def graph_command(
 DIFF_FORMATS = ("text", "markdown", "json")
 
 
+RootOpt = Annotated[
+    Path,
+    typer.Option(
+        "--root", help="Staging root: environments go to ROOT/<prefix> (files refer to <prefix>)."
+    ),
+]
+InstallPlatformOpt = Annotated[
+    str | None, typer.Option("--platform", help="Platform lock to use (default: this machine).")
+]
+
+
 @app.command()
 @handle_errors
 def diff(
@@ -508,6 +519,124 @@ def sbom(
     files.write_text_atomic(output, text + "\n")
     count = sum(len(p.packages) for lock in locks for p in lock.platforms)
     typer.echo(f"wrote {output} ({count} components)")
+
+
+@app.command()
+@handle_errors
+def install(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: InstallPlatformOpt = None,
+    root: RootOpt = Path("/"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace prefixes that hold something else.")
+    ] = False,
+    cache: Annotated[
+        list[Path] | None,
+        typer.Option("--cache", metavar="DIR", help="Also look for archives in DIR (repeatable)."),
+    ] = None,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Install each environment's locked packages into ROOT/<prefix>, hash-verified."""
+    from twinlock import deploy, render, workflows
+
+    project = workflows.open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    with _install_progress() as progress:
+        report = deploy.run_install(
+            project,
+            root=root,
+            environments=_split(env),
+            platform=platform,
+            force=force,
+            caches=cache or [],
+            progress=progress,
+        )
+    typer.echo(render.install_report(report, Path.cwd()))
+
+
+def _install_progress() -> Any:
+    """A rich progress display fed by install events (one bar per environment)."""
+    import contextlib
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    bars = Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[phase]} {task.fields[package]}"),
+        transient=True,
+        console=console,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_event(event: Any) -> None:
+        if event.environment not in tasks:
+            tasks[event.environment] = bars.add_task(
+                event.environment, total=event.total, phase="", package=""
+            )
+        bars.update(
+            tasks[event.environment],
+            completed=event.done,
+            total=event.total,
+            phase=event.phase,
+            package=event.package,
+        )
+
+    @contextlib.contextmanager
+    def running() -> Any:
+        with bars:
+            yield on_event
+
+    return running()
+
+
+@app.command()
+@handle_errors
+def verify(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: InstallPlatformOpt = None,
+    root: RootOpt = Path("/"),
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also hash every installed file against conda-meta.")
+    ] = False,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
+    from twinlock import deploy, render, workflows
+
+    project = workflows.open_project(composition, locks_dir=locks_dir)
+    drift = deploy.run_verify(
+        project, root=root, environments=_split(env), platform=platform, deep=deep
+    )
+    checked = len(project.composition.select(_split(env)))
+    typer.echo(render.verify_report(drift, checked, deep=deep))
+    if drift:
+        raise typer.Exit(1)
+
+
+@app.command(name="mirror")
+@handle_errors
+def mirror_command(
+    composition: CompositionArg = None,
+    dest: Annotated[Path, typer.Option("--dest", help="Local channel directory to fill.")] = Path(
+        "build/mirror"
+    ),
+    env: EnvOpt = None,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Gather every archive the locks need into an indexed local channel (air-gapped installs)."""
+    from twinlock import deploy, render, workflows
+
+    project = workflows.open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    report = deploy.run_mirror(project, dest=dest.resolve(), environments=_split(env))
+    typer.echo(render.mirror_report(report, Path.cwd()))
 
 
 def main() -> None:

@@ -68,6 +68,23 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class Kernel:
+    """How an environment is offered as a Jupyter kernel inside another one (the lab).
+
+    ``argv`` overrides the default launch command (``<prefix>/bin/python -m
+    ipykernel_launcher -f {connection_file}``); ``hide_native`` hides the lab's
+    own Python kernel so users only see the kernels twinlock wires in.
+    """
+
+    name: str
+    display_name: str
+    lab: str
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    argv: tuple[str, ...] = ()
+    hide_native: bool = True
+
+
+@dataclass(frozen=True)
 class Environment:
     """One environment of a composition, installed into its own prefix."""
 
@@ -77,6 +94,7 @@ class Environment:
     channels: tuple[Channel, ...]
     platforms: tuple[str, ...]
     sources: tuple[str, ...] = ()
+    kernel: Kernel | None = None
 
     @property
     def specs(self) -> tuple[str, ...]:

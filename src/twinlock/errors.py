@@ -110,6 +110,10 @@ class LockFileError(TwinlockError):
     """An existing lock file cannot be read or does not belong to the composition."""
 
 
+class InstallError(TwinlockError):
+    """A prefix or a package archive cannot be installed as asked."""
+
+
 class SolveError(TwinlockError):
     """The solver failed for a reason other than an unsatisfiable request."""
 

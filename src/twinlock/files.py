@@ -9,6 +9,7 @@ reader never sees half a file), and unpacks the bundled channel snapshot.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -25,7 +26,13 @@ import yaml
 
 from twinlock.composition import Composition
 from twinlock.config import CONFIG_NAME, ProjectConfig, parse_config
-from twinlock.errors import ChannelError, CompositionError, ConfigError, Problem
+from twinlock.errors import (
+    ChannelError,
+    CompositionError,
+    ConfigError,
+    InstallError,
+    Problem,
+)
 from twinlock.lockfile import parse_conda_lock
 from twinlock.lockmodel import EnvironmentLock
 from twinlock.parsing import FileUnavailable, parse_composition, referenced_files
@@ -261,3 +268,37 @@ def local_channel_dir(location: str) -> Path:
             "point --mirror (or [mirrors] in twinlock.toml) at a directory indexed for conda",
         )
     return path
+
+
+def read_conda_meta(prefix: Path) -> list[dict[str, Any]] | None:
+    """The ``conda-meta/*.json`` records of an installed prefix (None: no conda-meta)."""
+    meta = prefix / "conda-meta"
+    if not meta.is_dir():
+        return None
+    records = []
+    for path in sorted(meta.glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            raise InstallError(
+                f"{path}: unreadable conda-meta record: {exc}",
+                "the prefix is damaged: reinstall it with twinlock install --force",
+            ) from exc
+    return records
+
+
+def is_empty_dir(path: Path) -> bool:
+    """True when *path* does not exist or is an empty directory."""
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
+
+
+def sha256_of(path: Path) -> str | None:
+    """The sha256 of a regular file, None when it is absent."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    return digest.hexdigest()

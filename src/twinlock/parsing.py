@@ -27,6 +27,13 @@ Composition syntax (``envs/<name>.yaml``)::
         prefix: /opt/payload
         platforms: [linux-64]       # narrows the composition's list
         file: rsp-payload.environment.yml   # a conda environment.yml
+        kernel:                     # optional: offer this env as a Jupyter kernel
+          name: payload             # kernelspec directory name
+          display-name: Rubin (payload)
+          lab: lab                  # environment whose prefix holds the kernelspec
+          env: {DAF_BUTLER_REPOSITORY_INDEX: /etc/butler.yaml}
+          argv: [...]               # optional; must contain {connection_file}
+          hide-native: true         # default: hide the lab's own Python kernel
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from twinlock.composition import Channel, Composition, Environment, Requirement
+from twinlock.composition import Channel, Composition, Environment, Kernel, Requirement
 from twinlock.errors import CompositionError, Problems, did_you_mean
 from twinlock.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.requirements import parse_environment_file, parse_requirements
@@ -56,7 +63,8 @@ TOP_KEYS = (
     "align",
     "environments",
 )
-ENV_KEYS = ("prefix", "requirements", "file", "channels", "platforms")
+ENV_KEYS = ("prefix", "requirements", "file", "channels", "platforms", "kernel")
+KERNEL_KEYS = ("name", "display-name", "lab", "env", "argv", "hide-native")
 
 
 @dataclass(frozen=True)
@@ -265,6 +273,7 @@ def _parse_environments(
         if env is not None:
             envs.append(env)
     _check_prefixes(envs, problems)
+    _check_kernels(envs, problems)
     return tuple(envs)
 
 
@@ -290,6 +299,7 @@ def _parse_environment(
     requirements, file_channels, sources = _parse_requirement_sources(body, key, files, problems)
     if file_channels and "channels" not in body:
         env_channels = file_channels
+    kernel = _parse_kernel(body["kernel"], f"{key}.kernel", problems) if "kernel" in body else None
     return Environment(
         name=name,
         prefix=prefix,
@@ -297,6 +307,7 @@ def _parse_environment(
         channels=env_channels,
         platforms=env_platforms,
         sources=sources,
+        kernel=kernel,
     )
 
 
@@ -345,6 +356,64 @@ def _check_prefixes(envs: list[Environment], problems: Problems) -> None:
                 f"'{first.name}' ({a}) and '{second.name}' ({b}) {relation}",
                 "give every environment its own, separate directory",
             )
+
+
+def _parse_kernel(value: object, key: str, problems: Problems) -> Kernel | None:
+    body = problems.mapping(value, key)
+    if body is None:
+        return None
+    problems.unknown_keys(body, KERNEL_KEYS, key)
+    texts = {}
+    for field in ("name", "display-name", "lab"):
+        text = body.get(field)
+        if not isinstance(text, str) or not text:
+            problems.add(f"{key}.{field}", "missing or empty", f"set '{field}' to a string")
+        texts[field] = text if isinstance(text, str) else ""
+    if texts["name"] and not texts["name"].replace("-", "").replace("_", "").isalnum():
+        problems.add(f"{key}.name", f"'{texts['name']}' is not a valid kernel name", "e.g. payload")
+    env = problems.mapping(body.get("env", {}), f"{key}.env") or {}
+    argv = problems.string_list(body.get("argv", []), f"{key}.argv") or []
+    if argv and "{connection_file}" not in argv:
+        problems.add(
+            f"{key}.argv", "does not pass {connection_file}", "add '-f', '{connection_file}'"
+        )
+    hide = body.get("hide-native", True)
+    if not isinstance(hide, bool):
+        problems.add(f"{key}.hide-native", f"expected true or false, got {hide!r}", "")
+    return Kernel(
+        name=texts["name"],
+        display_name=texts["display-name"],
+        lab=texts["lab"],
+        env=MappingProxyType({str(k): str(v) for k, v in env.items()}),
+        argv=tuple(argv),
+        hide_native=hide is not False,
+    )
+
+
+def _check_kernels(envs: list[Environment], problems: Problems) -> None:
+    """A kernel names another environment of the composition, and kernel names are unique."""
+    names = [e.name for e in envs]
+    seen: dict[str, str] = {}
+    for env in envs:
+        if env.kernel is None:
+            continue
+        key = f"environments.{env.name}.kernel"
+        if env.kernel.lab and env.kernel.lab not in names:
+            problems.add(
+                f"{key}.lab",
+                f"no environment named '{env.kernel.lab}' "
+                f"{did_you_mean(env.kernel.lab, names)}".rstrip(),
+                f"name the lab environment, one of: {', '.join(names)}",
+            )
+        elif env.kernel.lab == env.name:
+            problems.add(f"{key}.lab", "an environment cannot host its own kernel", "name the lab")
+        if env.kernel.name in seen:
+            problems.add(
+                f"{key}.name",
+                f"kernel name '{env.kernel.name}' is also used by '{seen[env.kernel.name]}'",
+                "give every kernel its own name",
+            )
+        seen[env.kernel.name] = env.name
 
 
 def _parse_requirement_sources(

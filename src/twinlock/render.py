@@ -15,6 +15,8 @@ from twinlock.workflows import LockReport
 
 if TYPE_CHECKING:
     from twinlock.conflicts import Conflict, ConflictReport, Hint
+    from twinlock.deploy import InstallReport, MirrorReport
+    from twinlock.installplan import Drift
     from twinlock.maintenance import RebuildReport
     from twinlock.tags import ImageTag
 
@@ -38,6 +40,7 @@ def lock_report(report: LockReport, cwd: Path) -> str:
         lines.append(f"removed {_rel(path, cwd)} (no longer in the composition)")
     if not report.written and not report.removed:
         lines.append("locks unchanged")
+    lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
 
@@ -161,3 +164,40 @@ def _hint_text(hint: Hint, conflict: Conflict, report: ConflictReport) -> str:
     else:
         parts.append("no version of it fits " + (f"with {', '.join(rest)}" if rest else "here"))
     return f"{hint.spec}: " + "; ".join(parts)
+
+
+def install_report(report: InstallReport, cwd: Path) -> str:
+    lines = []
+    for r in report.results:
+        where = _rel(r.path, cwd)
+        if r.action == "skip":
+            lines.append(
+                f"{r.environment}: {where} already matches the lock ({r.packages} packages)"
+            )
+            continue
+        verb = "replaced" if r.action == "replace" else "installed"
+        rate = r.files / r.seconds if r.seconds else 0.0
+        lines.append(
+            f"{r.environment}: {verb} {r.packages} packages ({r.files} files) into {where} "
+            f"in {r.seconds:.2f} s ({rate:.0f} files/s)"
+        )
+    lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
+    return "\n".join(lines)
+
+
+def verify_report(drift: Sequence[Drift], checked: int, *, deep: bool) -> str:
+    if not drift:
+        depth = " (files checked against their recorded hashes)" if deep else ""
+        return f"all {checked} environment(s) match their locks{depth}"
+    lines = [f"{len(drift)} difference(s) from the locks:"]
+    lines += [f"  {d.kind:<10} {d.environment}: {d.detail}" for d in drift]
+    return "\n".join(lines)
+
+
+def mirror_report(report: MirrorReport, cwd: Path) -> str:
+    dest = _rel(report.dest, cwd)
+    channel = report.channels[0] if report.channels else "CHANNEL"
+    return (
+        f"{dest}: {report.copied} archive(s) copied, {report.present} already present, indexed\n"
+        f"install air-gapped with: --mirror {channel}={dest}"
+    )

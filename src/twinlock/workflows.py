@@ -19,6 +19,7 @@ from twinlock.check import Finding, check_consistency, check_freshness
 from twinlock.composition import Composition
 from twinlock.config import ProjectConfig, parse_mirror_options
 from twinlock.errors import LockFileError, TwinlockError, UnsolvableError, did_you_mean
+from twinlock.kernels import kernel_warnings
 from twinlock.lockfile import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.locking import LockResult, PlatformSummary, expected_shell, lock_composition
 from twinlock.lockmodel import EnvironmentLock, without_package_facts
@@ -91,6 +92,7 @@ class LockReport:
     result: LockResult
     written: tuple[Path, ...]
     removed: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def run_lock(
@@ -132,7 +134,8 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else _orphans(project)
     written = files.write_files(contents, removed)
-    return LockReport(result, tuple(written), tuple(removed))
+    warnings = kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
+    return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
 class _LazySolver:
