@@ -41,17 +41,10 @@ BARE_SOLVE = textwrap.dedent(
     arch = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "osx-arm64": "m1"}
 
     def vps(platform):
-        linux = platform.startswith("linux")
         pairs = [("__unix", "0", "0"), ("__archspec", "1", arch[platform])]
-        if linux:
-            if linux:
-                pairs += [("__linux", "4.18", "0"), ("__glibc", "2.28", "0")]
-            else:
-                pairs += [("__osx", "11.0", "0")]
-            return [
-                GenericVirtualPackage(PackageName(n), Version(v), BuildString(b))
-                for n, v, b in pairs
-            ]
+        if platform.startswith("linux"):
+            pairs += [("__linux", "4.18", "0"), ("__glibc", "2.28", "0")]
+        else:
             pairs += [("__osx", "11.0", "0")]
         return [
             GenericVirtualPackage(PackageName(n), Version(v), BuildString(b))
