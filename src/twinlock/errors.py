@@ -110,6 +110,14 @@ class LockFileError(TwinlockError):
     """An existing lock file cannot be read or does not belong to the composition."""
 
 
+class PypiError(TwinlockError):
+    """The PyPI layer (uv) cannot be resolved or installed for a reason the user must fix."""
+
+
+class InterpreterError(TwinlockError):
+    """No Python interpreter of the version a PyPI-only environment needs."""
+
+
 class SolveError(TwinlockError):
     """The solver failed for a reason other than an unsatisfiable request."""
 

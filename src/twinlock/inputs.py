@@ -5,6 +5,12 @@ the hash recorded in the lock (conda-lock's ``content_hash``). The inputs are
 everything that can change the solution: requirements, channels (canonical
 URLs, never the mirror used), the snapshot cut-off, the virtual packages and
 the lock format version. Prefixes and provenance are not solve inputs.
+
+An environment with a PyPI layer adds its PyPI requirements and, when it is
+PyPI-only, its Python version; both enter the hash only when present, so the
+hash of a conda-only environment is unchanged by the PyPI support. (A mixed
+environment's Python version is an output of its conda solve, covered by the
+conda inputs.) The interpreter path is machine-specific and not an input.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ class SolveInputs:
     channels: tuple[str, ...]
     snapshot: str | None
     virtual_packages: tuple[VirtualPackage, ...]
+    pypi_specs: tuple[str, ...] = ()
+    python: str | None = None
 
     @classmethod
     def for_environment(
@@ -40,6 +48,8 @@ class SolveInputs:
             channels=tuple(c.url for c in env.channels),
             snapshot=composition.snapshot_text(),
             virtual_packages=composition.virtual_packages(platform),
+            pypi_specs=env.pypi_specs,
+            python=env.python,
         )
 
     @classmethod
@@ -55,6 +65,8 @@ class SolveInputs:
             channels=lock.channels,
             snapshot=lock.snapshot,
             virtual_packages=plat.virtual_packages,
+            pypi_specs=tuple(r.spec for r in lock.pypi_requirements),
+            python=lock.python,
         )
 
     def digest(self) -> str:
@@ -68,6 +80,10 @@ class SolveInputs:
             "snapshot": self.snapshot,
             "virtual_packages": sorted(str(v) for v in self.virtual_packages),
         }
+        if self.pypi_specs:
+            payload["pypi"] = sorted(self.pypi_specs)
+        if self.python:
+            payload["python"] = self.python
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -78,6 +94,16 @@ class SolveInputs:
         removed = sorted(set(old.specs) - set(self.specs))
         reasons += [f"requirement added: {s}" for s in added]
         reasons += [f"requirement removed: {s}" for s in removed]
+        reasons += [
+            f"PyPI requirement added: {s}"
+            for s in sorted(set(self.pypi_specs) - set(old.pypi_specs))
+        ]
+        reasons += [
+            f"PyPI requirement removed: {s}"
+            for s in sorted(set(old.pypi_specs) - set(self.pypi_specs))
+        ]
+        if self.python != old.python:
+            reasons.append(f"Python version changed: {old.python} -> {self.python}")
         if self.channels != old.channels:
             reasons.append(f"channels changed: {list(old.channels)} -> {list(self.channels)}")
         if self.snapshot != old.snapshot:
@@ -92,6 +118,7 @@ class SolveInputs:
         """True when channels, snapshot and virtual packages are unchanged."""
         return (
             self.channels == old.channels
+            and self.python == old.python
             and self.snapshot == old.snapshot
             and sorted(self.virtual_packages) == sorted(old.virtual_packages)
         )

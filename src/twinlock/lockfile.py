@@ -8,7 +8,10 @@ proves conda-lock's own parser reads what we write.
 
 twinlock's own facts (prefix, snapshot, requirements, virtual packages) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
-hash is conda-lock's ``content_hash``.
+hash is conda-lock's ``content_hash``. A PyPI layer is stored as conda-lock's
+``manager: pip`` entries (url of the chosen wheel or sdist, its sha256, and the
+names of the PyPI projects it depends on); ``@EXPLICIT`` files hold conda
+packages only and say so when the environment has a PyPI layer.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from typing import Any
 
 import yaml
 
-from twinlock.composition import Requirement
+from twinlock.composition import PypiRequirement, Requirement
 from twinlock.errors import LockFileError
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
 from twinlock.platforms import VirtualPackage
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -106,6 +109,20 @@ def _to_conda_lock_model(lock: EnvironmentLock) -> Any:
         for plat in lock.platforms
         for pkg in plat.packages
     ]
+    packages += [
+        LockedDependency(
+            name=pkg.name,
+            version=pkg.version,
+            manager="pip",
+            platform=plat.platform,
+            dependencies=pkg.dependency_map(),
+            url=pkg.url,
+            hash=HashModel(sha256=pkg.sha256),
+            categories={"main"},
+        )
+        for plat in lock.platforms
+        for pkg in plat.pypi
+    ]
     meta = LockMeta(
         content_hash={p.platform: p.input_hash for p in lock.platforms},
         channels=list(lock.channels),
@@ -129,6 +146,12 @@ def render_explicit(lock: EnvironmentLock, platform: str) -> str:
         f"# platform: {platform}",
         "@EXPLICIT",
     ]
+    if plat.pypi:
+        lines.insert(
+            4,
+            f"# PyPI layer ({len(plat.pypi)} packages, installed after these with uv): "
+            f"see {lock.environment}.conda-lock.yml",
+        )
     lines += [f"{pkg.url}#{pkg.md5}" for pkg in _install_order(plat)]
     return "\n".join(lines) + "\n"
 
@@ -173,15 +196,19 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
     if "twinlock.environment" not in custom:
         raise ValueError("no twinlock metadata (was it written by another tool?)")
     grouped: dict[str, list[LockedPackage]] = {p: [] for p in meta["platforms"]}
+    pypi: dict[str, list[PypiPackage]] = {p: [] for p in meta["platforms"]}
     for entry in data.get("package") or []:
         if entry["manager"] == "conda":
             grouped[entry["platform"]].append(_package_from_entry(entry))
+        elif entry["manager"] == "pip":
+            pypi[entry["platform"]].append(_pypi_from_entry(entry))
     platforms = [
         PlatformLock.create(
             platform,
             meta["content_hash"][platform],
             _virtual_packages(custom.get(f"twinlock.virtual-packages.{platform}", "")),
             packages,
+            pypi[platform],
         )
         for platform, packages in grouped.items()
     ]
@@ -194,6 +221,18 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
         snapshot=custom.get("twinlock.snapshot"),
         sources=tuple(meta.get("sources") or ()),
+        pypi_requirements=_pypi_requirements(custom),
+        python=custom.get("twinlock.python"),
+    )
+
+
+def _pypi_from_entry(entry: Mapping[str, Any]) -> PypiPackage:
+    return PypiPackage(
+        name=entry["name"],
+        version=str(entry["version"]),
+        url=entry["url"],
+        sha256=entry["hash"]["sha256"],
+        depends=tuple(entry.get("dependencies") or {}),
     )
 
 
@@ -229,6 +268,19 @@ def _requirements(custom: Mapping[str, str]) -> tuple[Requirement, ...]:
     provenance: dict[str, dict[str, str]] = json.loads(custom.get("twinlock.provenance", "{}"))
     return tuple(
         Requirement(
+            spec,
+            provenance.get(spec, {}).get("requested-by"),
+            provenance.get(spec, {}).get("reason"),
+        )
+        for spec in specs
+    )
+
+
+def _pypi_requirements(custom: Mapping[str, str]) -> tuple[PypiRequirement, ...]:
+    specs: list[str] = json.loads(custom.get("twinlock.pypi-requirements", "[]"))
+    provenance: dict[str, dict[str, str]] = json.loads(custom.get("twinlock.provenance", "{}"))
+    return tuple(
+        PypiRequirement(
             spec,
             provenance.get(spec, {}).get("requested-by"),
             provenance.get(spec, {}).get("reason"),

@@ -12,9 +12,10 @@ from twinlock.workflows import LockReport
 
 
 def summary_line(s: PlatformSummary) -> str:
+    count = f"{s.packages} packages" + (f" + {s.pypi} PyPI" if s.pypi else "")
     if s.action == "reused":
-        return f"{s.environment} {s.platform}: {s.packages} packages, reused (inputs unchanged)"
-    return f"{s.environment} {s.platform}: {s.packages} packages, solved in {s.seconds:.2f} s"
+        return f"{s.environment} {s.platform}: {count}, reused (inputs unchanged)"
+    return f"{s.environment} {s.platform}: {count}, solved in {s.seconds:.2f} s"
 
 
 def lock_report(report: LockReport, cwd: Path) -> str:
@@ -24,6 +25,7 @@ def lock_report(report: LockReport, cwd: Path) -> str:
         lines += [
             f"    {c.name}: {c.old or '(absent)'} -> {c.new or '(removed)'}" for c in s.changes
         ]
+    lines += [f"warning: {w}" for w in report.warnings]
     for path in report.written:
         lines.append(f"wrote {_rel(path, cwd)}")
     for path in report.removed:

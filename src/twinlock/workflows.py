@@ -21,7 +21,8 @@ from twinlock.config import ProjectConfig, parse_mirror_options
 from twinlock.errors import LockFileError, TwinlockError
 from twinlock.lockfile import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.locking import LockResult, PlatformSummary, expected_shell, lock_composition
-from twinlock.lockmodel import EnvironmentLock
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PypiPackage
+from twinlock.pypilocking import PypiResolver, overlap_warnings
 from twinlock.solver import RattlerSolver, SolveOutcome, Solver, SolveRequest
 
 
@@ -52,6 +53,11 @@ class Project:
 
     def solver(self) -> Solver:
         return RattlerSolver(self.config.mirrors, files.local_channel_dir)
+
+    def pypi_resolver(self) -> PypiResolver:
+        from twinlock.pypi import UvResolver
+
+        return UvResolver()
 
 
 def open_project(
@@ -88,6 +94,7 @@ class LockReport:
     result: LockResult
     written: tuple[Path, ...]
     removed: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def run_lock(
@@ -97,6 +104,7 @@ def run_lock(
     update: Sequence[str] = (),
     full: bool = False,
     solver: Solver | None = None,
+    pypi: PypiResolver | None = None,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure."""
     if not update and not full and solver is None:
@@ -115,13 +123,19 @@ def run_lock(
         environments=environments,
         update=update,
         full=full,
+        pypi=pypi or project.pypi_resolver(),
     )
+    warnings = [
+        w
+        for lock in result.locks
+        for w in overlap_warnings(project.composition.environment(lock.environment), lock)
+    ]
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else _orphans(project)
     written = files.write_files(contents, removed)
-    return LockReport(result, tuple(written), tuple(removed))
+    return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
 class _LazySolver:
@@ -220,12 +234,24 @@ def run_check(project: Project) -> list[Finding]:
     findings = check_freshness(project.composition, locks, project.expected_shells())
     for lock in locks.values():
         findings += check_consistency(lock)
+        findings += [
+            Finding(lock.environment, plat.platform, "overlap", _overlap_text(conda, pip))
+            for plat in lock.platforms
+            for conda, pip in plat.overlaps()
+        ]
         findings += _explicit_findings(project, lock)
     findings += [
         Finding(p.name, None, "orphan", f"{p.name} belongs to no environment x platform")
         for p in _orphans(project)
     ]
     return findings
+
+
+def _overlap_text(conda: LockedPackage, pip: PypiPackage) -> str:
+    return (
+        f"'{pip.name}' is locked by conda ({conda.name} {conda.version}) "
+        f"and PyPI ({pip.version}): two installers would write the same files"
+    )
 
 
 def _explicit_findings(project: Project, lock: EnvironmentLock) -> list[Finding]:
