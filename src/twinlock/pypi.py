@@ -177,27 +177,51 @@ def install_layer(
 ) -> LayerResult:
     """Install exactly the locked *packages* into *prefix* (a venv made from *interpreter*).
 
-    With *interpreter*, the prefix is a PyPI-only environment: created with
-    ``uv venv`` when absent and then synced (packages not in the lock are
-    removed). Without, the packages go on top of the conda layer already in
-    *prefix* (``--no-deps``, nothing removed).
+    With *interpreter*, the prefix is a PyPI-only environment: when absent it is
+    built in a staging directory next to it (``uv venv --relocatable``) and moved
+    into place only once complete; an existing one is synced (packages not in the
+    lock are removed). Without, the packages go on top of the conda layer already
+    in *prefix* (``--no-deps``, nothing removed).
     """
     start = time.perf_counter()
-    created = interpreter is not None and not (prefix / "pyvenv.cfg").is_file()
-    if created:
-        assert interpreter is not None
-        _create_venv(prefix, interpreter, environment)
+    if interpreter is None or (prefix / "pyvenv.cfg").is_file():
+        offline = _install(prefix, packages, synced=interpreter is not None, env=environment)
+        return LayerResult(prefix, len(packages), False, offline, time.perf_counter() - start)
+    if prefix.exists() and any(prefix.iterdir()):
+        raise PypiError(
+            f"{environment}: {prefix} exists and is not a virtual environment",
+            "remove it, or choose another prefix",
+        )
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{prefix.name}.", dir=prefix.parent))
+    try:
+        _create_venv(staging, interpreter, environment)
+        offline = _install(staging, packages, synced=True, env=environment)
+        if prefix.exists():
+            prefix.rmdir()  # empty (checked above)
+        os.replace(staging, prefix)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return LayerResult(prefix, len(packages), True, offline, time.perf_counter() - start)
+
+
+def _install(prefix: Path, packages: Sequence[PypiPackage], *, synced: bool, env: str) -> bool:
+    """uv pip sync/install from the lock, offline first; True when uv's cache sufficed."""
     python = prefix / "bin" / "python"
     if not python.exists():
         raise PypiError(
-            f"{environment}: no Python at {python} to install the PyPI layer into",
+            f"{env}: no Python at {python} to install the PyPI layer into",
             "install the conda layer (with python) first",
         )
     with tempfile.TemporaryDirectory(prefix="twinlock-uv-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text("".join(p.requirement_line() + "\n" for p in packages))
-        verb = ["pip", "sync"] if interpreter is not None else ["pip", "install", "--no-deps"]
-        args = [*verb, "--python", str(python), "--require-hashes", "-r", str(reqs), "--quiet"]
+        verb = (
+            ["pip", "sync", str(reqs)]
+            if synced
+            else ["pip", "install", "--no-deps", "-r", str(reqs)]
+        )
+        args = [*verb, "--python", str(python), "--require-hashes", "--quiet"]
         offline = True
         done = _run([*args, "--offline"])
         if done.returncode != 0:
@@ -205,20 +229,14 @@ def install_layer(
             done = _run(args)
     if done.returncode != 0:
         raise PypiError(
-            f"{environment}: installing the PyPI layer into {prefix} failed:\n"
+            f"{env}: installing the PyPI layer into {prefix} failed:\n"
             f"{condense_uv_error(done.stderr)}",
             "check network access to the index, or warm uv's cache where it is reachable",
         )
-    seconds = time.perf_counter() - start
-    return LayerResult(prefix, len(packages), created, offline, seconds)
+    return offline
 
 
 def _create_venv(prefix: Path, interpreter: Path, environment: str) -> None:
-    if prefix.exists() and any(prefix.iterdir()):
-        raise PypiError(
-            f"{environment}: {prefix} exists and is not a virtual environment",
-            "remove it, or choose another prefix",
-        )
     venv = ["venv", "--python", str(interpreter), "--no-python-downloads", "--relocatable"]
     done = _run([*venv, "--quiet", str(prefix)])
     if done.returncode != 0:
