@@ -6,6 +6,7 @@ Real uv runs are in test_pypi_uv.py and test_pypi_e2e.py (marked slow).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -364,3 +365,31 @@ def test_resolver_failures_name_the_environment(
     with pytest.raises(exc, match=message):
         workflows.run_lock(project, pypi=FakeResolver({}, error=error))
     assert project.read_locks() == {}
+
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_LAB = (
+    REPO.parent.parent / "shared" / "specs" / "nublado" / "nublado-lab-2024-10.py312.pypi.txt"
+)
+
+
+def test_bundled_pypi_example_is_locked_and_fresh() -> None:
+    project = workflows.open_project(REPO / "envs" / "rsp-pypi.yaml")
+    assert workflows.run_check(project) == []
+    lab = project.read_locks()["lab"]
+    assert lab.python == "3.12" and len(lab.platforms[0].pypi) > 200
+    assert lab.platforms[0].pypi_package("jupyterlab") is not None
+    assert lab.platforms[0].packages == ()
+
+
+def test_bundled_pypi_list_is_the_nublado_list() -> None:
+    """The envs/ copy equals the shared real list, git+ URLs replaced by PyPI releases."""
+    shared = Path("/work/shared/specs/nublado/nublado-lab-2024-10.py312.pypi.txt")
+    source = next((p for p in (SHARED_LAB, shared) if p.is_file()), None)
+    if source is None:
+        pytest.skip("the shared nublado spec list is not on this machine")
+    real = [line for line in source.read_text().splitlines() if not line.startswith("#")]
+    # git+https://github.com/<owner>/<project>[@ref] -> <project>
+    expected = [re.sub(r"^git\+https://github.com/[^/]+/([^@/]+).*", r"\1", line) for line in real]
+    ours = (REPO / "envs" / "nublado-lab-2024-10.py312.pypi.txt").read_text().splitlines()
+    assert [line for line in ours if not line.startswith("#")] == expected

@@ -97,3 +97,12 @@ def test_find_interpreter(tmp_path: Path) -> None:
         find_interpreter("x", "3.9" if running != "3.9" else "3.8", sys.executable)
     with pytest.raises(InterpreterError, match=r"x: no Python 3\.99 found(.|\n)*tried"):
         find_interpreter("x", "3.99")
+
+
+def test_bundled_pypi_lab_relocks_byte_identical(tmp_path: Path) -> None:
+    """The snapshot applies to PyPI (--exclude-newer): a lock from scratch matches the commit."""
+    repo = Path(__file__).resolve().parents[1]
+    project = workflows.open_project(repo / "envs" / "rsp-pypi.yaml", locks_dir=tmp_path)
+    workflows.run_lock(project, environments=["lab"])
+    fresh = (tmp_path / "rsp-pypi" / "lab.conda-lock.yml").read_text()
+    assert fresh == (repo / "locks" / "rsp-pypi" / "lab.conda-lock.yml").read_text()

@@ -132,7 +132,7 @@ def _with_pypi_layers(
 ) -> list[tuple[PlatformLock, PlatformSummary]]:
     """Add the PyPI layer to every solved platform lock of an environment that has one."""
     jobs = [
-        PypiJob(plan.env, lock, plan.previous)
+        PypiJob(plan.env, lock, plan.previous, plan.inputs.snapshot)
         for plan, (lock, _) in zip(plans, settled, strict=True)
         if plan.request is not None and plan.env.pypi
     ]

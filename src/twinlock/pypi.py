@@ -94,7 +94,10 @@ class UvResolver:
 
 
 def _target_args(request: PypiRequest) -> list[str]:
-    return ["--python-version", request.python_version, "--python-platform", request.uv_platform]
+    args = ["--python-version", request.python_version, "--python-platform", request.uv_platform]
+    if request.exclude_newer:
+        args += ["--exclude-newer", request.exclude_newer]
+    return args
 
 
 def interpreter_version(path: str | Path) -> str | None:

@@ -40,6 +40,7 @@ class PypiJob:
     env: Environment
     lock: PlatformLock
     previous: PlatformLock | None
+    snapshot: str | None = None  # the composition's, as ISO-8601 UTC text
 
 
 def pypi_request(job: PypiJob, updates: frozenset[str], *, full: bool) -> PypiRequest:
@@ -66,6 +67,7 @@ def pypi_request(job: PypiJob, updates: frozenset[str], *, full: bool) -> PypiRe
         provided=conda_provided(lock.packages),
         preferences=previous,
         upgrade=frozenset(normalize_pypi_name(u) for u in updates),
+        exclude_newer=job.snapshot,
     )
 
 

@@ -9,6 +9,9 @@ requests, chooses one artifact per package (the wheel whose tags an installer
 on the target would prefer, else the sdist) and turns the two outputs into
 :class:`~twinlock.lockmodel.PypiPackage` values.
 
+The composition's ``snapshot`` applies to PyPI too (``--exclude-newer``), so
+a relock from scratch gives the same pins.
+
 Conda-provided packages: in a mixed environment, every conda package that is a
 Python package (it depends on ``python``) is passed to uv as a constraint
 ``name==version``, so the PyPI layer agrees with what conda installed; a
@@ -55,6 +58,8 @@ class PypiRequest:
     preferences: tuple[PypiPackage, ...] = ()
     # ... except these (normalised names), which may move (--update)
     upgrade: frozenset[str] = frozenset()
+    # the composition's snapshot: ignore distributions uploaded later (uv --exclude-newer)
+    exclude_newer: str | None = None
 
     @property
     def uv_platform(self) -> str:
