@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import DATA, ProjectFactory
 from twinlock import workflows
 from twinlock.composition import PypiRequirement, Requirement
-from twinlock.errors import CompositionError, PypiError, UnsolvableError
+from twinlock.errors import CompositionError, PypiError, PypiUnsolvableError
 from twinlock.inputs import SolveInputs
 from twinlock.lockfile import parse_conda_lock, render_conda_lock, render_explicit
 from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
@@ -352,7 +352,7 @@ def test_check_reports_a_stale_pypi_requirement(make_project: ProjectFactory) ->
         ),
         pytest.param(
             "Because you require numpy==1.26.4 and numpy>=2, we can conclude ...",
-            UnsolvableError,
+            PypiUnsolvableError,
             r"cannot solve payload on linux-64:\n    PyPI layer \(uv\): Because you require",
             id="unsatisfiable",
         ),

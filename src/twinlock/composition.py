@@ -83,6 +83,23 @@ def normalize_pypi_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Kernel:
+    """How an environment is offered as a Jupyter kernel inside another one (the lab).
+
+    ``argv`` overrides the default launch command (``<prefix>/bin/python -m
+    ipykernel_launcher -f {connection_file}``); ``hide_native`` hides the lab's
+    own Python kernel so users only see the kernels twinlock wires in.
+    """
+
+    name: str
+    display_name: str
+    lab: str
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    argv: tuple[str, ...] = ()
+    hide_native: bool = True
+
+
+@dataclass(frozen=True)
 class Environment:
     """One environment of a composition, installed into its own prefix."""
 
@@ -98,6 +115,7 @@ class Environment:
     # and optionally the interpreter to build it from (else found on the machine).
     python: str | None = None
     python_interpreter: str | None = None
+    kernel: Kernel | None = None
 
     @property
     def specs(self) -> tuple[str, ...]:
@@ -129,6 +147,9 @@ class Composition:
     system_requirements: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Packages that must resolve to one version and build in every environment
+    # that has them (per platform); see twinlock.alignment.
+    align: tuple[str, ...] = ()
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:

@@ -118,6 +118,10 @@ class InterpreterError(TwinlockError):
     """No Python interpreter of the version a PyPI-only environment needs."""
 
 
+class InstallError(TwinlockError):
+    """A prefix or a package archive cannot be installed as asked."""
+
+
 class SolveError(TwinlockError):
     """The solver failed for a reason other than an unsatisfiable request."""
 
@@ -143,6 +147,27 @@ class UnsolvableError(TwinlockError):
         )
 
 
+class PypiUnsolvableError(TwinlockError):
+    """uv found no PyPI layer satisfying the requirements (exit code 1, like conda's).
+
+    Not an :class:`UnsolvableError`: the conda conflict analysis has nothing to add.
+    """
+
+    exit_code = 1
+
+    def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
+        self.failures = tuple(failures)
+        parts = [
+            f"cannot solve {env} on {platform}:\n{_indent(text)}"
+            for env, platform, text in failures
+        ]
+        super().__init__(
+            "\n".join(parts),
+            "relax or remove the clashing PyPI requirements named above; "
+            "the previous locks were left untouched",
+        )
+
+
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.strip().splitlines())
 
@@ -151,3 +176,43 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A 'did you mean' suffix for *word*, or '' when nothing is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"(did you mean '{matches[0]}'?)" if matches else ""
+
+
+class AlignmentError(TwinlockError):
+    """Packages listed under ``align`` cannot take one build in every environment.
+
+    Exit code 1, like an unsolvable request: the composition is well-formed,
+    its environments just disagree about an aligned package.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        package: str,
+        platform: str,
+        pins: Mapping[str, str],
+        refusals: Sequence[tuple[str, str, str]],
+    ) -> None:
+        self.package = package
+        self.platform = platform
+        self.pins = dict(pins)
+        self.refusals = tuple(refusals)
+        lines = [
+            f"cannot align '{package}' on {platform}: no single build is accepted by "
+            f"every environment that has it ({', '.join(sorted(pins))})",
+            *(f"  {env} locks {package} {pin}" for env, pin in sorted(pins.items())),
+        ]
+        for env, candidate, why in refusals:
+            first = why.strip().splitlines()[:6]
+            lines.append(f"  {env} cannot take {package} {candidate}:")
+            lines += [f"      {line}" for line in first]
+        super().__init__(
+            "\n".join(lines),
+            f"relax the requirements that hold {package} apart in "
+            f"{' and '.join(sorted(pins))}, or drop '{package}' from 'align'",
+        )
+
+
+class ExternalToolError(TwinlockError):
+    """An external program twinlock relies on (Graphviz ``dot``) is absent or failed."""

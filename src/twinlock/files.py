@@ -9,8 +9,10 @@ reader never sees half a file), and unpacks the bundled channel snapshot.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import subprocess
 import tarfile
 import tempfile
 import tomllib
@@ -24,7 +26,13 @@ import yaml
 
 from twinlock.composition import Composition
 from twinlock.config import CONFIG_NAME, ProjectConfig, parse_config
-from twinlock.errors import ChannelError, CompositionError, ConfigError, Problem
+from twinlock.errors import (
+    ChannelError,
+    CompositionError,
+    ConfigError,
+    InstallError,
+    Problem,
+)
 from twinlock.lockfile import parse_conda_lock
 from twinlock.lockmodel import EnvironmentLock
 from twinlock.parsing import FileUnavailable, parse_composition, referenced_files
@@ -153,6 +161,39 @@ def read_lock_file(path: Path) -> EnvironmentLock:
     return parse_conda_lock(text, source=_display(path))
 
 
+def read_text(path: Path, what: str) -> str:
+    """The text of a file the user named (*what* says which option named it)."""
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot read {path}: {exc.strerror}", "check the path") from exc
+
+
+def is_git_revision(root: Path, revision: str) -> bool:
+    """True when *revision* names a commit of the git repository holding *root*."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+def read_git_file(root: Path, revision: str, path: Path) -> str | None:
+    """The text of *path* (inside *root*'s repository) at *revision*; None if absent there."""
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    done = subprocess.run(
+        ["git", "-C", str(root), "show", f"{revision}:./{relative}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
 def read_text_if_exists(path: Path) -> str | None:
     try:
         return path.read_text()
@@ -238,3 +279,37 @@ def local_channel_dir(location: str) -> Path:
             "point --mirror (or [mirrors] in twinlock.toml) at a directory indexed for conda",
         )
     return path
+
+
+def read_conda_meta(prefix: Path) -> list[dict[str, Any]] | None:
+    """The ``conda-meta/*.json`` records of an installed prefix (None: no conda-meta)."""
+    meta = prefix / "conda-meta"
+    if not meta.is_dir():
+        return None
+    records = []
+    for path in sorted(meta.glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            raise InstallError(
+                f"{path}: unreadable conda-meta record: {exc}",
+                "the prefix is damaged: reinstall it with twinlock install --force",
+            ) from exc
+    return records
+
+
+def is_empty_dir(path: Path) -> bool:
+    """True when *path* does not exist or is an empty directory."""
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
+
+
+def sha256_of(path: Path) -> str | None:
+    """The sha256 of a regular file, None when it is absent."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    return digest.hexdigest()

@@ -4,7 +4,9 @@ A lock is fresh when the hash of the inputs that would be solved today equals
 the hash recorded in the lock (conda-lock's ``content_hash``). The inputs are
 everything that can change the solution: requirements, channels (canonical
 URLs, never the mirror used), the snapshot cut-off, the virtual packages and
-the lock format version. Prefixes and provenance are not solve inputs.
+the lock format version, and the composition's ``align`` list (alignment
+re-solves with pins taken from the other environments). Prefixes and
+provenance are not solve inputs.
 
 An environment with a PyPI layer adds its PyPI requirements and, when it is
 PyPI-only, its Python version; both enter the hash only when present, so the
@@ -36,6 +38,7 @@ class SolveInputs:
     virtual_packages: tuple[VirtualPackage, ...]
     pypi_specs: tuple[str, ...] = ()
     python: str | None = None
+    align: tuple[str, ...] = ()
 
     @classmethod
     def for_environment(
@@ -50,6 +53,7 @@ class SolveInputs:
             virtual_packages=composition.virtual_packages(platform),
             pypi_specs=env.pypi_specs,
             python=env.python,
+            align=composition.align,
         )
 
     @classmethod
@@ -67,6 +71,7 @@ class SolveInputs:
             virtual_packages=plat.virtual_packages,
             pypi_specs=tuple(r.spec for r in lock.pypi_requirements),
             python=lock.python,
+            align=lock.align,
         )
 
     def digest(self) -> str:
@@ -84,6 +89,9 @@ class SolveInputs:
             payload["pypi"] = sorted(self.pypi_specs)
         if self.python:
             payload["python"] = self.python
+        if self.align:
+            # Only when set, so locks made without alignment keep their hashes.
+            payload["align"] = sorted(self.align)
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -112,6 +120,8 @@ class SolveInputs:
             old_vp = " ".join(str(v) for v in sorted(old.virtual_packages))
             new_vp = " ".join(str(v) for v in sorted(self.virtual_packages))
             reasons.append(f"virtual packages changed: {old_vp} -> {new_vp}")
+        if sorted(self.align) != sorted(old.align):
+            reasons.append(f"align changed: {sorted(old.align)} -> {sorted(self.align)}")
         return reasons
 
     def only_requirements_differ(self, old: SolveInputs) -> bool:

@@ -6,7 +6,7 @@ Writing goes through the conda-lock library (its models and
 (libyaml, no pydantic): ``check``, ``diff`` and ``why`` stay quick; a test
 proves conda-lock's own parser reads what we write.
 
-twinlock's own facts (prefix, snapshot, requirements, virtual packages) live in
+twinlock's own facts (prefix, snapshot, requirements, virtual packages, licenses) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
 hash is conda-lock's ``content_hash``. A PyPI layer is stored as conda-lock's
 ``manager: pip`` entries (url of the chosen wheel or sdist, its sha256, and the
@@ -27,7 +27,13 @@ import yaml
 
 from twinlock.composition import PypiRequirement, Requirement
 from twinlock.errors import LockFileError
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
+from twinlock.lockmodel import (
+    LICENSES_KEY,
+    EnvironmentLock,
+    LockedPackage,
+    PlatformLock,
+    PypiPackage,
+)
 from twinlock.platforms import VirtualPackage
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -200,9 +206,12 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         raise ValueError("no twinlock metadata (was it written by another tool?)")
     grouped: dict[str, list[LockedPackage]] = {p: [] for p in meta["platforms"]}
     pypi: dict[str, list[PypiPackage]] = {p: [] for p in meta["platforms"]}
+    licenses = {p: json.loads(custom.get(f"{LICENSES_KEY}{p}", "{}")) for p in grouped}
     for entry in data.get("package") or []:
         if entry["manager"] == "conda":
-            grouped[entry["platform"]].append(_package_from_entry(entry))
+            platform = entry["platform"]
+            license = licenses[platform].get(entry["name"])
+            grouped[platform].append(_package_from_entry(entry, license))
         elif entry["manager"] == "pip":
             pypi[entry["platform"]].append(_pypi_from_entry(entry))
     platforms = [
@@ -224,6 +233,7 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
         snapshot=custom.get("twinlock.snapshot"),
         sources=tuple(meta.get("sources") or ()),
+        align=tuple(json.loads(custom.get("twinlock.align", "[]"))),
         pypi_requirements=_pypi_requirements(custom),
         python=custom.get("twinlock.python"),
     )
@@ -239,7 +249,7 @@ def _pypi_from_entry(entry: Mapping[str, Any]) -> PypiPackage:
     )
 
 
-def _package_from_entry(entry: Mapping[str, Any]) -> LockedPackage:
+def _package_from_entry(entry: Mapping[str, Any], license: str | None = None) -> LockedPackage:
     url: str = entry["url"]
     base, subdir, _ = url.rsplit("/", 2)
     deps = entry.get("dependencies") or {}
@@ -253,6 +263,7 @@ def _package_from_entry(entry: Mapping[str, Any]) -> LockedPackage:
         md5=entry["hash"]["md5"],
         sha256=entry["hash"].get("sha256"),
         depends=tuple(f"{name} {spec}".strip() for name, spec in deps.items()),
+        license=license,
     )
 
 

@@ -30,7 +30,7 @@ from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
 from twinlock.inputs import SolveInputs
 from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.pypilocking import PypiJob, PypiResolver, add_pypi_layers
-from twinlock.solver import Solver, SolveRequest
+from twinlock.solver import SolveOutcome, Solver, SolveRequest
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +108,20 @@ def lock_composition(
     ]
     if failures:
         raise UnsolvableError(failures)
-    settled = [_settle(p, outcomes.get((p.env.name, p.inputs.platform))) for p in plans]
+    settled = {
+        (plan.env.name, plan.inputs.platform): _settle(
+            plan, outcomes.get((plan.env.name, plan.inputs.platform))
+        )
+        for plan in plans
+    }
+    if composition.align:
+        settled = _align(composition, plans, settled, previous, solver)
+    # The PyPI layer goes on the final conda layer (its python record, its packages).
     settled = _with_pypi_layers(plans, settled, pypi, updates, full=full)
-    summaries: list[PlatformSummary] = []
+    summaries = [summary for _, summary in settled.values()]
     platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
-    for plan, (lock, summary) in zip(plans, settled, strict=True):
-        platform_locks[plan.env.name].append(lock)
-        summaries.append(summary)
+    for (env_name, _), (lock, _) in settled.items():
+        platform_locks[env_name].append(lock)
     locks = tuple(
         environment_lock(composition, env, platform_locks[env.name], sources[env.name])
         for env in selected
@@ -124,34 +131,30 @@ def lock_composition(
 
 def _with_pypi_layers(
     plans: Sequence[_Plan],
-    settled: list[tuple[PlatformLock, PlatformSummary]],
+    settled: dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
     resolver: PypiResolver | None,
     updates: frozenset[str],
     *,
     full: bool,
-) -> list[tuple[PlatformLock, PlatformSummary]]:
+) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
     """Add the PyPI layer to every solved platform lock of an environment that has one."""
+    by_key = {(p.env.name, p.inputs.platform): p for p in plans}
     jobs = [
-        PypiJob(plan.env, lock, plan.previous, plan.inputs.snapshot)
-        for plan, (lock, _) in zip(plans, settled, strict=True)
-        if plan.request is not None and plan.env.pypi
+        PypiJob(plan.env, settled[key][0], plan.previous, plan.inputs.snapshot)
+        for key, plan in by_key.items()
+        if settled[key][1].action == "solved" and plan.env.pypi
     ]
     if not jobs:
         return settled
     if resolver is None:
         raise TwinlockError("PyPI requirements need a PyPI resolver", "pass pypi=UvResolver()")
     layered, layered_seconds = add_pypi_layers(jobs, resolver, updates=updates, full=full)
-    out = []
-    for plan, (lock, summary) in zip(plans, settled, strict=True):
-        new = layered.get((plan.env.name, lock.platform))
-        if new is None:
-            out.append((lock, summary))
-            continue
-        changes = summary.changes
-        if plan.previous is not None:
-            changes += pypi_changes(plan.previous, new)
-        seconds = summary.seconds + layered_seconds.get((plan.env.name, lock.platform), 0.0)
-        out.append((new, replace(summary, changes=changes, pypi=len(new.pypi), seconds=seconds)))
+    out = dict(settled)
+    for key, new in layered.items():
+        summary, previous = settled[key][1], by_key[key].previous
+        changes = summary.changes + (pypi_changes(previous, new) if previous else ())
+        seconds = summary.seconds + layered_seconds.get(key, 0.0)
+        out[key] = (new, replace(summary, changes=changes, pypi=len(new.pypi), seconds=seconds))
     return out
 
 
@@ -164,6 +167,57 @@ def pypi_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[PackageCh
         for name in sorted(before.keys() | after.keys())
         if before.get(name) != after.get(name)
     )
+
+
+def _align(
+    composition: Composition,
+    plans: Sequence[_Plan],
+    settled: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    previous: Mapping[str, EnvironmentLock],
+    solver: Solver,
+) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
+    """Apply the composition's ``align`` list (see :mod:`twinlock.alignment`)."""
+    from twinlock.alignment import align_locks
+
+    by_key = {(p.env.name, p.inputs.platform): p for p in plans}
+    locked_now = {p.env.name for p in plans}
+    # Environments not being locked keep their previous pins: alignment must meet them.
+    fixed = {
+        (env.name, plat.platform): plat
+        for env in composition.environments
+        if env.name not in locked_now and env.name in previous
+        for plat in previous[env.name].platforms
+    }
+
+    def request_for(env: str, platform: str) -> SolveRequest:
+        plan = by_key[(env, platform)]
+        return plan.request or _request(composition, plan.env, plan.inputs)
+
+    aligned = align_locks(
+        composition.align,
+        {key: lock for key, (lock, _) in settled.items()},
+        request_for,
+        solver,
+        fixed=fixed,
+    )
+    out = {}
+    for key, (lock, summary) in settled.items():
+        new = aligned.locks[key]
+        if new is lock:
+            out[key] = (lock, summary)
+            continue
+        previous_lock = by_key[key].previous
+        out[key] = (
+            new,
+            replace(
+                summary,
+                action="solved",
+                packages=len(new.packages),
+                seconds=summary.seconds + aligned.seconds.get(key, 0.0),
+                changes=package_changes(previous_lock, new) if previous_lock else (),
+            ),
+        )
+    return out
 
 
 def _check_update_names(
@@ -230,20 +284,18 @@ def _request(
     )
 
 
-def _settle(plan: _Plan, outcome: object) -> tuple[PlatformLock, PlatformSummary]:
+def _settle(plan: _Plan, outcome: SolveOutcome | None) -> tuple[PlatformLock, PlatformSummary]:
     env, platform = plan.env.name, plan.inputs.platform
     if plan.request is None:
         assert plan.previous is not None
         lock = plan.previous
         summary = PlatformSummary(env, platform, "reused", len(lock.packages), 0.0)
         return lock, replace(summary, pypi=len(lock.pypi))
-    from twinlock.solver import SolveOutcome
-
     packages: tuple[LockedPackage, ...] = ()
     if plan.request.specs:  # else PyPI-only: no conda layer
-        assert isinstance(outcome, SolveOutcome) and outcome.packages is not None
+        assert outcome is not None and outcome.packages is not None
         packages = outcome.packages
-    seconds = outcome.seconds if isinstance(outcome, SolveOutcome) else 0.0
+    seconds = outcome.seconds if outcome is not None else 0.0
     lock = PlatformLock.create(
         platform, plan.inputs.digest(), plan.inputs.virtual_packages, packages
     )
@@ -284,6 +336,7 @@ def environment_lock(
         sources=sources,
         pypi_requirements=env.pypi,
         python=env.python,
+        align=composition.align,
     )
 
 

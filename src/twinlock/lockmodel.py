@@ -16,7 +16,7 @@ a PyPI package's ``depends`` names other PyPI packages of the same platform
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from twinlock.composition import Channel
 
 LOCK_FORMAT_VERSION = "1"
+# custom_metadata key prefix of the per-platform ``{name: license}`` JSON map. conda-lock
+# entries carry no license, so twinlock records the solver's one here (for diff and sbom).
+LICENSES_KEY = "twinlock.licenses."
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +39,8 @@ class LockedPackage:
     """One pinned conda package, as recorded in a lock.
 
     ``url`` and ``channel`` are canonical (e.g. ``https://conda.anaconda.org/conda-forge``)
-    whatever local mirror the solve read.
+    whatever local mirror the solve read. ``license`` is the channel's license field
+    (None when the repodata record had none).
     """
 
     name: str
@@ -48,6 +52,7 @@ class LockedPackage:
     md5: str
     sha256: str | None = None
     depends: tuple[str, ...] = ()
+    license: str | None = None
 
     @classmethod
     def from_record(cls, record: RepoDataRecord, channel: Channel) -> LockedPackage:
@@ -62,6 +67,7 @@ class LockedPackage:
             md5=record.md5.hex() if record.md5 else "",
             sha256=record.sha256.hex() if record.sha256 else None,
             depends=tuple(record.depends),
+            license=record.license or None,
         )
 
     @property
@@ -185,6 +191,7 @@ class EnvironmentLock:
     sources: tuple[str, ...] = field(default=())
     pypi_requirements: tuple[PypiRequirement, ...] = ()
     python: str | None = None  # the Python version of a PyPI-only environment
+    align: tuple[str, ...] = ()
 
     def platform(self, name: str) -> PlatformLock | None:
         for lock in self.platforms:
@@ -216,6 +223,8 @@ class EnvironmentLock:
             )
         if self.python:
             meta["twinlock.python"] = self.python
+        if self.align:
+            meta["twinlock.align"] = json.dumps(list(self.align))
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
             for r in (*self.requirements, *self.pypi_requirements)
@@ -227,4 +236,13 @@ class EnvironmentLock:
             meta[f"twinlock.virtual-packages.{plat.platform}"] = " ".join(
                 str(v) for v in plat.virtual_packages
             )
+        for plat in self.platforms:
+            licenses = {p.name: p.license for p in plat.packages if p.license}
+            if licenses:
+                meta[f"{LICENSES_KEY}{plat.platform}"] = json.dumps(licenses, sort_keys=True)
         return meta
+
+
+def without_package_facts(custom: Mapping[str, str]) -> dict[str, str]:
+    """*custom* metadata minus the per-package facts (licenses) a package-less shell lacks."""
+    return {k: v for k, v in custom.items() if not k.startswith(LICENSES_KEY)}

@@ -14,6 +14,7 @@ Composition syntax (``envs/<name>.yaml``)::
     system-requirements:            # optional; defaults: linux 4.18, libc 2.28, macos 11.0
       libc: "2.28"
       osx-arm64: {macos: "12.0"}    # per-platform override
+    align: [openssl, ca-certificates]  # optional: one version+build in every env having them
     environments:
       lab:
         prefix: /opt/lab
@@ -29,6 +30,13 @@ Composition syntax (``envs/<name>.yaml``)::
                                             # becomes the PyPI layer)
         pypi: [astropy-healpix>=1]  # optional PyPI layer on top of conda's python ...
         pypi-file: extra.txt        # ... and/or a requirements.txt next to this file
+        kernel:                     # optional: offer this env as a Jupyter kernel
+          name: payload             # kernelspec directory name
+          display-name: Rubin (payload)
+          lab: lab                  # environment whose prefix holds the kernelspec
+          env: {DAF_BUTLER_REPOSITORY_INDEX: /etc/butler.yaml}
+          argv: [...]               # optional; must contain {connection_file}
+          hide-native: true         # default: hide the lab's own Python kernel
       tools:
         prefix: /opt/tools
         python: "3.12"              # PyPI-only: no conda layer, a machine interpreter
@@ -40,13 +48,21 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from twinlock.composition import Channel, Composition, Environment, PypiRequirement, Requirement
+from twinlock.composition import (
+    Channel,
+    Composition,
+    Environment,
+    Kernel,
+    PypiRequirement,
+    Requirement,
+)
 from twinlock.errors import CompositionError, Problems, did_you_mean
 from twinlock.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.requirements import (
@@ -57,18 +73,30 @@ from twinlock.requirements import (
     read_environment_file,
 )
 
-TOP_KEYS = ("name", "channels", "platforms", "snapshot", "system-requirements", "environments")
+_PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+TOP_KEYS = (
+    "name",
+    "channels",
+    "platforms",
+    "snapshot",
+    "system-requirements",
+    "align",
+    "environments",
+)
 ENV_KEYS = (
     "prefix",
     "requirements",
     "file",
     "channels",
     "platforms",
+    "kernel",
     "pypi",
     "pypi-file",
     "python",
     "python-interpreter",
 )
+KERNEL_KEYS = ("name", "display-name", "lab", "env", "argv", "hide-native")
 
 
 @dataclass(frozen=True)
@@ -107,6 +135,7 @@ def parse_composition(
     platforms = _parse_platforms(top.get("platforms"), "platforms", problems) or ()
     snapshot = _parse_snapshot(top.get("snapshot"), problems)
     system = _parse_system_requirements(top.get("system-requirements"), problems)
+    align = _parse_align(top.get("align"), problems)
     environments = _parse_environments(
         top.get("environments"), channels, platforms, files or {}, problems
     )
@@ -120,6 +149,7 @@ def parse_composition(
         environments=environments,
         snapshot=snapshot,
         system_requirements=system,
+        align=align,
     )
 
 
@@ -195,6 +225,28 @@ def _parse_snapshot(value: object, problems: Problems) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _parse_align(value: object, problems: Problems) -> tuple[str, ...]:
+    """Package names (not specs) to align across environments, lower-cased, deduplicated."""
+    if value is None:
+        return ()
+    names = problems.string_list(value, "align")
+    if names is None:
+        return ()
+    out: list[str] = []
+    for i, name in enumerate(names):
+        if not _PACKAGE_NAME_RE.fullmatch(name):
+            problems.add(
+                f"align[{i}]",
+                f"'{name}' is not a package name",
+                "list bare package names such as openssl (versions come from the solve)",
+            )
+        elif name.lower() in out:
+            problems.add(f"align[{i}]", f"'{name}' is listed twice", "list each package once")
+        else:
+            out.append(name.lower())
+    return tuple(out)
+
+
 def _parse_system_requirements(
     value: object, problems: Problems
 ) -> Mapping[str, Mapping[str, str]]:
@@ -256,6 +308,7 @@ def _parse_environments(
         if env is not None:
             envs.append(env)
     _check_prefixes(envs, problems)
+    _check_kernels(envs, problems)
     return tuple(envs)
 
 
@@ -287,6 +340,7 @@ def _parse_environment(
     python, interpreter = parse_python_keys(body, key, problems)
     if python is not None and not (pypi or file_pypi):
         problems.add(key, "a PyPI-only environment (python:) has nothing to install", _PYPI_HINT)
+    kernel = _parse_kernel(body["kernel"], f"{key}.kernel", problems) if "kernel" in body else None
     return Environment(
         name=name,
         prefix=prefix,
@@ -297,6 +351,7 @@ def _parse_environment(
         pypi=file_pypi + pypi,
         python=python,
         python_interpreter=interpreter,
+        kernel=kernel,
     )
 
 
@@ -373,6 +428,64 @@ def _check_prefixes(envs: list[Environment], problems: Problems) -> None:
                 f"'{first.name}' ({a}) and '{second.name}' ({b}) {relation}",
                 "give every environment its own, separate directory",
             )
+
+
+def _parse_kernel(value: object, key: str, problems: Problems) -> Kernel | None:
+    body = problems.mapping(value, key)
+    if body is None:
+        return None
+    problems.unknown_keys(body, KERNEL_KEYS, key)
+    texts = {}
+    for field in ("name", "display-name", "lab"):
+        text = body.get(field)
+        if not isinstance(text, str) or not text:
+            problems.add(f"{key}.{field}", "missing or empty", f"set '{field}' to a string")
+        texts[field] = text if isinstance(text, str) else ""
+    if texts["name"] and not texts["name"].replace("-", "").replace("_", "").isalnum():
+        problems.add(f"{key}.name", f"'{texts['name']}' is not a valid kernel name", "e.g. payload")
+    env = problems.mapping(body.get("env", {}), f"{key}.env") or {}
+    argv = problems.string_list(body.get("argv", []), f"{key}.argv") or []
+    if argv and "{connection_file}" not in argv:
+        problems.add(
+            f"{key}.argv", "does not pass {connection_file}", "add '-f', '{connection_file}'"
+        )
+    hide = body.get("hide-native", True)
+    if not isinstance(hide, bool):
+        problems.add(f"{key}.hide-native", f"expected true or false, got {hide!r}", "")
+    return Kernel(
+        name=texts["name"],
+        display_name=texts["display-name"],
+        lab=texts["lab"],
+        env=MappingProxyType({str(k): str(v) for k, v in env.items()}),
+        argv=tuple(argv),
+        hide_native=hide is not False,
+    )
+
+
+def _check_kernels(envs: list[Environment], problems: Problems) -> None:
+    """A kernel names another environment of the composition, and kernel names are unique."""
+    names = [e.name for e in envs]
+    seen: dict[str, str] = {}
+    for env in envs:
+        if env.kernel is None:
+            continue
+        key = f"environments.{env.name}.kernel"
+        if env.kernel.lab and env.kernel.lab not in names:
+            problems.add(
+                f"{key}.lab",
+                f"no environment named '{env.kernel.lab}' "
+                f"{did_you_mean(env.kernel.lab, names)}".rstrip(),
+                f"name the lab environment, one of: {', '.join(names)}",
+            )
+        elif env.kernel.lab == env.name:
+            problems.add(f"{key}.lab", "an environment cannot host its own kernel", "name the lab")
+        if env.kernel.name in seen:
+            problems.add(
+                f"{key}.name",
+                f"kernel name '{env.kernel.name}' is also used by '{seen[env.kernel.name]}'",
+                "give every kernel its own name",
+            )
+        seen[env.kernel.name] = env.name
 
 
 def _parse_requirement_sources(

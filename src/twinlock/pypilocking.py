@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from twinlock.composition import Environment, normalize_pypi_name
-from twinlock.errors import PypiError, UnsolvableError
+from twinlock.errors import PypiError, PypiUnsolvableError
 from twinlock.lockmodel import EnvironmentLock, PlatformLock
 from twinlock.pypiplan import (
     PypiOutcome,
@@ -94,7 +94,7 @@ def add_pypi_layers(
         if o.packages is None
     ]
     if failures:
-        raise UnsolvableError(failures)
+        raise PypiUnsolvableError(failures)
     by_key = {(o.request.environment, o.request.platform): o for o in outcomes}
     out = {}
     for job in jobs:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinlock.check import Finding
+from twinlock.composition import Requirement
 from twinlock.errors import TwinlockError
-from twinlock.locking import PlatformSummary
+from twinlock.locking import PackageChange, PlatformSummary
 from twinlock.workflows import LockReport
+
+if TYPE_CHECKING:
+    from twinlock.conflicts import Conflict, ConflictReport, Hint
+    from twinlock.deploy import InstallReport, MirrorReport
+    from twinlock.installplan import Drift
+    from twinlock.maintenance import RebuildReport
+    from twinlock.tags import ImageTag
 
 
 def summary_line(s: PlatformSummary) -> str:
@@ -32,6 +42,7 @@ def lock_report(report: LockReport, cwd: Path) -> str:
         lines.append(f"removed {_rel(path, cwd)} (no longer in the composition)")
     if not report.written and not report.removed:
         lines.append("locks unchanged")
+    lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
 
@@ -57,3 +68,138 @@ def _rel(path: Path, cwd: Path) -> str:
         return str(path.resolve().relative_to(cwd.resolve()))
     except ValueError:
         return str(path)
+
+
+# --- rebuild and tags -----------------------------------------------------------------
+
+
+def rebuild_report(report: RebuildReport, cwd: Path) -> str:
+    """What each environment did, the diff against --from, lost pins and findings."""
+    lines = []
+    for env in report.result.environments:
+        count = sum(len(p.packages) for p in env.lock.platforms)
+        lines.append(f"{env.environment}: {env.action} ({count} packages)")
+        lines += rebuild_diff_lines(env.changes)
+    for m in report.missing:
+        lines.append(f"warning: {m.environment}: {m.pin.file_name} not imported: {m.reason}")
+    for f in report.result.findings:
+        lines.append(f"warning: {f.environment} {f.platform}: {f.detail}")
+    lines += [f"wrote {_rel(p, cwd)}" for p in report.written]
+    if not report.written:
+        lines.append("nothing written")
+    return "\n".join(lines)
+
+
+def rebuild_diff_lines(changes: Sequence[tuple[str, Sequence[PackageChange]]]) -> list[str]:
+    """The per-package diff against --from; a stand-in for the full 'twinlock diff'."""
+    lines = []
+    for platform, platform_changes in changes:
+        if not platform_changes:
+            lines.append(f"    {platform}: unchanged")
+            continue
+        lines.append(f"    {platform}: {len(platform_changes)} change(s)")
+        lines += [
+            f"      {c.name}: {c.old or '(absent)'} -> {c.new or '(removed)'}"
+            for c in platform_changes
+        ]
+    return lines
+
+
+def tag_table(tags: Sequence[ImageTag]) -> str:
+    """One line per tag: tag, category, display name."""
+    width = max((len(t.tag) for t in tags), default=0)
+    return "\n".join(f"{t.tag:<{width}}  {t.category.value:<17}  {t.display_name}" for t in tags)
+
+
+def conflict_reports(reports: Sequence[ConflictReport]) -> str:
+    """The text form of ``twinlock explain`` (and of a failed ``lock``)."""
+    return "\n\n".join(_conflict_report(r) for r in reports)
+
+
+def conflict_reports_json(reports: Sequence[ConflictReport]) -> str:
+    from twinlock.conflicts import reports_as_json
+
+    return json.dumps(reports_as_json(reports), indent=2)
+
+
+def _conflict_report(report: ConflictReport) -> str:
+    where = f"{report.environment} on {report.platform}"
+    if report.solvable:
+        return f"{where}: solves"
+    lines = [f"{where}: does not solve"]
+    if report.absent:
+        lines.append(f"  {len(report.absent)} requested name(s) absent from the channels:")
+        for a in report.absent:
+            close = f" (did you mean {', '.join(a.suggestions)}?)" if a.suggestions else ""
+            lines.append(f"    {a.spec}{close}")
+    if report.conflicts:
+        lines.append(f"  {len(report.conflicts)} conflict(s), each a minimal set:")
+    for number, conflict in enumerate(report.conflicts, 1):
+        lines.append(f"  {number}. " + "  +  ".join(conflict.specs))
+        lines += [f"       | {line}" for line in conflict.explanation]
+        lines += [f"       hint: {_hint_text(h, conflict, report)}" for h in conflict.hints]
+    if not report.complete:
+        lines.append(
+            f"  search stopped early at the time limit ({report.time_limit:g} s): "
+            "more conflicts may remain; raise --time-limit to search further"
+        )
+    lines.append(f"  ({report.solves} solves in {report.seconds:.1f} s)")
+    return "\n".join(lines)
+
+
+def _hint_text(hint: Hint, conflict: Conflict, report: ConflictReport) -> str:
+    parts = []
+    fits = [f.environment for f in hint.fits if f.fits]
+    pinned = any(Requirement(s).name == "python" for s in conflict.specs)
+    if fits and pinned:
+        parts.append(f"belongs in {' or '.join(fits)}, not {report.environment} (it fits there)")
+    elif fits:
+        parts.append(f"also solves with {' and '.join(fits)}'s requirements")
+    elif hint.fits and all(f.fits is False for f in hint.fits):
+        parts.append(f"does not fit {' or '.join(f.environment for f in hint.fits)} either")
+    rest = [s for s in conflict.specs if s != hint.spec]
+    r = hint.relaxation
+    if r is not None:
+        which = "newest" if r.newest else "a"
+        against = f"with {', '.join(rest)}" if rest else "on this platform"
+        parts.append(f"{which} version that fits {against}: {r.package} {r.version}")
+    else:
+        parts.append("no version of it fits " + (f"with {', '.join(rest)}" if rest else "here"))
+    return f"{hint.spec}: " + "; ".join(parts)
+
+
+def install_report(report: InstallReport, cwd: Path) -> str:
+    lines = []
+    for r in report.results:
+        where = _rel(r.path, cwd)
+        if r.action == "skip":
+            lines.append(
+                f"{r.environment}: {where} already matches the lock ({r.packages} packages)"
+            )
+            continue
+        verb = "replaced" if r.action == "replace" else "installed"
+        rate = r.files / r.seconds if r.seconds else 0.0
+        lines.append(
+            f"{r.environment}: {verb} {r.packages} packages ({r.files} files) into {where} "
+            f"in {r.seconds:.2f} s ({rate:.0f} files/s)"
+        )
+    lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
+    return "\n".join(lines)
+
+
+def verify_report(drift: Sequence[Drift], checked: int, *, deep: bool) -> str:
+    if not drift:
+        depth = " (files checked against their recorded hashes)" if deep else ""
+        return f"all {checked} environment(s) match their locks{depth}"
+    lines = [f"{len(drift)} difference(s) from the locks:"]
+    lines += [f"  {d.kind:<10} {d.environment}: {d.detail}" for d in drift]
+    return "\n".join(lines)
+
+
+def mirror_report(report: MirrorReport, cwd: Path) -> str:
+    dest = _rel(report.dest, cwd)
+    channel = report.channels[0] if report.channels else "CHANNEL"
+    return (
+        f"{dest}: {report.copied} archive(s) copied, {report.present} already present, indexed\n"
+        f"install air-gapped with: --mirror {channel}={dest}"
+    )

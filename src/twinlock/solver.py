@@ -14,7 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from twinlock.composition import Channel
 from twinlock.errors import ChannelError, SolveError
@@ -59,6 +59,36 @@ class Solver(Protocol):
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]: ...
 
 
+# --- Record lookup (importing historical locks) --------------------------------------
+# Separate from solving: find the channel record of an exact package file, so a pin
+# read from a foreign lock gets its dependencies and hashes from the channel.
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """An exact package file in a channel: ``<channel>/<subdir>/<file_name>``."""
+
+    channel: Channel
+    subdir: str
+    file_name: str
+
+    @property
+    def name(self) -> str:
+        """The package name (file names are ``<name>-<version>-<build>.<ext>``)."""
+        return self.file_name.rsplit("-", 2)[0].lower()
+
+
+class PackageFinder(Protocol):
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]: ...
+
+
+@runtime_checkable
+class PackageIndex(Protocol):
+    """What package names channels hold (conflict reports name the absent ones)."""
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]: ...
+
+
 class RattlerSolver:
     """Solve with py-rattler against local mirrors of the requested channels.
 
@@ -76,15 +106,65 @@ class RattlerSolver:
         self._mirrors = mirrors
         self._channel_dir = channel_dir
         self._timeout = timeout
+        # One gateway per solver: repodata already read is reused by later calls
+        # (conflict reports solve many small batches in a row).
+        self._gateway: Gateway | None = None
+
+    def _shared_gateway(self) -> Gateway:
+        from rattler import Gateway
+
+        if self._gateway is None:
+            self._gateway = Gateway()
+        return self._gateway
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         return asyncio.run(self._solve_all(requests))
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
-        from rattler import Gateway
-
-        gateway = Gateway()
+        gateway = self._shared_gateway()
         return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
+
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        """The records behind *refs* (absent when the channel does not hold the file)."""
+        return asyncio.run(self._find_packages(refs)) if refs else {}
+
+    async def _find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        import rattler
+
+        gateway = self._shared_gateway()
+        out: dict[PackageRef, LockedPackage] = {}
+        for channel in sorted({r.channel for r in refs}, key=lambda c: c.url):
+            group = [r for r in refs if r.channel == channel]
+            source = rattler.Channel(self._source(channel))
+            subdirs: list[Any] = sorted({r.subdir for r in group})
+            try:
+                found = await gateway.query(
+                    [source], subdirs, sorted({r.name for r in group}), recursive=False
+                )
+            except Exception as exc:
+                raise _lookup_error(exc, channel) from exc
+            index = {(r.subdir, r.file_name): r for per in found for r in per}
+            for ref in group:
+                record = index.get((ref.subdir, ref.file_name))
+                if record is not None:
+                    out[ref] = LockedPackage.from_record(record, channel)
+        return out
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        """Every package name in *channels* for *platform* and ``noarch``."""
+        return asyncio.run(self._package_names(channels, platform))
+
+    async def _package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        import rattler
+
+        sources = [rattler.Channel(self._source(c)) for c in channels]
+        platforms: list[Any] = [platform, "noarch"]
+        try:
+            names = await self._shared_gateway().names(sources, platforms)
+        except Exception as exc:
+            where = SolveRequest("the package index", platform, (), tuple(channels), ())
+            raise _classify(exc, where) from exc
+        return frozenset(n.normalized for n in names)
 
     def _source(self, channel: Channel) -> str:
         location = self._mirrors.get(channel.url)
@@ -112,7 +192,8 @@ class RattlerSolver:
                 pinned_packages=pinned,
                 virtual_packages=[_to_rattler(v) for v in request.virtual_packages],
                 timeout=self._timeout,
-                exclude_newer=request.snapshot,
+                # rattler reads a datetime's wall-clock fields as UTC.
+                exclude_newer=request.snapshot.astimezone(dt.UTC) if request.snapshot else None,
                 # Snapshot records seen only in conda-lock files carry no timestamp;
                 # keep them rather than silently shrinking the channel.
                 timestamp_policy="allow-missing",
@@ -153,6 +234,14 @@ async def _records_for(
     names = sorted({p.name for p in packages})
     found = await gateway.query(sources, platforms, names, recursive=False)
     return [r for per_channel in found for r in per_channel if (r.subdir, r.file_name) in wanted]
+
+
+def _lookup_error(exc: Exception, channel: Channel) -> Exception:
+    return ChannelError(
+        f"cannot read channel {channel.name} to resolve imported pins: {exc}",
+        "conda channels are unreachable offline: configure a local mirror "
+        "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+    )
 
 
 def _classify(exc: Exception, request: SolveRequest) -> Exception:

@@ -12,18 +12,22 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twinlock import files
 from twinlock.check import Finding, check_consistency, check_freshness
 from twinlock.composition import Composition
 from twinlock.config import ProjectConfig, parse_mirror_options
-from twinlock.errors import LockFileError, TwinlockError
+from twinlock.errors import LockFileError, TwinlockError, UnsolvableError, did_you_mean
+from twinlock.kernels import kernel_warnings
 from twinlock.lockfile import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.locking import LockResult, PlatformSummary, expected_shell, lock_composition
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PypiPackage
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PypiPackage, without_package_facts
 from twinlock.pypilocking import PypiResolver, overlap_warnings
-from twinlock.solver import RattlerSolver, SolveOutcome, Solver, SolveRequest
+from twinlock.solver import PackageIndex, RattlerSolver, SolveOutcome, Solver, SolveRequest
+
+if TYPE_CHECKING:
+    from twinlock.conflicts import ConflictReport
 
 
 @dataclass(frozen=True)
@@ -104,9 +108,14 @@ def run_lock(
     update: Sequence[str] = (),
     full: bool = False,
     solver: Solver | None = None,
+    explain_time_limit: float | None = None,
     pypi: PypiResolver | None = None,
 ) -> LockReport:
-    """Lock the composition; write only what changed, all or nothing on failure."""
+    """Lock the composition; write only what changed, all or nothing on failure.
+
+    When something does not solve, raises :class:`~twinlock.conflicts.ConflictsError`
+    carrying a conflict report per failing environment x platform.
+    """
     if not update and not full and solver is None:
         unchanged = _report_if_unchanged(project, environments)
         if unchanged is not None:
@@ -115,26 +124,30 @@ def run_lock(
     # conda-lock's writer is slow to import; load it while the solver works.
     prewarm = threading.Thread(target=importlib.import_module, args=("conda_lock.lockfile",))
     needs_solver: Solver = solver or _LazySolver(project, prewarm)
-    result = lock_composition(
-        project.composition,
-        previous,
-        needs_solver,
-        sources=project.sources,
-        environments=environments,
-        update=update,
-        full=full,
-        pypi=pypi or project.pypi_resolver(),
-    )
-    warnings = [
-        w
-        for lock in result.locks
-        for w in overlap_warnings(project.composition.environment(lock.environment), lock)
-    ]
+    try:
+        result = lock_composition(
+            project.composition,
+            previous,
+            needs_solver,
+            sources=project.sources,
+            environments=environments,
+            update=update,
+            full=full,
+            pypi=pypi or project.pypi_resolver(),
+        )
+    except UnsolvableError as exc:
+        raise _explained(project, exc, solver, explain_time_limit) from None
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else _orphans(project)
     written = files.write_files(contents, removed)
+    warnings = kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
+    warnings += [
+        w
+        for lock in result.locks
+        for w in overlap_warnings(project.composition.environment(lock.environment), lock)
+    ]
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
@@ -148,7 +161,9 @@ class _LazySolver:
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         if not requests:
             return []
-        self._prewarm.start()
+        # Alignment calls back for re-solves: start the import only once.
+        if self._prewarm.ident is None:
+            self._prewarm.start()
         try:
             return self._project.solver().solve_all(requests)
         finally:
@@ -212,7 +227,7 @@ def _metadata_matches(meta: Mapping[str, Any], shell: EnvironmentLock) -> bool:
     channels = [c.get("url") if isinstance(c, Mapping) else c for c in meta.get("channels", [])]
     return (
         meta.get("content_hash") == {p.platform: p.input_hash for p in shell.platforms}
-        and meta.get("custom_metadata") == shell.custom_metadata()
+        and without_package_facts(meta.get("custom_metadata") or {}) == shell.custom_metadata()
         and channels == list(shell.channels)
         and meta.get("platforms") == list(shell.platform_names)
         and meta.get("sources") == list(shell.sources)
@@ -263,3 +278,63 @@ def _explicit_findings(project: Project, lock: EnvironmentLock) -> list[Finding]
                 Finding(lock.environment, platform, "stale", f"{path.name} is missing or differs")
             )
     return out
+
+
+def _explained(
+    project: Project, error: UnsolvableError, solver: Solver | None, time_limit: float | None
+) -> UnsolvableError:
+    """The failure of a lock, with a conflict report (when the solver can list names)."""
+    from twinlock.conflicts import DEFAULT_TIME_LIMIT, ConflictsError, explain_composition
+
+    analyser = solver or project.solver()
+    if not isinstance(analyser, PackageIndex):
+        return error
+    reports = explain_composition(
+        project.composition,
+        analyser,
+        analyser,
+        targets=[(env, platform) for env, platform, _ in error.failures],
+        time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+    )
+    return ConflictsError(error.failures, reports)
+
+
+def run_explain(
+    project: Project,
+    *,
+    environments: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+    time_limit: float | None = None,
+    solver: Solver | None = None,
+) -> tuple[ConflictReport, ...]:
+    """A conflict report per selected environment x platform (solvable ones say so)."""
+    from twinlock.conflicts import DEFAULT_TIME_LIMIT, explain_composition
+
+    analyser = solver or project.solver()
+    if not isinstance(analyser, PackageIndex):
+        raise TypeError("the solver must also list package names (PackageIndex)")
+    return explain_composition(
+        project.composition,
+        analyser,
+        analyser,
+        targets=_targets(project.composition, environments, platforms),
+        time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+    )
+
+
+def _targets(
+    composition: Composition, environments: Sequence[str], platforms: Sequence[str]
+) -> list[tuple[str, str]]:
+    selected = composition.select(list(environments))
+    offered = {p for env in selected for p in env.platforms}
+    for platform in platforms:
+        if platform not in offered:
+            raise TwinlockError(
+                f"--platform {platform}: not a platform of "
+                f"{', '.join(e.name for e in selected)} "
+                f"{did_you_mean(platform, offered)}".rstrip(),
+                f"pick one of: {', '.join(sorted(offered))}",
+            )
+    return [
+        (env.name, p) for env in selected for p in env.platforms if not platforms or p in platforms
+    ]

@@ -1,0 +1,335 @@
+"""Conflict reports: a fake solver for the logic, the real snapshot for the claims."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DATA, ProjectFactory
+from twinlock import workflows
+from twinlock.cli import app
+from twinlock.composition import Channel, Composition, Requirement
+from twinlock.conflicts import (
+    ConflictReport,
+    ConflictsError,
+    explain_composition,
+    reports_as_json,
+    template_request,
+)
+from twinlock.lockmodel import LockedPackage
+from twinlock.parsing import parse_composition
+from twinlock.solver import SolveOutcome, SolveRequest
+
+RUBIN_SPECS = DATA / "conflicts" / "rubin-env-9.0.0.rubin-env-nosysroot.linux-64.txt"
+LAB = ["python 3.12.*", "jupyterlab >=4,<5", "jupyterhub-singleuser", "ipykernel", "nodejs"]
+
+
+class FakeSolver:
+    """Fails a request holding every spec of a conflict; solutions pin each name at 1.0
+    (or *versions*[name])."""
+
+    def __init__(
+        self, conflicts: Sequence[set[str]], names: set[str], versions: dict[str, str]
+    ) -> None:
+        self.conflicts = [frozenset(c) for c in conflicts]
+        self.names = frozenset(names)
+        self.versions = versions
+
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        return [self._one(r) for r in requests]
+
+    def _one(self, request: SolveRequest) -> SolveOutcome:
+        for conflict in self.conflicts:
+            if conflict <= set(request.specs):
+                return SolveOutcome(request, None, " vs ".join(sorted(conflict)), 0.0)
+        names = {Requirement(s).name for s in request.specs}
+        if not names <= self.names:
+            return SolveOutcome(request, None, "No candidates were found", 0.0)
+        packages = tuple(
+            LockedPackage(n, self.versions.get(n, "1.0"), "0", "noarch", "u", "c", "m")
+            for n in sorted(names)
+        )
+        return SolveOutcome(request, packages, None, 0.0)
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        return self.names
+
+
+def composition(lab: list[str], payload: list[str]) -> Composition:
+    data = {
+        "name": "demo",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {
+            "lab": {"prefix": "/opt/lab", "requirements": lab},
+            "payload": {"prefix": "/opt/payload", "requirements": payload},
+        },
+    }
+    return parse_composition(data, source="demo.yaml")
+
+
+FAKE = FakeSolver(
+    conflicts=[
+        {"python 3.11.*", "newpkg >=2"},
+        {"python 3.11.*", "newpkg >1.5"},  # so 1.5 is the newest that fits 3.11
+        {"a >=1", "b >=1", "c >=1"},
+    ],
+    names={"python", "newpkg", "a", "b", "c", "jupyterlab", "numpy"},
+    versions={"newpkg": "1.5", "python": "3.12.1"},
+)
+
+
+def fake_reports(payload: list[str], lab: list[str] | None = None) -> tuple[ConflictReport, ...]:
+    comp = composition(lab or ["python 3.12.*", "jupyterlab"], payload)
+    return explain_composition(comp, FAKE, FAKE)
+
+
+def test_solvable_environments_are_reported_as_such() -> None:
+    reports = fake_reports(["python 3.11.*", "numpy"])
+    assert [(r.environment, r.solvable) for r in reports] == [("lab", True), ("payload", True)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "suggestion"),
+    [
+        pytest.param("numpyy >=1", "numpy", id="typo"),
+        pytest.param("jupyter-lab", "jupyterlab", id="dash"),
+        pytest.param("zzzzzz", None, id="nothing-close"),
+    ],
+)
+def test_absent_names_get_close_matches(spec: str, suggestion: str | None) -> None:
+    payload = next(r for r in fake_reports(["python 3.11.*", spec]) if r.environment == "payload")
+    assert [a.spec for a in payload.absent] == [spec]
+    assert payload.absent[0].suggestions[:1] == ((suggestion,) if suggestion else ())
+    assert payload.conflicts == ()
+
+
+def test_python_pin_clash_hints_the_other_environment_and_the_newest_fit() -> None:
+    payload = fake_reports(["python 3.11.*", "numpy", "newpkg >=2"])[1]
+    (conflict,) = payload.conflicts
+    assert conflict.specs == ("python 3.11.*", "newpkg >=2")
+    pin, new = conflict.hints
+    assert pin.fits == ()  # the interpreter pin is never suggested elsewhere
+    assert [(f.environment, f.fits) for f in new.fits] == [("lab", True)]
+    assert new.relaxation is not None
+    assert (new.relaxation.version, new.relaxation.newest) == ("1.5", True)
+
+
+def test_three_way_conflict_and_a_singleton_are_both_reported() -> None:
+    payload = fake_reports(["python 3.11.*", "a >=1", "b >=1", "missing-x", "c >=1"])[1]
+    assert [a.name for a in payload.absent] == ["missing-x"]
+    assert [c.specs for c in payload.conflicts] == [("a >=1", "b >=1", "c >=1")]
+    # Each spec of the triple solves with the lab's requirements.
+    assert all(f.fits for h in payload.conflicts[0].hints for f in h.fits)
+
+
+def test_time_limit_stops_the_search_and_says_so() -> None:
+    ticks = iter(range(1000))
+    comp = composition(
+        ["python 3.12.*"], ["python 3.11.*", "newpkg >=2", "a >=1", "b >=1", "c >=1"]
+    )
+    (payload,) = explain_composition(
+        comp, FAKE, FAKE, targets=[("payload", "linux-64")], time_limit=3, clock=lambda: next(ticks)
+    )
+    assert not payload.complete
+    assert len(payload.conflicts) < 2
+
+
+def test_json_shape_is_stable() -> None:
+    data = reports_as_json(fake_reports(["python 3.11.*", "newpkg >=2", "numpyy"]))
+    assert data["version"] == 1
+    lab, payload = data["reports"]
+    assert lab == {
+        "environment": "lab",
+        "platform": "linux-64",
+        "solvable": True,
+        "complete": True,
+        "time_limit": 60.0,
+        "seconds": 0.0,
+        "solves": 0,
+        "absent": [],
+        "conflicts": [],
+    }
+    assert payload["absent"] == [{"spec": "numpyy", "name": "numpyy", "suggestions": ["numpy"]}]
+    (conflict,) = payload["conflicts"]
+    assert set(conflict) == {"specs", "explanation", "solver_message", "hints"}
+    assert conflict["hints"][1] == {
+        "spec": "newpkg >=2",
+        "fits": [{"environment": "lab", "fits": True}],
+        "relaxation": {"package": "newpkg", "version": "1.5", "newest": True},
+    }
+
+
+# --- the real snapshot -------------------------------------------------------------------
+
+
+def real(make_project: ProjectFactory, payload: list[str], lab: list[str] = LAB) -> ConflictReport:
+    project = make_project(
+        {
+            "name": "demo",
+            "channels": ["conda-forge"],
+            "platforms": ["linux-64"],
+            "environments": {
+                "lab": {"prefix": "/opt/lab", "requirements": lab},
+                "payload": {"prefix": "/opt/payload", "requirements": payload},
+            },
+        }
+    )
+    (report,) = workflows.run_explain(project, environments=["payload"])
+    return report
+
+
+def assert_minimal(make_project: ProjectFactory, report: ConflictReport) -> None:
+    """Independently of the search: each conflict fails, each conflict minus one spec solves."""
+    project = make_project(
+        {
+            "name": "check",
+            "channels": ["conda-forge"],
+            "platforms": ["linux-64"],
+            "environments": {"e": {"prefix": "/e", "requirements": ["python"]}},
+        }
+    )
+    template = template_request(
+        project.composition, project.composition.environments[0], "linux-64"
+    )
+    sets = [c.specs for c in report.conflicts]
+    sets += [tuple(s for s in c.specs if s != x) for c in report.conflicts for x in c.specs]
+    outcomes = project.solver().solve_all([replace(template, specs=s) for s in sets if s])
+    wholes, parts = outcomes[: len(report.conflicts)], outcomes[len(report.conflicts) :]
+    assert not any(o.solved for o in wholes)
+    assert all(o.solved for o in parts)
+
+
+@pytest.mark.slow
+def test_real_absent_name_with_suggestion(make_project: ProjectFactory) -> None:
+    report = real(make_project, ["python 3.11.*", "jupyterhub-singleuserr", "numpy"])
+    assert [a.name for a in report.absent] == ["jupyterhub-singleuserr"]
+    assert "jupyterhub-singleuser" in report.absent[0].suggestions
+    assert report.conflicts == ()
+
+
+@pytest.mark.slow
+def test_real_python_pin_clash_belongs_in_the_lab(make_project: ProjectFactory) -> None:
+    # fitsio >=1.2.1 exists on this snapshot only for Python >= 3.12.
+    report = real(make_project, ["python 3.11.*", "numpy", "fitsio >=1.2.1"])
+    (conflict,) = report.conflicts
+    assert conflict.specs == ("python 3.11.*", "fitsio >=1.2.1")
+    assert any("python >=3.12" in line for line in conflict.explanation)
+    assert [(f.environment, f.fits) for f in conflict.hints[1].fits] == [("lab", True)]
+
+
+@pytest.mark.slow
+def test_real_two_independent_conflicts(make_project: ProjectFactory) -> None:
+    payload = ["python 3.11.*", "fitsio >=1.2.1", "coverage >=7.3.3", "coveralls >=1.8.0"]
+    report = real(make_project, payload)
+    assert sorted(c.specs for c in report.conflicts) == [
+        ("coverage >=7.3.3", "coveralls >=1.8.0"),
+        ("python 3.11.*", "fitsio >=1.2.1"),
+    ]
+    coverage = report.conflicts[[c.specs[0] for c in report.conflicts].index("coverage >=7.3.3")]
+    relaxed = coverage.hints[0].relaxation
+    assert relaxed is not None and int(relaxed.version.split(".")[0]) < 7
+
+
+@pytest.mark.slow
+def test_real_three_way_conflict_where_each_pair_solves(make_project: ProjectFactory) -> None:
+    # Python 3.11 leaves only nomkl builds of numexpr; pytorch >=2.1 (for 3.11) needs mkl.
+    payload = ["python 3.11.*", "numexpr >=2.8.7,<3", "pytorch >=2.1.0"]
+    report = real(make_project, payload)
+    assert [c.specs for c in report.conflicts] == [tuple(payload)]
+    assert_minimal(make_project, report)
+    assert any("mkl" in line for line in report.conflicts[0].explanation)
+
+
+@pytest.mark.slow
+def test_real_rubin_env_9_lists_every_absent_name_and_each_conflict(
+    make_project: ProjectFactory,
+) -> None:
+    specs = [line.split("#")[0].strip() for line in RUBIN_SPECS.read_text().splitlines()]
+    report = real(make_project, [s for s in specs if s])
+    assert report.complete
+    assert len(report.absent) == 46  # as ../shared/README.md says
+    blamed = {c.specs[-1] for c in report.conflicts}
+    assert len(report.conflicts) == 14 and len(blamed) == 14
+    assert {"fitsio >=1.2.1", "pytorch >=2.1.0", "coveralls >=1.8.0"} <= blamed
+    assert_minimal(make_project, report)
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def failing_project(make_project: ProjectFactory) -> workflows.Project:
+    return make_project(
+        {
+            "name": "demo",
+            "channels": ["conda-forge"],
+            "platforms": ["linux-64"],
+            "environments": {
+                "lab": {"prefix": "/opt/lab", "requirements": LAB},
+                "payload": {
+                    "prefix": "/opt/payload",
+                    "requirements": ["python 3.11.*", "fitsio >=1.2.1", "numpyy"],
+                },
+            },
+        }
+    )
+
+
+@pytest.mark.slow
+def test_cli_explain_json(make_project: ProjectFactory) -> None:
+    project = failing_project(make_project)
+    result = CliRunner().invoke(app, ["explain", str(project.composition_path), "--json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    lab, payload = data["reports"]
+    assert lab["solvable"] and not payload["solvable"]
+    assert payload["absent"][0]["suggestions"][0] == "numpy"
+    assert payload["conflicts"][0]["specs"] == ["python 3.11.*", "fitsio >=1.2.1"]
+
+
+@pytest.mark.slow
+def test_cli_lock_prints_the_report_and_writes_nothing(make_project: ProjectFactory) -> None:
+    project = failing_project(make_project)
+    result = CliRunner().invoke(app, ["lock", str(project.composition_path)])
+    assert result.exit_code == 1
+    assert "numpyy (did you mean numpy" in result.stderr
+    assert "python 3.11.*  +  fitsio >=1.2.1" in result.stderr
+    assert "belongs in lab" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert not project.paths.directory.exists()
+
+
+@pytest.mark.slow
+def test_run_lock_raises_conflicts_error(make_project: ProjectFactory) -> None:
+    with pytest.raises(ConflictsError, match="cannot solve payload on linux-64") as info:
+        workflows.run_lock(failing_project(make_project))
+    assert [r.environment for r in info.value.reports] == ["payload"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--platform", "linux-65"], "did you mean 'linux-64'", id="platform"),
+        pytest.param(["--env", "payloda"], "did you mean 'payload'", id="env"),
+    ],
+)
+def test_cli_explain_rejects_unknown_selections(
+    make_project: ProjectFactory, args: list[str], message: str
+) -> None:
+    project = failing_project(make_project)
+    result = CliRunner().invoke(app, ["explain", str(project.composition_path), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_rubin_spec_list_is_bundled() -> None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "specs" / "rubin-env"
+    original = shared / RUBIN_SPECS.name
+    if not original.is_file():
+        pytest.skip("../shared is not beside this clone")
+    assert RUBIN_SPECS.read_text() == original.read_text()

@@ -1,0 +1,237 @@
+"""Pure parts of installing: kernel parsing, archive member safety, prefix decisions, drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from twinlock import kernels
+from twinlock.archives import Digests, Member, digest_problem, unsafe_members
+from twinlock.errors import CompositionError, InstallError
+from twinlock.installplan import (
+    InstalledPackage,
+    InstalledPath,
+    decide,
+    file_drift,
+    package_drift,
+    prefix_state,
+)
+from twinlock.lockmodel import LockedPackage
+from twinlock.parsing import parse_composition
+
+
+def _composition(kernel: Any, **payload: Any) -> dict[str, Any]:
+    return {
+        "name": "duo",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {
+            "lab": {"prefix": "/opt/lab", "requirements": ["python"]},
+            "payload": {
+                "prefix": "/opt/payload",
+                "requirements": ["python"],
+                "kernel": kernel,
+                **payload,
+            },
+        },
+    }
+
+
+GOOD_KERNEL = {"name": "payload", "display-name": "Payload", "lab": "lab", "env": {"A": 1}}
+
+
+def test_kernel_is_parsed_with_defaults() -> None:
+    comp = parse_composition(_composition(GOOD_KERNEL), source="c.yaml")
+    kernel = comp.environment("payload").kernel
+    assert kernel is not None
+    assert (kernel.name, kernel.display_name, kernel.lab) == ("payload", "Payload", "lab")
+    assert dict(kernel.env) == {"A": "1"}
+    assert kernel.hide_native and kernel.argv == ()
+
+
+@pytest.mark.parametrize(
+    ("kernel", "match"),
+    [
+        pytest.param(
+            {**GOOD_KERNEL, "lab": "lap"},
+            "no environment named 'lap'.*did you mean 'lab'",
+            id="unknown-lab",
+        ),
+        pytest.param({**GOOD_KERNEL, "lab": "payload"}, "cannot host its own kernel", id="self"),
+        pytest.param({"display-name": "x", "lab": "lab"}, r"kernel\.name: missing", id="no-name"),
+        pytest.param(
+            {**GOOD_KERNEL, "argv": ["python"]}, "does not pass {connection_file}", id="argv"
+        ),
+        pytest.param(
+            {**GOOD_KERNEL, "display_name": "x"}, "did you mean 'display-name'", id="typo"
+        ),
+        pytest.param({**GOOD_KERNEL, "hide-native": "yes"}, "expected true or false", id="hide"),
+        pytest.param({**GOOD_KERNEL, "name": "a b"}, "not a valid kernel name", id="bad-name"),
+        pytest.param("payload", "expected a mapping", id="not-mapping"),
+    ],
+)
+def test_bad_kernel_is_refused(kernel: Any, match: str) -> None:
+    with pytest.raises(CompositionError, match=match):
+        parse_composition(_composition(kernel), source="c.yaml")
+
+
+def test_kernelspec_starts_payload_python_with_env() -> None:
+    comp = parse_composition(_composition(GOOD_KERNEL), source="c.yaml")
+    out = {f.path: f for f in kernels.kernel_files(comp)}
+    spec = kernels.kernelspec(comp.environment("payload").kernel, "/opt/payload")  # type: ignore[arg-type]
+    assert spec["argv"] == [
+        "/opt/payload/bin/python",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+    ]
+    assert spec["env"] == {"A": "1"}
+    assert set(out) == {"share/jupyter/kernels/payload/kernel.json", kernels.SERVER_CONFIG}
+    assert all(f.lab == "lab" for f in out.values())
+    assert '"ensure_native_kernel": false' in out[kernels.SERVER_CONFIG].text
+
+
+def test_native_kernel_stays_when_not_hidden() -> None:
+    comp = parse_composition(_composition({**GOOD_KERNEL, "hide-native": False}), source="c.yaml")
+    assert [f.path for f in kernels.kernel_files(comp)] == [
+        "share/jupyter/kernels/payload/kernel.json"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("member", "problem"),
+    [
+        pytest.param(Member("bin/python", "file"), None, id="plain"),
+        pytest.param(Member("lib/x/../y", "file"), None, id="inner-dotdot"),
+        pytest.param(Member("../escape", "file"), "escapes the prefix", id="dotdot"),
+        pytest.param(Member("a/../../escape", "file"), "escapes the prefix", id="deep-dotdot"),
+        pytest.param(Member("/etc/passwd", "file"), "escapes the prefix", id="absolute"),
+        pytest.param(Member("lib/l", "symlink", "../lib/x"), None, id="symlink-inside"),
+        pytest.param(Member("lib/l", "symlink", "../../etc"), "points outside", id="symlink-out"),
+        pytest.param(Member("lib/l", "symlink", "/etc/shadow"), "points outside", id="symlink-abs"),
+        pytest.param(Member("lib/h", "hardlink", "../x"), "points outside", id="hardlink-out"),
+        pytest.param(Member("dev/null", "other"), "special file", id="device"),
+    ],
+)
+def test_unsafe_members(member: Member, problem: str | None) -> None:
+    found = unsafe_members([member])
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0]
+
+
+@pytest.mark.parametrize(
+    ("sha", "md5", "problem"),
+    [
+        pytest.param("aa", "bb", None, id="match"),
+        pytest.param("AA", "", None, id="sha-only-case"),
+        pytest.param("ab", "bb", "sha256 is aa", id="sha-differs"),
+        pytest.param(None, "bc", "md5 is bb", id="md5-differs"),
+        pytest.param(None, "", "no hash", id="no-hash"),
+    ],
+)
+def test_digest_problem(sha: str | None, md5: str, problem: str | None) -> None:
+    found = digest_problem(Digests("aa", "bb"), sha, md5)
+    assert found == problem if problem is None else problem in (found or "")
+
+
+def _locked(name: str, version: str = "1.0", build: str = "0") -> LockedPackage:
+    url = f"https://conda.anaconda.org/c/linux-64/{name}-{version}-{build}.conda"
+    return LockedPackage(name, version, build, "linux-64", url, "https://conda.anaconda.org/c", "")
+
+
+def _installed(name: str, version: str = "1.0", build: str = "0") -> InstalledPackage:
+    return InstalledPackage(name, version, build)
+
+
+@pytest.mark.parametrize(
+    ("installed", "empty", "state"),
+    [
+        pytest.param(None, True, "absent", id="absent"),
+        pytest.param(None, False, "foreign", id="foreign"),
+        pytest.param([_installed("a"), _installed("b")], False, "same", id="same"),
+        pytest.param([_installed("a")], False, "different", id="missing-one"),
+        pytest.param([_installed("a"), _installed("b", "2.0")], False, "different", id="version"),
+    ],
+)
+def test_prefix_state(installed: Any, empty: bool, state: str) -> None:
+    assert prefix_state(installed, empty, [_locked("a"), _locked("b")]) == state
+
+
+@pytest.mark.parametrize(
+    ("state", "force", "action"),
+    [
+        pytest.param("absent", False, "install", id="absent"),
+        pytest.param("same", False, "skip", id="rerun"),
+        pytest.param("same", True, "replace", id="force-same"),
+        pytest.param("different", True, "replace", id="force-different"),
+        pytest.param("foreign", True, "replace", id="force-foreign"),
+    ],
+)
+def test_decide(state: Any, force: bool, action: str) -> None:
+    assert decide("lab", "/r/opt/lab", state, force=force) == action
+
+
+@pytest.mark.parametrize(
+    ("state", "match"),
+    [
+        pytest.param("different", "another conda environment", id="different"),
+        pytest.param("foreign", "files twinlock did not put", id="foreign"),
+    ],
+)
+def test_decide_refuses_without_force(state: Any, match: str) -> None:
+    with pytest.raises(InstallError, match=match):
+        decide("lab", "/r/opt/lab", state, force=False)
+
+
+def test_package_drift_names_missing_extra_and_changed() -> None:
+    drift = package_drift(
+        "lab",
+        [_locked("a"), _locked("b", "2.0"), _locked("c")],
+        [_installed("b", "1.0"), _installed("c"), _installed("d")],
+    )
+    assert [(d.kind, d.detail.split()[0]) for d in drift] == [
+        ("missing", "a"),
+        ("changed", "b:"),
+        ("extra", "d"),
+    ]
+
+
+def test_file_drift_uses_hash_in_prefix_and_skips_links() -> None:
+    pkg = InstalledPackage(
+        "p",
+        "1",
+        "0",
+        (
+            InstalledPath("ok", "h1", "hardlink"),
+            InstalledPath("edited", "h2", "hardlink"),
+            InstalledPath("gone", "h3", "hardlink"),
+            InstalledPath("link", None, "softlink"),
+        ),
+    )
+    actual = {"ok": "h1", "edited": "zz"}
+    drift = file_drift("lab", [pkg], actual.get)
+    assert [(d.kind, d.detail) for d in drift] == [
+        ("modified", "edited (from p)"),
+        ("deleted", "gone (from p)"),
+    ]
+
+
+def test_conda_meta_prefers_sha256_in_prefix() -> None:
+    record = {
+        "name": "p",
+        "version": "1",
+        "build": "0",
+        "paths_data": {
+            "paths": [
+                {"_path": "a", "sha256": "orig", "sha256_in_prefix": "patched"},
+                {"_path": "b", "sha256": "plain"},
+                {"_path": "c", "path_type": "softlink", "sha256": "x"},
+            ]
+        },
+    }
+    pkg = InstalledPackage.from_conda_meta(record)
+    assert [p.sha256 for p in pkg.paths] == ["patched", "plain", None]
