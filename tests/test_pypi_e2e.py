@@ -1,11 +1,11 @@
 """End to end with real interpreters and real PyPI packages: a Python 3.12 lab starts a
 Python 3.11 payload kernel.
 
-Both environments are PyPI-only: locked with uv, installed with uv into prefixes
-under a temporary directory (the composition's prefixes point there, so the
-kernelspec's absolute launch command is real), the kernelspec written into the
-lab prefix; then the lab's own Python starts the payload kernel through that
-kernelspec with jupyter_client and runs code in it.
+Both environments are PyPI-only: locked with uv, installed by ``twinlock install``
+(uv venvs) into prefixes under a temporary directory (the composition's prefixes
+point there, so the kernelspec's absolute launch command is real), the payload's
+``kernel:`` written into the lab prefix; then the lab's own Python starts the
+payload kernel through that kernelspec with jupyter_client and runs code in it.
 
 Needs network access to PyPI (or a warm uv cache) and Python 3.11 and 3.12 on
 the machine (PATH, uv, or pyenv); skips cleanly when an interpreter is missing.
@@ -23,10 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ProjectFactory
-from twinlock import workflows
+from twinlock import deploy, workflows
 from twinlock.errors import InterpreterError
-from twinlock.pypi import find_interpreter
-from twinlock.pypiinstall import install_pypi_layers, write_minimal_kernelspec
+from twinlock.pypi import find_interpreter, uv_bin
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +37,7 @@ _DRIVER = textwrap.dedent(
     from jupyter_client.manager import KernelManager
 
     ksm = KernelSpecManager(kernel_dirs=[sys.argv[1]], ensure_native_kernel=False)
-    km = KernelManager(kernel_name="payload", kernel_spec_manager=ksm)
+    km = KernelManager(kernel_name="rubin", kernel_spec_manager=ksm)
     km.start_kernel()
     kc = km.client()
     try:
@@ -95,6 +94,7 @@ def _composition(root: Path) -> dict[str, object]:
                 "prefix": str(root / "opt" / "payload"),
                 "python": "3.11",
                 "pypi": ["ipykernel", "numpy"],
+                "kernel": {"name": "rubin", "display-name": "Payload (Python 3.11)", "lab": "lab"},
             },
         },
     }
@@ -141,14 +141,15 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     assert locks["lab"].platforms[0].pypi_package("jupyter-client") is not None
     assert {s.pypi > 0 for s in report.result.summaries} == {True}
 
-    results = install_pypi_layers(project.composition, locks, platform="linux-64", root=Path("/"))
-    assert [r.prefix for r in results] == [root / "opt" / "lab", root / "opt" / "payload"]
-    write_minimal_kernelspec(
-        root / "opt" / "lab",
-        name="payload",
-        display_name="Payload (Python 3.11)",
-        payload_prefix=str(root / "opt" / "payload"),
-    )
+    report = deploy.run_install(project, root=Path("/"), platform="linux-64")
+    assert report.results == ()  # no conda layer anywhere
+    assert [(r.prefix, r.created) for r in report.pypi] == [
+        (root / "opt" / "lab", True),
+        (root / "opt" / "payload", True),
+    ]
+    kernel_json = root / "opt" / "lab" / "share" / "jupyter" / "kernels" / "rubin" / "kernel.json"
+    assert kernel_json in report.kernel_files
+    assert deploy.run_verify(project, root=Path("/"), platform="linux-64") == []
 
     lab_python = root / "opt" / "lab" / "bin" / "python"
     answer = _run_driver(
@@ -163,8 +164,17 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     assert kernel["numpy"] == payload_numpy.version
     assert kernel["executable"].startswith(str(root / "opt" / "payload"))
     assert kernel["product"] == "10"
-    assert answer["specs"] == ["payload"]
+    assert answer["specs"] == ["rubin"]
 
-    # A rerun is idempotent and served from uv's cache.
-    again = install_pypi_layers(project.composition, locks, platform="linux-64", root=Path("/"))
-    assert [(r.created, r.offline) for r in again] == [(False, True), (False, True)]
+    # Drift after a user uninstall is reported; a rerun repairs it from uv's cache.
+    subprocess.run(
+        [uv_bin(), "pip", "uninstall", "--python", str(lab_python), "tornado", "--quiet"],
+        check=True,
+    )
+    drift = deploy.run_verify(project, root=Path("/"), platform="linux-64")
+    assert [(d.environment, d.kind, d.detail.split()[0]) for d in drift] == [
+        ("lab", "missing", "tornado")
+    ]
+    again = deploy.run_install(project, root=Path("/"), platform="linux-64")
+    assert [(r.created, r.offline) for r in again.pypi] == [(False, True), (False, True)]
+    assert deploy.run_verify(project, root=Path("/"), platform="linux-64") == []

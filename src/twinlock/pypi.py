@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from twinlock.composition import normalize_pypi_name
 from twinlock.errors import InterpreterError, PypiError
 from twinlock.lockmodel import PypiPackage
 from twinlock.pypiplan import PypiOutcome, PypiRequest, build_packages, condense_uv_error
@@ -237,6 +238,22 @@ def _install(prefix: Path, packages: Sequence[PypiPackage], *, synced: bool, env
             "check network access to the index, or warm uv's cache where it is reachable",
         )
     return offline
+
+
+def installed_distributions(prefix: Path) -> dict[str, str] | None:
+    """{normalised name: version} of what the prefix's Python sees, None without a Python."""
+    import json
+
+    python = prefix / "bin" / "python"
+    if not python.exists():
+        return None
+    done = _run(["pip", "list", "--python", str(python), "--format", "json", "--quiet"])
+    if done.returncode != 0:
+        raise PypiError(
+            f"cannot list the Python packages of {prefix}: {condense_uv_error(done.stderr)}",
+            "check that the prefix's Python runs",
+        )
+    return {normalize_pypi_name(d["name"]): d["version"] for d in json.loads(done.stdout)}
 
 
 def _create_venv(prefix: Path, interpreter: Path, environment: str) -> None:

@@ -7,24 +7,23 @@ the locked Python version (:func:`twinlock.pypi.find_interpreter`) with
 installed on top of the conda layer already in the prefix. All uv calls go
 through :mod:`twinlock.pypi`.
 
-``twinlock install`` calls :func:`install_pypi_layers` after its conda layer.
+``twinlock install`` calls :func:`install_pypi_layers` after its conda layer,
+``twinlock verify`` calls :func:`pypi_drift`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from twinlock import files
 from twinlock.composition import Composition
 from twinlock.errors import LockFileError
+from twinlock.installplan import Drift
 from twinlock.lockmodel import EnvironmentLock
-from twinlock.pypi import LayerResult, find_interpreter, install_layer
+from twinlock.pypi import LayerResult, find_interpreter, install_layer, installed_distributions
 
 
-def prefix_path(root: Path, prefix: str) -> Path:
-    """Where *prefix* is written under the staging *root*."""
+def _path_under(root: Path, prefix: str) -> Path:
     return root / PurePosixPath(prefix).relative_to("/")
 
 
@@ -52,28 +51,44 @@ def install_pypi_layers(
         if env.pypi_only:
             version = lock.python or env.python or ""
             interpreter = find_interpreter(env.name, version, env.python_interpreter)
-        target = prefix_path(root, env.prefix)
+        target = _path_under(root, env.prefix)
         results.append(
             install_layer(target, plat.pypi, interpreter=interpreter, environment=env.name)
         )
     return results
 
 
-def write_minimal_kernelspec(
-    lab_prefix: Path, *, name: str, display_name: str, payload_prefix: str
-) -> Path:
-    """A kernel.json in the lab prefix that starts the payload's Python with ipykernel.
-
-    Stand-in until ``twinlock install`` (issue 6) writes kernelspecs from the
-    composition's ``kernel:`` key; same file layout and launch command.
-    """
-    python = str(PurePosixPath(payload_prefix) / "bin" / "python")
-    spec = {
-        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": display_name,
-        "language": "python",
-        "metadata": {"twinlock": {"prefix": payload_prefix}},
-    }
-    path = lab_prefix / "share" / "jupyter" / "kernels" / name / "kernel.json"
-    files.write_text_atomic(path, json.dumps(spec, indent=2) + "\n")
-    return path
+def pypi_drift(
+    composition: Composition,
+    locks: Mapping[str, EnvironmentLock],
+    *,
+    platform: str,
+    root: Path,
+    environments: Sequence[str] = (),
+) -> list[Drift]:
+    """PyPI packages missing or at another version than locked (and, PyPI-only, extras)."""
+    drift: list[Drift] = []
+    for env in composition.select(list(environments)):
+        lock = locks.get(env.name)
+        plat = lock.platform(platform) if lock is not None else None
+        if plat is None or not (plat.pypi or env.pypi_only):
+            continue
+        path = _path_under(root, env.prefix)
+        installed = installed_distributions(path)
+        if installed is None:
+            drift.append(Drift(env.name, "no-prefix", f"{path} has no Python to inspect"))
+            continue
+        for pkg in plat.pypi:
+            found = installed.get(pkg.name)
+            if found is None:
+                drift.append(Drift(env.name, "missing", f"{pkg.name} {pkg.version} (PyPI)"))
+            elif found != pkg.version:
+                drift.append(Drift(env.name, "changed", f"{pkg.name} {pkg.version} -> {found}"))
+        if env.pypi_only:  # everything in a venv comes from the lock
+            locked = {p.name for p in plat.pypi}
+            drift += [
+                Drift(env.name, "extra", f"{name} {version} (PyPI)")
+                for name, version in sorted(installed.items())
+                if name not in locked
+            ]
+    return drift

@@ -183,6 +183,13 @@ def install_report(report: InstallReport, cwd: Path) -> str:
             f"{r.environment}: {verb} {r.packages} packages ({r.files} files) into {where} "
             f"in {r.seconds:.2f} s ({rate:.0f} files/s)"
         )
+    for layer in report.pypi:
+        how = "from uv's cache" if layer.offline else "downloading what uv's cache lacked"
+        made = "created a venv and " if layer.created else ""
+        lines.append(
+            f"{_rel(layer.prefix, cwd)}: {made}installed the PyPI layer ({layer.packages} "
+            f"packages, hash-checked) {how} in {layer.seconds:.2f} s"
+        )
     lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
     return "\n".join(lines)
 
