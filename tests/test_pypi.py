@@ -393,3 +393,30 @@ def test_bundled_pypi_list_is_the_nublado_list() -> None:
     expected = [re.sub(r"^git\+https://github.com/[^/]+/([^@/]+).*", r"\1", line) for line in real]
     ours = (REPO / "envs" / "nublado-lab-2024-10.py312.pypi.txt").read_text().splitlines()
     assert [line for line in ours if not line.startswith("#")] == expected
+
+
+def test_graph_marks_pypi_nodes_and_links_them_to_conda() -> None:
+    from twinlock.graph import DependencyGraph
+
+    base = _lock_with_pypi()
+    numpy = LockedPackage(
+        "numpy", "1.26.4", "py311_0", "linux-64", "u/numpy.conda", "c", "m", None, ("python",)
+    )
+    erfa = PypiPackage("pyerfa", "2.0.1", "https://f/pyerfa-2.0.1-py3-none-any.whl", "4" * 64)
+    erfa = replace(erfa, depends=("numpy",))
+    plat = base.platforms[0]
+    plat = PlatformLock.create(
+        plat.platform, plat.input_hash, (), (*plat.packages, numpy), (*plat.pypi, erfa)
+    )
+    lock = replace(
+        base,
+        platforms=(plat,),
+        pypi_requirements=(*base.pypi_requirements, PypiRequirement("numpy")),
+    )
+    graph = DependencyGraph.from_lock(lock)
+    assert graph.node("astropy").channel == "pypi"
+    assert graph.node("numpy").channel != "pypi"
+    assert ("astropy", "pyerfa", "pyerfa") in graph.edges()
+    assert ("pyerfa", "numpy", "numpy") in graph.edges()  # met by conda's numpy
+    assert graph.roots == ["astropy", "numpy"]  # numpy: asked on PyPI, provided by conda
+    assert graph.require("PyErfa") == "pyerfa"
