@@ -418,5 +418,6 @@ def test_graph_marks_pypi_nodes_and_links_them_to_conda() -> None:
     assert graph.node("numpy").channel != "pypi"
     assert ("astropy", "pyerfa", "pyerfa") in graph.edges()
     assert ("pyerfa", "numpy", "numpy") in graph.edges()  # met by conda's numpy
-    assert graph.roots == ["astropy", "numpy"]  # numpy: asked on PyPI, provided by conda
+    # numpy: asked on PyPI, provided by conda; python: the conda requirement
+    assert graph.roots == ["astropy", "numpy", "python"]
     assert graph.require("PyErfa") == "pyerfa"
