@@ -421,3 +421,16 @@ def test_graph_marks_pypi_nodes_and_links_them_to_conda() -> None:
     # numpy: asked on PyPI, provided by conda; python: the conda requirement
     assert graph.roots == ["astropy", "numpy", "python"]
     assert graph.require("PyErfa") == "pyerfa"
+
+
+@pytest.mark.slow
+def test_a_project_locked_on_both_sides_is_reported(make_project: ProjectFactory) -> None:
+    """Conda solve on the bundled snapshot; a fake uv answer re-pins conda's pyyaml on PyPI."""
+    project = make_project(_composition(requirements=["python 3.11.*", "pyyaml"], pypi=["x"]))
+    resolver = FakeResolver({"pyyaml": "9.9"})
+    report = workflows.run_lock(project, pypi=resolver)
+    assert resolver.requests[0].python_version.startswith("3.11.")
+    assert "pyyaml" in resolver.requests[0].provided  # constrained to conda's version
+    assert any("'pyyaml' is locked on both sides" in w for w in report.warnings)
+    findings = workflows.run_check(project)
+    assert [(f.kind, f.detail.split()[0]) for f in findings] == [("overlap", "'pyyaml'")]
