@@ -106,3 +106,25 @@ def test_bundled_pypi_lab_relocks_byte_identical(tmp_path: Path) -> None:
     workflows.run_lock(project, environments=["lab"])
     fresh = (tmp_path / "rsp-pypi" / "lab.conda-lock.yml").read_text()
     assert fresh == (repo / "locks" / "rsp-pypi" / "lab.conda-lock.yml").read_text()
+
+
+def test_venv_of_another_python_is_rebuilt(tmp_path: Path) -> None:
+    """A PyPI-only prefix whose lock moved to another Python is rebuilt aside, then swapped."""
+    from twinlock.pypi import install_layer
+
+    try:
+        old, new = find_interpreter("x", "3.10"), find_interpreter("x", "3.11")
+    except InterpreterError as exc:
+        pytest.skip(exc.message)
+    prefix = tmp_path / "opt" / "tool"
+    first = install_layer(prefix, [], interpreter=old, environment="tool")
+    assert first.created and (interpreter_version(prefix / "bin" / "python") or "").startswith(
+        "3.10."
+    )
+    again = install_layer(prefix, [], interpreter=old, environment="tool")
+    assert not again.created
+    moved = install_layer(prefix, [], interpreter=new, environment="tool")
+    assert moved.created and (interpreter_version(prefix / "bin" / "python") or "").startswith(
+        "3.11."
+    )
+    assert sorted(p.name for p in prefix.parent.iterdir()) == ["tool"]  # no staging left behind

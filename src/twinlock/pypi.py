@@ -181,32 +181,41 @@ def install_layer(
 ) -> LayerResult:
     """Install exactly the locked *packages* into *prefix* (a venv made from *interpreter*).
 
-    With *interpreter*, the prefix is a PyPI-only environment: when absent it is
-    built in a staging directory next to it (``uv venv --relocatable``) and moved
-    into place only once complete; an existing one is synced (packages not in the
-    lock are removed). Without, the packages go on top of the conda layer already
-    in *prefix* (``--no-deps``, nothing removed).
+    With *interpreter*, the prefix is a PyPI-only environment: when absent (or a
+    venv of another Python version) it is built in a staging directory next to it
+    (``uv venv --relocatable``) and moved into place only once complete; an
+    existing one is synced (packages not in the lock are removed). Without, the
+    packages go on top of the conda layer already in *prefix* (``--no-deps``,
+    nothing removed).
     """
     start = time.perf_counter()
-    if interpreter is None or (prefix / "pyvenv.cfg").is_file():
+    is_venv = (prefix / "pyvenv.cfg").is_file()
+    if interpreter is None or (is_venv and _same_python(prefix / "bin" / "python", interpreter)):
         offline = _install(prefix, packages, synced=interpreter is not None, env=environment)
         return LayerResult(prefix, len(packages), False, offline, time.perf_counter() - start)
-    if prefix.exists() and any(prefix.iterdir()):
+    if not is_venv and prefix.exists() and any(prefix.iterdir()):
         raise PypiError(
             f"{environment}: {prefix} exists and is not a virtual environment",
             "remove it, or choose another prefix",
         )
+    # New, or a venv of another Python (the lock's version changed): build it aside.
     prefix.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{prefix.name}.", dir=prefix.parent))
     try:
         _create_venv(staging, interpreter, environment)
         offline = _install(staging, packages, synced=True, env=environment)
         if prefix.exists():
-            prefix.rmdir()  # empty (checked above)
+            shutil.rmtree(prefix)  # empty, or a venv of the wrong Python
         os.replace(staging, prefix)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return LayerResult(prefix, len(packages), True, offline, time.perf_counter() - start)
+
+
+def _same_python(venv_python: Path, interpreter: Path) -> bool:
+    """Does the venv run the same X.Y as *interpreter*?"""
+    have, want = interpreter_version(venv_python), interpreter_version(interpreter)
+    return have is not None and want is not None and have.split(".")[:2] == want.split(".")[:2]
 
 
 def _install(prefix: Path, packages: Sequence[PypiPackage], *, synced: bool, env: str) -> bool:
