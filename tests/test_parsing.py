@@ -216,9 +216,10 @@ def test_virtual_packages(system: object, platform: str, expected: set[str]) -> 
         ),
         pytest.param(
             composition(),
-            {"payload.yml": {"dependencies": ["python", {"pip": ["requests"]}]}},
-            r"envs/payload.yml: dependencies\[1\].pip: a 'pip:' section is not yet supported",
-            id="pip-section",
+            {"payload.yml": {"dependencies": ["python", {"pip": ["git+https://x.org/y"]}]}},
+            r"envs/payload.yml: dependencies\[1\].pip\[0\]: invalid PyPI requirement "
+            r"'git\+https://x.org/y': a bare URL",
+            id="pip-section-bad-entry",
         ),
         pytest.param(
             composition(name="my project"), None, r"name: missing or invalid name", id="bad-name"

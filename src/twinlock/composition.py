@@ -68,6 +68,21 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class PypiRequirement(Requirement):
+    """A PEP 508 requirement resolved from PyPI (by uv), with optional provenance."""
+
+    @property
+    def name(self) -> str:
+        """The PEP 503 normalised project name (``PyYAML`` -> ``pyyaml``)."""
+        return normalize_pypi_name(re.split(r"[\s=<>!~\[;@(]", self.spec, maxsplit=1)[0])
+
+
+def normalize_pypi_name(name: str) -> str:
+    """PEP 503 normalisation, also used to compare PyPI names with conda names."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass(frozen=True)
 class Kernel:
     """How an environment is offered as a Jupyter kernel inside another one (the lab).
 
@@ -94,11 +109,26 @@ class Environment:
     channels: tuple[Channel, ...]
     platforms: tuple[str, ...]
     sources: tuple[str, ...] = ()
+    # The PyPI layer, resolved by uv on top of the conda packages ...
+    pypi: tuple[PypiRequirement, ...] = ()
+    # ... or, when set, the Python version of a PyPI-only environment (no conda layer),
+    # and optionally the interpreter to build it from (else found on the machine).
+    python: str | None = None
+    python_interpreter: str | None = None
     kernel: Kernel | None = None
 
     @property
     def specs(self) -> tuple[str, ...]:
         return tuple(r.spec for r in self.requirements)
+
+    @property
+    def pypi_specs(self) -> tuple[str, ...]:
+        return tuple(r.spec for r in self.pypi)
+
+    @property
+    def pypi_only(self) -> bool:
+        """True for an environment built from a machine interpreter with uv, without conda."""
+        return self.python is not None
 
     def requested_names(self) -> frozenset[str]:
         return frozenset(r.name for r in self.requirements)

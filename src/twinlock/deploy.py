@@ -3,7 +3,9 @@
 The seam between the pure planning (:mod:`twinlock.installplan`,
 :mod:`twinlock.kernels`) and the install adapter (:mod:`twinlock.installer`).
 Every archive is verified before any prefix is touched, so a bad archive
-stops the whole install with nothing written.
+stops the whole install with nothing written. The PyPI layer of an
+environment (:mod:`twinlock.pypiinstall`, with uv) follows its conda layer; a
+PyPI-only environment has no conda layer and is a uv venv.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from twinlock import files, installer, kernels
+from twinlock import files, installer, kernels, pypiinstall
 from twinlock.composition import Environment
 from twinlock.errors import InstallError, LockFileError
 from twinlock.installplan import (
@@ -27,6 +29,7 @@ from twinlock.installplan import (
     prefix_state,
 )
 from twinlock.lockmodel import LockedPackage
+from twinlock.pypi import LayerResult
 from twinlock.workflows import Project
 
 
@@ -55,6 +58,7 @@ class InstallReport:
     results: tuple[EnvironmentResult, ...]
     kernel_files: tuple[Path, ...]
     seconds: float
+    pypi: tuple[LayerResult, ...] = ()
 
 
 def root_path(root: Path, prefix: str) -> Path:
@@ -70,10 +74,15 @@ def current_platform() -> str:
 def targets(
     project: Project, environments: Sequence[str], platform: str, root: Path
 ) -> list[Target]:
-    """The selected environments' locked packages for *platform* (locks must exist)."""
+    """The selected environments' locked conda packages for *platform* (locks must exist).
+
+    PyPI-only environments have no conda layer and are not targets.
+    """
     locks = project.read_locks()
     out = []
     for env in project.composition.select(list(environments)):
+        if env.pypi_only:
+            continue
         lock = locks.get(env.name)
         plat = lock.platform(platform) if lock else None
         if lock is None or plat is None:
@@ -126,8 +135,15 @@ def run_install(
         _install_one(t, actions[t.environment], verified.get(t.environment), platform, progress)
         for t in chosen
     ]
+    layers = pypiinstall.install_pypi_layers(
+        project.composition,
+        project.read_locks(),
+        platform=platform or current_platform(),
+        root=root,
+        environments=environments,
+    )
     written = _write_kernel_files(project, root)
-    return InstallReport(tuple(results), tuple(written), time.perf_counter() - start)
+    return InstallReport(tuple(results), tuple(written), time.perf_counter() - start, tuple(layers))
 
 
 def _verify_all(
@@ -184,7 +200,7 @@ def _write_kernel_files(project: Project, root: Path) -> list[Path]:
     for item in kernels.kernel_files(project.composition):
         lab: Environment = project.composition.environment(item.lab)
         lab_path = root_path(root, lab.prefix)
-        if (lab_path / "conda-meta").is_dir():
+        if (lab_path / "conda-meta").is_dir() or (lab_path / "pyvenv.cfg").is_file():
             contents[lab_path / item.path] = item.text
     return files.write_files(contents)
 
@@ -198,7 +214,13 @@ def run_verify(
     deep: bool = False,
 ) -> list[Drift]:
     """Every difference between the installed prefixes under *root* and their locks."""
-    drift: list[Drift] = []
+    drift: list[Drift] = pypiinstall.pypi_drift(
+        project.composition,
+        project.read_locks(),
+        platform=platform or current_platform(),
+        root=root,
+        environments=environments,
+    )
     for t in targets(project, environments, platform or current_platform(), root):
         installed = _installed(t.path)
         if installed is None:

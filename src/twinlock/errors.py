@@ -110,6 +110,14 @@ class LockFileError(TwinlockError):
     """An existing lock file cannot be read or does not belong to the composition."""
 
 
+class PypiError(TwinlockError):
+    """The PyPI layer (uv) cannot be resolved or installed for a reason the user must fix."""
+
+
+class InterpreterError(TwinlockError):
+    """No Python interpreter of the version a PyPI-only environment needs."""
+
+
 class InstallError(TwinlockError):
     """A prefix or a package archive cannot be installed as asked."""
 
@@ -135,6 +143,27 @@ class UnsolvableError(TwinlockError):
         super().__init__(
             "\n".join(parts),
             "relax or remove the clashing requirements named above; "
+            "the previous locks were left untouched",
+        )
+
+
+class PypiUnsolvableError(TwinlockError):
+    """uv found no PyPI layer satisfying the requirements (exit code 1, like conda's).
+
+    Not an :class:`UnsolvableError`: the conda conflict analysis has nothing to add.
+    """
+
+    exit_code = 1
+
+    def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
+        self.failures = tuple(failures)
+        parts = [
+            f"cannot solve {env} on {platform}:\n{_indent(text)}"
+            for env, platform, text in failures
+        ]
+        super().__init__(
+            "\n".join(parts),
+            "relax or remove the clashing PyPI requirements named above; "
             "the previous locks were left untouched",
         )
 

@@ -79,7 +79,10 @@ def _read_yaml(path: Path, source: str) -> object:
 
 
 def load_composition(path: Path) -> Composition:
-    """Read and validate the composition at *path* and the environment files it names."""
+    """Read and validate the composition at *path* and the environment files it names.
+
+    ``file:`` entries are read as YAML, ``pypi-file:`` entries (requirements.txt) as text.
+    """
     source = _display(path)
     data = _read_yaml(path, source)
     files: dict[str, object] = {}
@@ -90,6 +93,14 @@ def load_composition(path: Path) -> Composition:
         except FileNotFoundError:
             files[ref] = FileUnavailable(f"no such file {_display(target)}")
         except (OSError, yaml.YAMLError) as exc:
+            files[ref] = FileUnavailable(str(exc))
+    for ref in referenced_files(data, "pypi-file"):
+        target = path.parent / ref
+        try:
+            files[ref] = target.read_text()
+        except FileNotFoundError:
+            files[ref] = FileUnavailable(f"no such file {_display(target)}")
+        except (OSError, UnicodeDecodeError) as exc:
             files[ref] = FileUnavailable(str(exc))
     return parse_composition(data, source=source, files=files)
 

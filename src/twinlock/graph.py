@@ -12,18 +12,23 @@ Queries (:meth:`paths_to` for ``twinlock why``, :meth:`tree` for
 ``twinlock tree``) return plain values that :mod:`twinlock.graphrender` turns
 into text, DOT, Mermaid or JSON. Dependencies on virtual packages
 (``__glibc``) and on anything not in the lock are not edges.
+
+A PyPI layer adds nodes marked ``channel == build == "pypi"`` (keyed by their
+normalised name, ``pypi:<name>`` if a conda package has the same name); their
+dependencies are met by other PyPI nodes or by the conda package providing the
+project. A PyPI requirement conda satisfies makes that conda node a root.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from twinlock.composition import Composition, Requirement
+from twinlock.composition import Composition, Requirement, normalize_pypi_name
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean
-from twinlock.lockmodel import EnvironmentLock, LockedPackage
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -109,6 +114,8 @@ class DependencyGraph:
                 target = spec.split(" ", 1)[0].lower()
                 if target in graph and target != pkg.name:
                     graph.add_edge(pkg.name, target, spec=spec)
+        if plat.pypi:
+            _add_pypi_layer(graph, lock, plat)
         return cls(lock.environment, plat.platform, graph)
 
     def node(self, name: str) -> Node:
@@ -129,6 +136,8 @@ class DependencyGraph:
     def require(self, name: str) -> str:
         """*name* normalised, or an error suggesting a near miss."""
         key = name.lower()
+        if key not in self.graph and normalize_pypi_name(key) in self.graph:
+            key = normalize_pypi_name(key)  # jupyter_client -> the PyPI node jupyter-client
         if key not in self.graph:
             raise TwinlockError(
                 f"'{name}' is not in the lock of {self.environment} on {self.platform} "
@@ -262,6 +271,26 @@ class DependencyGraph:
 
 def _node(pkg: LockedPackage, requests: tuple[Requirement, ...]) -> Node:
     return Node(pkg.name, pkg.version, pkg.build, _channel_name(pkg.channel), requests)
+
+
+def _add_pypi_layer(graph: nx.DiGraph[str], lock: EnvironmentLock, plat: PlatformLock) -> None:
+    requests: dict[str, list[Requirement]] = {}
+    for req in lock.pypi_requirements:
+        requests.setdefault(req.name, []).append(req)
+    conda = {normalize_pypi_name(n): n for n in graph}
+    keys = {p.name: f"pypi:{p.name}" if p.name in graph else p.name for p in plat.pypi}
+    for name, reqs in requests.items():
+        if name not in keys and name in conda:  # asked on PyPI, provided by conda
+            node: Node = graph.nodes[conda[name]]["node"]
+            graph.nodes[conda[name]]["node"] = replace(node, requests=(*node.requests, *reqs))
+    for pkg in plat.pypi:
+        node = Node(pkg.name, pkg.version, "pypi", "pypi", tuple(requests.get(pkg.name, ())))
+        graph.add_node(keys[pkg.name], node=node)
+    for pkg in plat.pypi:
+        for dep in pkg.depends:
+            target = keys.get(dep) or conda.get(dep)
+            if target is not None:
+                graph.add_edge(keys[pkg.name], target, spec=dep)
 
 
 def _channel_name(url: str) -> str:

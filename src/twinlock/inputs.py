@@ -7,6 +7,12 @@ URLs, never the mirror used), the snapshot cut-off, the virtual packages and
 the lock format version, and the composition's ``align`` list (alignment
 re-solves with pins taken from the other environments). Prefixes and
 provenance are not solve inputs.
+
+An environment with a PyPI layer adds its PyPI requirements and, when it is
+PyPI-only, its Python version; both enter the hash only when present, so the
+hash of a conda-only environment is unchanged by the PyPI support. (A mixed
+environment's Python version is an output of its conda solve, covered by the
+conda inputs.) The interpreter path is machine-specific and not an input.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class SolveInputs:
     channels: tuple[str, ...]
     snapshot: str | None
     virtual_packages: tuple[VirtualPackage, ...]
+    pypi_specs: tuple[str, ...] = ()
+    python: str | None = None
     align: tuple[str, ...] = ()
 
     @classmethod
@@ -43,6 +51,8 @@ class SolveInputs:
             channels=tuple(c.url for c in env.channels),
             snapshot=composition.snapshot_text(),
             virtual_packages=composition.virtual_packages(platform),
+            pypi_specs=env.pypi_specs,
+            python=env.python,
             align=composition.align,
         )
 
@@ -59,6 +69,8 @@ class SolveInputs:
             channels=lock.channels,
             snapshot=lock.snapshot,
             virtual_packages=plat.virtual_packages,
+            pypi_specs=tuple(r.spec for r in lock.pypi_requirements),
+            python=lock.python,
             align=lock.align,
         )
 
@@ -73,6 +85,10 @@ class SolveInputs:
             "snapshot": self.snapshot,
             "virtual_packages": sorted(str(v) for v in self.virtual_packages),
         }
+        if self.pypi_specs:
+            payload["pypi"] = sorted(self.pypi_specs)
+        if self.python:
+            payload["python"] = self.python
         if self.align:
             # Only when set, so locks made without alignment keep their hashes.
             payload["align"] = sorted(self.align)
@@ -86,6 +102,16 @@ class SolveInputs:
         removed = sorted(set(old.specs) - set(self.specs))
         reasons += [f"requirement added: {s}" for s in added]
         reasons += [f"requirement removed: {s}" for s in removed]
+        reasons += [
+            f"PyPI requirement added: {s}"
+            for s in sorted(set(self.pypi_specs) - set(old.pypi_specs))
+        ]
+        reasons += [
+            f"PyPI requirement removed: {s}"
+            for s in sorted(set(old.pypi_specs) - set(self.pypi_specs))
+        ]
+        if self.python != old.python:
+            reasons.append(f"Python version changed: {old.python} -> {self.python}")
         if self.channels != old.channels:
             reasons.append(f"channels changed: {list(old.channels)} -> {list(self.channels)}")
         if self.snapshot != old.snapshot:
@@ -102,6 +128,7 @@ class SolveInputs:
         """True when channels, snapshot and virtual packages are unchanged."""
         return (
             self.channels == old.channels
+            and self.python == old.python
             and self.snapshot == old.snapshot
             and sorted(self.virtual_packages) == sorted(old.virtual_packages)
         )

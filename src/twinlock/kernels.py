@@ -93,7 +93,11 @@ def kernel_warnings(composition: Composition, locks: Mapping[str, EnvironmentLoc
         lock = locks.get(env.name)
         if env.kernel is None or lock is None or env.kernel.argv:
             continue
-        missing = [p.platform for p in lock.platforms if p.package("ipykernel") is None]
+        missing = [
+            p.platform
+            for p in lock.platforms
+            if p.package("ipykernel") is None and p.pypi_package("ipykernel") is None
+        ]
         if missing:
             warnings.append(_missing_ipykernel(env, missing))
     return warnings

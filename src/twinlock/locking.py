@@ -11,6 +11,11 @@ Pure logic over the composition, the previous locks and a :class:`Solver`:
 * ``--update PKG`` re-solves preferring every previous pin *except* the named
   packages, so only they and what they force move;
 * ``full=True`` ignores previous locks altogether.
+
+Environments with a PyPI layer get it resolved (by a :class:`PypiResolver`,
+see :mod:`twinlock.pypilocking`) after their conda layer, on every platform
+that was solved; ``--update`` accepts PyPI names too. A PyPI-only environment
+has no conda solve.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from twinlock.composition import Composition, Environment
+from twinlock.composition import Composition, Environment, normalize_pypi_name
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
 from twinlock.inputs import SolveInputs
 from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.pypilocking import PypiJob, PypiResolver, add_pypi_layers
 from twinlock.solver import SolveOutcome, Solver, SolveRequest
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,7 @@ class PlatformSummary:
     packages: int
     seconds: float
     changes: tuple[PackageChange, ...] = ()
+    pypi: int = 0  # PyPI packages on top of the conda packages
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ def lock_composition(
     environments: Sequence[str] = (),
     update: Iterable[str] = (),
     full: bool = False,
+    pypi: PypiResolver | None = None,
 ) -> LockResult:
     """Solve what needs solving and return the new locks of the selected environments."""
     selected = composition.select(list(environments))
@@ -90,7 +98,8 @@ def lock_composition(
         for env in selected
         for platform in env.platforms
     ]
-    requests = [p.request for p in plans if p.request is not None]
+    # A PyPI-only environment has nothing for the conda solver.
+    requests = [p.request for p in plans if p.request is not None and p.request.specs]
     outcomes = {(o.request.environment, o.request.platform): o for o in solver.solve_all(requests)}
     failures = [
         (o.request.environment, o.request.platform, o.error or "")
@@ -107,6 +116,8 @@ def lock_composition(
     }
     if composition.align:
         settled = _align(composition, plans, settled, previous, solver)
+    # The PyPI layer goes on the final conda layer (its python record, its packages).
+    settled = _with_pypi_layers(plans, settled, pypi, updates, full=full)
     summaries = [summary for _, summary in settled.values()]
     platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
     for (env_name, _), (lock, _) in settled.items():
@@ -116,6 +127,46 @@ def lock_composition(
         for env in selected
     )
     return LockResult(locks, tuple(summaries))
+
+
+def _with_pypi_layers(
+    plans: Sequence[_Plan],
+    settled: dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    resolver: PypiResolver | None,
+    updates: frozenset[str],
+    *,
+    full: bool,
+) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
+    """Add the PyPI layer to every solved platform lock of an environment that has one."""
+    by_key = {(p.env.name, p.inputs.platform): p for p in plans}
+    jobs = [
+        PypiJob(plan.env, settled[key][0], plan.previous, plan.inputs.snapshot)
+        for key, plan in by_key.items()
+        if settled[key][1].action == "solved" and plan.env.pypi
+    ]
+    if not jobs:
+        return settled
+    if resolver is None:
+        raise TwinlockError("PyPI requirements need a PyPI resolver", "pass pypi=UvResolver()")
+    layered, layered_seconds = add_pypi_layers(jobs, resolver, updates=updates, full=full)
+    out = dict(settled)
+    for key, new in layered.items():
+        summary, previous = settled[key][1], by_key[key].previous
+        changes = summary.changes + (pypi_changes(previous, new) if previous else ())
+        seconds = summary.seconds + layered_seconds.get(key, 0.0)
+        out[key] = (new, replace(summary, changes=changes, pypi=len(new.pypi), seconds=seconds))
+    return out
+
+
+def pypi_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[PackageChange, ...]:
+    """PyPI packages added, removed or re-pinned (named ``pypi:<name>``)."""
+    before = {p.name: p.version for p in old.pypi} if old else {}
+    after = {p.name: p.version for p in new.pypi}
+    return tuple(
+        PackageChange(f"pypi:{name}", before.get(name), after.get(name))
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    )
 
 
 def _align(
@@ -176,19 +227,20 @@ def _check_update_names(
 ) -> None:
     if not updates:
         return
-    locked_names = {
-        pkg.name
-        for env in selected
-        if env.name in previous
-        for plat in previous[env.name].platforms
-        for pkg in plat.packages
-    }
-    for name in sorted(updates - locked_names):
+    plats = [p for env in selected if env.name in previous for p in previous[env.name].platforms]
+    locked_names = {pkg.name for plat in plats for pkg in plat.packages}
+    locked_names |= {pkg.name for plat in plats for pkg in plat.pypi}
+    for name in sorted(u for u in updates if not _touches({u}, locked_names)):
         raise TwinlockError(
             f"--update {name}: no such package in the locks of "
             f"{', '.join(e.name for e in selected)} {did_you_mean(name, locked_names)}".rstrip(),
             "name a package that is already locked (add new ones as requirements instead)",
         )
+
+
+def _touches(updates: Iterable[str], names: set[str]) -> bool:
+    """Does any --update name match a locked conda name or (normalised) PyPI name?"""
+    return any(u in names or normalize_pypi_name(u) in names for u in updates)
 
 
 def _plan(
@@ -205,7 +257,8 @@ def _plan(
     if prev_platform is None:
         return _Plan(env, inputs, None, _request(composition, env, inputs))
     assert previous is not None
-    touched = updates & {p.name for p in prev_platform.packages}
+    names = {p.name for p in prev_platform.packages} | {p.name for p in prev_platform.pypi}
+    touched = _touches(updates, names)
     if prev_platform.input_hash == inputs.digest() and not touched:
         return _Plan(env, inputs, prev_platform, None)
     recorded = SolveInputs.recorded_in(previous, platform)
@@ -236,13 +289,18 @@ def _settle(plan: _Plan, outcome: SolveOutcome | None) -> tuple[PlatformLock, Pl
     if plan.request is None:
         assert plan.previous is not None
         lock = plan.previous
-        return lock, PlatformSummary(env, platform, "reused", len(lock.packages), 0.0)
-    assert outcome is not None and outcome.packages is not None
+        summary = PlatformSummary(env, platform, "reused", len(lock.packages), 0.0)
+        return lock, replace(summary, pypi=len(lock.pypi))
+    packages: tuple[LockedPackage, ...] = ()
+    if plan.request.specs:  # else PyPI-only: no conda layer
+        assert outcome is not None and outcome.packages is not None
+        packages = outcome.packages
+    seconds = outcome.seconds if outcome is not None else 0.0
     lock = PlatformLock.create(
-        platform, plan.inputs.digest(), plan.inputs.virtual_packages, outcome.packages
+        platform, plan.inputs.digest(), plan.inputs.virtual_packages, packages
     )
     changes = package_changes(plan.previous, lock) if plan.previous else ()
-    summary = PlatformSummary(env, platform, "solved", len(lock.packages), outcome.seconds, changes)
+    summary = PlatformSummary(env, platform, "solved", len(lock.packages), seconds, changes)
     return lock, summary
 
 
@@ -276,6 +334,8 @@ def environment_lock(
         platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
         snapshot=composition.snapshot_text(),
         sources=sources,
+        pypi_requirements=env.pypi,
+        python=env.python,
         align=composition.align,
     )
 

@@ -3,6 +3,14 @@
 These frozen values are the common currency of every command after ``lock``:
 ``check``, ``diff``, ``why``, ``install`` all read an :class:`EnvironmentLock`.
 :mod:`twinlock.lockfile` maps them to and from the conda-lock v1 file format.
+
+An environment may also have a PyPI layer, resolved by uv: each
+:class:`PlatformLock` then carries ``pypi`` (:class:`PypiPackage` values, the
+``manager: pip`` entries of the conda-lock file) next to its conda ``packages``.
+Code walking the dependency graph should treat the two as separate node kinds:
+a PyPI package's ``depends`` names other PyPI packages of the same platform
+(normalised PEP 503 names), or conda packages that provide them (see
+:meth:`PlatformLock.provider`).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from twinlock.composition import Requirement
+from twinlock.composition import PypiRequirement, Requirement, normalize_pypi_name
 from twinlock.platforms import VirtualPackage
 
 if TYPE_CHECKING:
@@ -80,6 +88,38 @@ class LockedPackage:
         return out
 
 
+@dataclass(frozen=True, order=True)
+class PypiPackage:
+    """One pinned PyPI distribution (a ``manager: pip`` entry of the conda-lock file).
+
+    ``url`` is the one artifact chosen for the platform (the best-matching wheel,
+    else the sdist) and ``sha256`` its hash, so an install is hash-checked.
+    ``depends`` holds the normalised names of the PyPI projects it requires.
+    """
+
+    name: str
+    version: str
+    url: str
+    sha256: str
+    depends: tuple[str, ...] = ()
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.file_name.endswith(".whl")
+
+    def dependency_map(self) -> dict[str, str]:
+        """``{name: "*"}``: uv reports which projects are required, not the constraints."""
+        return {name: "*" for name in self.depends}
+
+    def requirement_line(self) -> str:
+        """A hash-checked requirements.txt line installing exactly this artifact."""
+        return f"{self.name} @ {self.url} --hash=sha256:{self.sha256}"
+
+
 @dataclass(frozen=True)
 class PlatformLock:
     """The pins of one environment on one platform, and the hash of the inputs that made them."""
@@ -88,6 +128,7 @@ class PlatformLock:
     input_hash: str
     virtual_packages: tuple[VirtualPackage, ...]
     packages: tuple[LockedPackage, ...]
+    pypi: tuple[PypiPackage, ...] = ()
 
     @classmethod
     def create(
@@ -96,8 +137,35 @@ class PlatformLock:
         input_hash: str,
         virtual_packages: Iterable[VirtualPackage],
         packages: Iterable[LockedPackage],
+        pypi: Iterable[PypiPackage] = (),
     ) -> PlatformLock:
-        return cls(platform, input_hash, tuple(sorted(virtual_packages)), tuple(sorted(packages)))
+        return cls(
+            platform,
+            input_hash,
+            tuple(sorted(virtual_packages)),
+            tuple(sorted(packages)),
+            tuple(sorted(pypi)),
+        )
+
+    def pypi_package(self, name: str) -> PypiPackage | None:
+        wanted = normalize_pypi_name(name)
+        for pkg in self.pypi:
+            if pkg.name == wanted:
+                return pkg
+        return None
+
+    def provider(self, pypi_name: str) -> LockedPackage | None:
+        """The conda package providing the PyPI project *pypi_name*, if any (by normalised name)."""
+        wanted = normalize_pypi_name(pypi_name)
+        for pkg in self.packages:
+            if normalize_pypi_name(pkg.name) == wanted:
+                return pkg
+        return None
+
+    def overlaps(self) -> list[tuple[LockedPackage, PypiPackage]]:
+        """Projects locked on both sides (conda ``pyyaml``, PyPI ``PyYAML``): clashes to report."""
+        conda = {normalize_pypi_name(p.name): p for p in self.packages}
+        return [(conda[p.name], p) for p in self.pypi if p.name in conda]
 
     def package(self, name: str) -> LockedPackage | None:
         for pkg in self.packages:
@@ -121,6 +189,8 @@ class EnvironmentLock:
     platforms: tuple[PlatformLock, ...]
     snapshot: str | None = None
     sources: tuple[str, ...] = field(default=())
+    pypi_requirements: tuple[PypiRequirement, ...] = ()
+    python: str | None = None  # the Python version of a PyPI-only environment
     align: tuple[str, ...] = ()
 
     def platform(self, name: str) -> PlatformLock | None:
@@ -147,11 +217,17 @@ class EnvironmentLock:
         }
         if self.snapshot:
             meta["twinlock.snapshot"] = self.snapshot
+        if self.pypi_requirements:
+            meta["twinlock.pypi-requirements"] = json.dumps(
+                [r.spec for r in self.pypi_requirements]
+            )
+        if self.python:
+            meta["twinlock.python"] = self.python
         if self.align:
             meta["twinlock.align"] = json.dumps(list(self.align))
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
-            for r in self.requirements
+            for r in (*self.requirements, *self.pypi_requirements)
             if r.requested_by or r.reason
         }
         if provenance:

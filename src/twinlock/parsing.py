@@ -26,7 +26,10 @@ Composition syntax (``envs/<name>.yaml``)::
       payload:
         prefix: /opt/payload
         platforms: [linux-64]       # narrows the composition's list
-        file: rsp-payload.environment.yml   # a conda environment.yml
+        file: rsp-payload.environment.yml   # a conda environment.yml (its pip: section
+                                            # becomes the PyPI layer)
+        pypi: [astropy-healpix>=1]  # optional PyPI layer on top of conda's python ...
+        pypi-file: extra.txt        # ... and/or a requirements.txt next to this file
         kernel:                     # optional: offer this env as a Jupyter kernel
           name: payload             # kernelspec directory name
           display-name: Rubin (payload)
@@ -34,6 +37,11 @@ Composition syntax (``envs/<name>.yaml``)::
           env: {DAF_BUTLER_REPOSITORY_INDEX: /etc/butler.yaml}
           argv: [...]               # optional; must contain {connection_file}
           hide-native: true         # default: hide the lab's own Python kernel
+      tools:
+        prefix: /opt/tools
+        python: "3.12"              # PyPI-only: no conda layer, a machine interpreter
+        python-interpreter: /usr/bin/python3.12   # optional; else PATH, uv, pyenv
+        pypi-file: tools.txt
 """
 
 from __future__ import annotations
@@ -47,10 +55,23 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from twinlock.composition import Channel, Composition, Environment, Kernel, Requirement
+from twinlock.composition import (
+    Channel,
+    Composition,
+    Environment,
+    Kernel,
+    PypiRequirement,
+    Requirement,
+)
 from twinlock.errors import CompositionError, Problems, did_you_mean
 from twinlock.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
-from twinlock.requirements import parse_environment_file, parse_requirements
+from twinlock.requirements import (
+    parse_pypi_requirements,
+    parse_python_keys,
+    parse_requirements,
+    parse_requirements_txt,
+    read_environment_file,
+)
 
 _PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
@@ -63,7 +84,18 @@ TOP_KEYS = (
     "align",
     "environments",
 )
-ENV_KEYS = ("prefix", "requirements", "file", "channels", "platforms", "kernel")
+ENV_KEYS = (
+    "prefix",
+    "requirements",
+    "file",
+    "channels",
+    "platforms",
+    "kernel",
+    "pypi",
+    "pypi-file",
+    "python",
+    "python-interpreter",
+)
 KERNEL_KEYS = ("name", "display-name", "lab", "env", "argv", "hide-native")
 
 
@@ -74,14 +106,17 @@ class FileUnavailable:
     reason: str
 
 
-def referenced_files(data: object) -> list[str]:
-    """The ``file:`` entries of a composition, so the caller can load them."""
+def referenced_files(data: object, key: str = "file") -> list[str]:
+    """The ``file:`` entries of a composition, so the caller can load them.
+
+    ``key="pypi-file"`` lists the requirements.txt files instead (loaded as text).
+    """
     if not isinstance(data, Mapping) or not isinstance(data.get("environments"), Mapping):
         return []
     refs = [
-        env.get("file")
+        env.get(key)
         for env in data["environments"].values()
-        if isinstance(env, Mapping) and isinstance(env.get("file"), str)
+        if isinstance(env, Mapping) and isinstance(env.get(key), str)
     ]
     return [r for r in refs if r]
 
@@ -296,9 +331,15 @@ def _parse_environment(
     if "channels" in body:
         env_channels = _parse_channels(body["channels"], f"{key}.channels", problems) or channels
     env_platforms = _parse_env_platforms(body.get("platforms"), key, platforms, problems)
-    requirements, file_channels, sources = _parse_requirement_sources(body, key, files, problems)
+    requirements, file_channels, sources, file_pypi = _parse_requirement_sources(
+        body, key, files, problems
+    )
     if file_channels and "channels" not in body:
         env_channels = file_channels
+    pypi, pypi_sources = _parse_pypi_sources(body, key, files, problems)
+    python, interpreter = parse_python_keys(body, key, problems)
+    if python is not None and not (pypi or file_pypi):
+        problems.add(key, "a PyPI-only environment (python:) has nothing to install", _PYPI_HINT)
     kernel = _parse_kernel(body["kernel"], f"{key}.kernel", problems) if "kernel" in body else None
     return Environment(
         name=name,
@@ -306,9 +347,40 @@ def _parse_environment(
         requirements=requirements,
         channels=env_channels,
         platforms=env_platforms,
-        sources=sources,
+        sources=sources + pypi_sources,
+        pypi=file_pypi + pypi,
+        python=python,
+        python_interpreter=interpreter,
         kernel=kernel,
     )
+
+
+_PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
+
+
+def _parse_pypi_sources(
+    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
+) -> tuple[tuple[PypiRequirement, ...], tuple[str, ...]]:
+    """The ``pypi:`` list and the ``pypi-file:`` requirements.txt of an environment."""
+    reqs: tuple[PypiRequirement, ...] = ()
+    if "pypi" in body:
+        reqs = parse_pypi_requirements(body["pypi"], f"{key}.pypi", problems)
+    if "pypi-file" not in body:
+        return reqs, ()
+    ref = body["pypi-file"]
+    if not isinstance(ref, str) or not ref:
+        problems.add(f"{key}.pypi-file", "expected a file name", "e.g. pypi-file: requirements.txt")
+        return reqs, ()
+    loaded = files.get(ref, FileUnavailable("it was not loaded"))
+    if not isinstance(loaded, str):
+        reason = loaded.reason if isinstance(loaded, FileUnavailable) else "not a text file"
+        problems.add(f"{key}.pypi-file", f"cannot read '{ref}': {reason}", "check the path")
+        return reqs, ()
+    source = posixpath.join(posixpath.dirname(problems.source), ref)
+    file_problems = Problems(source)
+    from_file = parse_requirements_txt(loaded, "line", file_problems)
+    problems.items.extend(file_problems.items)
+    return reqs + from_file, (ref,)
 
 
 def _parse_env_platforms(
@@ -418,25 +490,37 @@ def _check_kernels(envs: list[Environment], problems: Problems) -> None:
 
 def _parse_requirement_sources(
     body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
-) -> tuple[tuple[Requirement, ...], tuple[Channel, ...], tuple[str, ...]]:
+) -> tuple[
+    tuple[Requirement, ...], tuple[Channel, ...], tuple[str, ...], tuple[PypiRequirement, ...]
+]:
+    """Conda requirements, channels, source files and the pip section of an environment file."""
     has_inline, has_file = "requirements" in body, "file" in body
+    if "python" in body:
+        if has_inline or has_file:
+            problems.add(
+                key,
+                "a PyPI-only environment (python:) takes no conda 'requirements' or 'file'",
+                "remove 'python:' to layer PyPI packages on conda's Python, "
+                "or move every package to 'pypi:'",
+            )
+        return (), (), (), ()
     if has_inline == has_file:
         problems.add(
             key,
             "give exactly one of 'requirements' (a list of specs) or 'file' (an environment.yml)",
-            "keep one of the two keys",
+            "keep one of the two keys (or set python: for a PyPI-only environment)",
         )
-        return (), (), ()
+        return (), (), (), ()
     if has_inline:
-        return parse_requirements(body["requirements"], f"{key}.requirements", problems), (), ()
+        return parse_requirements(body["requirements"], f"{key}.requirements", problems), (), (), ()
     ref = body["file"]
     if not isinstance(ref, str) or not ref:
         problems.add(f"{key}.file", "expected a file name", "e.g. file: payload.environment.yml")
-        return (), (), ()
+        return (), (), (), ()
     loaded = files.get(ref, FileUnavailable("it was not loaded"))
     if isinstance(loaded, FileUnavailable):
         problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", "check the path")
-        return (), (), ()
+        return (), (), (), ()
     source = posixpath.join(posixpath.dirname(problems.source), ref)
-    reqs, chans = parse_environment_file(loaded, source=source, problems=problems)
-    return reqs, chans, (ref,)
+    parts = read_environment_file(loaded, source=source, problems=problems)
+    return parts.requirements, parts.channels, (ref,), parts.pypi

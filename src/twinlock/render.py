@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 
 
 def summary_line(s: PlatformSummary) -> str:
+    count = f"{s.packages} packages" + (f" + {s.pypi} PyPI" if s.pypi else "")
     if s.action == "reused":
-        return f"{s.environment} {s.platform}: {s.packages} packages, reused (inputs unchanged)"
-    return f"{s.environment} {s.platform}: {s.packages} packages, solved in {s.seconds:.2f} s"
+        return f"{s.environment} {s.platform}: {count}, reused (inputs unchanged)"
+    return f"{s.environment} {s.platform}: {count}, solved in {s.seconds:.2f} s"
 
 
 def lock_report(report: LockReport, cwd: Path) -> str:
@@ -34,6 +35,7 @@ def lock_report(report: LockReport, cwd: Path) -> str:
         lines += [
             f"    {c.name}: {c.old or '(absent)'} -> {c.new or '(removed)'}" for c in s.changes
         ]
+    lines += [f"warning: {w}" for w in report.warnings]
     for path in report.written:
         lines.append(f"wrote {_rel(path, cwd)}")
     for path in report.removed:
@@ -180,6 +182,13 @@ def install_report(report: InstallReport, cwd: Path) -> str:
         lines.append(
             f"{r.environment}: {verb} {r.packages} packages ({r.files} files) into {where} "
             f"in {r.seconds:.2f} s ({rate:.0f} files/s)"
+        )
+    for layer in report.pypi:
+        how = "from uv's cache" if layer.offline else "downloading what uv's cache lacked"
+        made = "created a venv and " if layer.created else ""
+        lines.append(
+            f"{_rel(layer.prefix, cwd)}: {made}installed the PyPI layer ({layer.packages} "
+            f"packages, hash-checked) {how} in {layer.seconds:.2f} s"
         )
     lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
     return "\n".join(lines)

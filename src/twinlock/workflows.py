@@ -22,7 +22,8 @@ from twinlock.errors import LockFileError, TwinlockError, UnsolvableError, did_y
 from twinlock.kernels import kernel_warnings
 from twinlock.lockfile import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.locking import LockResult, PlatformSummary, expected_shell, lock_composition
-from twinlock.lockmodel import EnvironmentLock, without_package_facts
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PypiPackage, without_package_facts
+from twinlock.pypilocking import PypiResolver, overlap_warnings
 from twinlock.solver import PackageIndex, RattlerSolver, SolveOutcome, Solver, SolveRequest
 
 if TYPE_CHECKING:
@@ -56,6 +57,11 @@ class Project:
 
     def solver(self) -> Solver:
         return RattlerSolver(self.config.mirrors, files.local_channel_dir)
+
+    def pypi_resolver(self) -> PypiResolver:
+        from twinlock.pypi import UvResolver
+
+        return UvResolver()
 
 
 def open_project(
@@ -103,6 +109,7 @@ def run_lock(
     full: bool = False,
     solver: Solver | None = None,
     explain_time_limit: float | None = None,
+    pypi: PypiResolver | None = None,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
@@ -126,6 +133,7 @@ def run_lock(
             environments=environments,
             update=update,
             full=full,
+            pypi=pypi or project.pypi_resolver(),
         )
     except UnsolvableError as exc:
         raise _explained(project, exc, solver, explain_time_limit) from None
@@ -135,6 +143,11 @@ def run_lock(
     removed = () if environments else _orphans(project)
     written = files.write_files(contents, removed)
     warnings = kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
+    warnings += [
+        w
+        for lock in result.locks
+        for w in overlap_warnings(project.composition.environment(lock.environment), lock)
+    ]
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
@@ -236,12 +249,24 @@ def run_check(project: Project) -> list[Finding]:
     findings = check_freshness(project.composition, locks, project.expected_shells())
     for lock in locks.values():
         findings += check_consistency(lock)
+        findings += [
+            Finding(lock.environment, plat.platform, "overlap", _overlap_text(conda, pip))
+            for plat in lock.platforms
+            for conda, pip in plat.overlaps()
+        ]
         findings += _explicit_findings(project, lock)
     findings += [
         Finding(p.name, None, "orphan", f"{p.name} belongs to no environment x platform")
         for p in _orphans(project)
     ]
     return findings
+
+
+def _overlap_text(conda: LockedPackage, pip: PypiPackage) -> str:
+    return (
+        f"'{pip.name}' is locked by conda ({conda.name} {conda.version}) "
+        f"and PyPI ({pip.version}): two installers would write the same files"
+    )
 
 
 def _explicit_findings(project: Project, lock: EnvironmentLock) -> list[Finding]:
