@@ -35,7 +35,8 @@ from twinlock.errors import (
 )
 from twinlock.lockfile import parse_conda_lock
 from twinlock.lockmodel import EnvironmentLock
-from twinlock.parsing import FileUnavailable, parse_composition, referenced_files
+from twinlock.parsing import parse_composition, referenced_files
+from twinlock.requirements import FileUnavailable
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -50,7 +50,6 @@ import datetime as dt
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -59,17 +58,18 @@ from twinlock.composition import (
     Channel,
     Composition,
     Environment,
-    Kernel,
     PypiRequirement,
     Requirement,
 )
 from twinlock.errors import CompositionError, Problems, did_you_mean
+from twinlock.kernels import check_kernels, parse_kernel
 from twinlock.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.requirements import (
-    parse_pypi_requirements,
+    PYPI_HINT,
+    FileUnavailable,
+    parse_pypi_sources,
     parse_python_keys,
     parse_requirements,
-    parse_requirements_txt,
     read_environment_file,
 )
 
@@ -96,14 +96,6 @@ ENV_KEYS = (
     "python",
     "python-interpreter",
 )
-KERNEL_KEYS = ("name", "display-name", "lab", "env", "argv", "hide-native")
-
-
-@dataclass(frozen=True)
-class FileUnavailable:
-    """Stands in for a referenced file that could not be loaded."""
-
-    reason: str
 
 
 def referenced_files(data: object, key: str = "file") -> list[str]:
@@ -308,7 +300,7 @@ def _parse_environments(
         if env is not None:
             envs.append(env)
     _check_prefixes(envs, problems)
-    _check_kernels(envs, problems)
+    check_kernels(envs, problems)
     return tuple(envs)
 
 
@@ -336,11 +328,11 @@ def _parse_environment(
     )
     if file_channels and "channels" not in body:
         env_channels = file_channels
-    pypi, pypi_sources = _parse_pypi_sources(body, key, files, problems)
+    pypi, pypi_sources = parse_pypi_sources(body, key, files, problems)
     python, interpreter = parse_python_keys(body, key, problems)
     if python is not None and not (pypi or file_pypi):
-        problems.add(key, "a PyPI-only environment (python:) has nothing to install", _PYPI_HINT)
-    kernel = _parse_kernel(body["kernel"], f"{key}.kernel", problems) if "kernel" in body else None
+        problems.add(key, "a PyPI-only environment (python:) has nothing to install", PYPI_HINT)
+    kernel = parse_kernel(body["kernel"], f"{key}.kernel", problems) if "kernel" in body else None
     return Environment(
         name=name,
         prefix=prefix,
@@ -353,34 +345,6 @@ def _parse_environment(
         python_interpreter=interpreter,
         kernel=kernel,
     )
-
-
-_PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
-
-
-def _parse_pypi_sources(
-    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
-) -> tuple[tuple[PypiRequirement, ...], tuple[str, ...]]:
-    """The ``pypi:`` list and the ``pypi-file:`` requirements.txt of an environment."""
-    reqs: tuple[PypiRequirement, ...] = ()
-    if "pypi" in body:
-        reqs = parse_pypi_requirements(body["pypi"], f"{key}.pypi", problems)
-    if "pypi-file" not in body:
-        return reqs, ()
-    ref = body["pypi-file"]
-    if not isinstance(ref, str) or not ref:
-        problems.add(f"{key}.pypi-file", "expected a file name", "e.g. pypi-file: requirements.txt")
-        return reqs, ()
-    loaded = files.get(ref, FileUnavailable("it was not loaded"))
-    if not isinstance(loaded, str):
-        reason = loaded.reason if isinstance(loaded, FileUnavailable) else "not a text file"
-        problems.add(f"{key}.pypi-file", f"cannot read '{ref}': {reason}", "check the path")
-        return reqs, ()
-    source = posixpath.join(posixpath.dirname(problems.source), ref)
-    file_problems = Problems(source)
-    from_file = parse_requirements_txt(loaded, "line", file_problems)
-    problems.items.extend(file_problems.items)
-    return reqs + from_file, (ref,)
 
 
 def _parse_env_platforms(
@@ -428,64 +392,6 @@ def _check_prefixes(envs: list[Environment], problems: Problems) -> None:
                 f"'{first.name}' ({a}) and '{second.name}' ({b}) {relation}",
                 "give every environment its own, separate directory",
             )
-
-
-def _parse_kernel(value: object, key: str, problems: Problems) -> Kernel | None:
-    body = problems.mapping(value, key)
-    if body is None:
-        return None
-    problems.unknown_keys(body, KERNEL_KEYS, key)
-    texts = {}
-    for field in ("name", "display-name", "lab"):
-        text = body.get(field)
-        if not isinstance(text, str) or not text:
-            problems.add(f"{key}.{field}", "missing or empty", f"set '{field}' to a string")
-        texts[field] = text if isinstance(text, str) else ""
-    if texts["name"] and not texts["name"].replace("-", "").replace("_", "").isalnum():
-        problems.add(f"{key}.name", f"'{texts['name']}' is not a valid kernel name", "e.g. payload")
-    env = problems.mapping(body.get("env", {}), f"{key}.env") or {}
-    argv = problems.string_list(body.get("argv", []), f"{key}.argv") or []
-    if argv and "{connection_file}" not in argv:
-        problems.add(
-            f"{key}.argv", "does not pass {connection_file}", "add '-f', '{connection_file}'"
-        )
-    hide = body.get("hide-native", True)
-    if not isinstance(hide, bool):
-        problems.add(f"{key}.hide-native", f"expected true or false, got {hide!r}", "")
-    return Kernel(
-        name=texts["name"],
-        display_name=texts["display-name"],
-        lab=texts["lab"],
-        env=MappingProxyType({str(k): str(v) for k, v in env.items()}),
-        argv=tuple(argv),
-        hide_native=hide is not False,
-    )
-
-
-def _check_kernels(envs: list[Environment], problems: Problems) -> None:
-    """A kernel names another environment of the composition, and kernel names are unique."""
-    names = [e.name for e in envs]
-    seen: dict[str, str] = {}
-    for env in envs:
-        if env.kernel is None:
-            continue
-        key = f"environments.{env.name}.kernel"
-        if env.kernel.lab and env.kernel.lab not in names:
-            problems.add(
-                f"{key}.lab",
-                f"no environment named '{env.kernel.lab}' "
-                f"{did_you_mean(env.kernel.lab, names)}".rstrip(),
-                f"name the lab environment, one of: {', '.join(names)}",
-            )
-        elif env.kernel.lab == env.name:
-            problems.add(f"{key}.lab", "an environment cannot host its own kernel", "name the lab")
-        if env.kernel.name in seen:
-            problems.add(
-                f"{key}.name",
-                f"kernel name '{env.kernel.name}' is also used by '{seen[env.kernel.name]}'",
-                "give every kernel its own name",
-            )
-        seen[env.kernel.name] = env.name
 
 
 def _parse_requirement_sources(

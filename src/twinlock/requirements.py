@@ -17,6 +17,7 @@ they cannot be resolved into hash-checked artifacts.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -236,3 +237,38 @@ def parse_python_keys(
             )
             interpreter = None
     return version, interpreter
+
+
+@dataclass(frozen=True)
+class FileUnavailable:
+    """Stands in for a referenced file that could not be loaded."""
+
+    reason: str
+
+
+PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
+
+
+def parse_pypi_sources(
+    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
+) -> tuple[tuple[PypiRequirement, ...], tuple[str, ...]]:
+    """The ``pypi:`` list and the ``pypi-file:`` requirements.txt of an environment."""
+    reqs: tuple[PypiRequirement, ...] = ()
+    if "pypi" in body:
+        reqs = parse_pypi_requirements(body["pypi"], f"{key}.pypi", problems)
+    if "pypi-file" not in body:
+        return reqs, ()
+    ref = body["pypi-file"]
+    if not isinstance(ref, str) or not ref:
+        problems.add(f"{key}.pypi-file", "expected a file name", "e.g. pypi-file: requirements.txt")
+        return reqs, ()
+    loaded = files.get(ref, FileUnavailable("it was not loaded"))
+    if not isinstance(loaded, str):
+        reason = loaded.reason if isinstance(loaded, FileUnavailable) else "not a text file"
+        problems.add(f"{key}.pypi-file", f"cannot read '{ref}': {reason}", "check the path")
+        return reqs, ()
+    source = posixpath.join(posixpath.dirname(problems.source), ref)
+    file_problems = Problems(source)
+    from_file = parse_requirements_txt(loaded, "line", file_problems)
+    problems.items.extend(file_problems.items)
+    return reqs + from_file, (ref,)
