@@ -6,9 +6,14 @@ import dataclasses
 
 import pytest
 
-from twinlock.check import check_freshness, unmet_dependencies
+from twinlock.check import (
+    check_freshness,
+    cross_environment_findings,
+    misalignment_findings,
+    unmet_dependencies,
+)
 from twinlock.inputs import SolveInputs
-from twinlock.lockmodel import LockedPackage, PlatformLock
+from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.parsing import parse_composition
 from twinlock.platforms import VirtualPackage, virtual_packages_for
 
@@ -114,3 +119,61 @@ def test_missing_lock_is_reported() -> None:
     comp = parse_composition(COMPOSITION, source="envs/demo.yaml")
     findings = check_freshness(comp, {}, {})
     assert [(f.environment, f.kind) for f in findings] == [("payload", "missing")]
+
+
+def _env_lock(env: str, *packages: LockedPackage) -> EnvironmentLock:
+    return EnvironmentLock("demo", env, f"/opt/{env}", (CF,), (), (platform_lock(*packages),))
+
+
+@pytest.mark.parametrize(
+    ("lab_openssl", "expected"),
+    [
+        pytest.param("3.5.0", [], id="aligned"),
+        pytest.param(
+            "3.4.1",
+            ["openssl is aligned but pinned differently: lab 3.4.1 0, payload 3.5.0 0"],
+            id="hand-edited-misalignment",
+        ),
+    ],
+)
+def test_misaligned_packages_are_findings(lab_openssl: str, expected: list[str]) -> None:
+    comp = parse_composition(
+        {
+            **COMPOSITION,
+            "align": ["openssl"],
+            "environments": {
+                "lab": {"prefix": "/opt/lab", "requirements": ["python"]},
+                "payload": {"prefix": "/opt/payload", "requirements": ["python"]},
+            },
+        },
+        source="envs/demo.yaml",
+    )
+    locks = {
+        "lab": _env_lock("lab", pkg("openssl", lab_openssl)),
+        "payload": _env_lock("payload", pkg("openssl", "3.5.0")),
+    }
+    assert [f.detail for f in misalignment_findings(comp, locks)] == expected
+
+
+def test_rebuild_style_findings_include_kernels_without_ipykernel() -> None:
+    comp = parse_composition(
+        {
+            **COMPOSITION,
+            "environments": {
+                "lab": {"prefix": "/opt/lab", "requirements": ["python"]},
+                "payload": {
+                    "prefix": "/opt/payload",
+                    "requirements": ["python"],
+                    "kernel": {"name": "p", "display-name": "P", "lab": "lab"},
+                },
+            },
+        },
+        source="envs/demo.yaml",
+    )
+    locks = {
+        "lab": _env_lock("lab", pkg("python", "3.12")),
+        "payload": _env_lock("payload", pkg("python", "3.11")),
+    }
+    findings = cross_environment_findings(comp, locks)
+    assert [f.kind for f in findings] == ["kernel"]
+    assert "ipykernel" in findings[0].detail

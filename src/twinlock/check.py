@@ -127,3 +127,37 @@ def _virtual_record(name: str, version: str, build: str, subdir: str = "noarch")
     tail = build.rsplit("_", 1)[-1]
     number = int(tail) if tail.isdigit() else 0
     return PackageRecord(name, version, BuildString(build), number, subdir)
+
+
+def cross_environment_findings(
+    composition: Composition, locks: Mapping[str, EnvironmentLock]
+) -> list[Finding]:
+    """What spans environments: aligned packages whose pins differ, kernels lacking ipykernel."""
+    from twinlock.kernels import kernel_warnings
+
+    findings = misalignment_findings(composition, locks)
+    findings += [Finding("kernel", None, "kernel", w) for w in kernel_warnings(composition, locks)]
+    return findings
+
+
+def misalignment_findings(
+    composition: Composition, locks: Mapping[str, EnvironmentLock]
+) -> list[Finding]:
+    """Packages of the composition's ``align`` list pinned differently across environments."""
+    from twinlock.alignment import misaligned
+
+    platform_locks = {
+        (lock.environment, plat.platform): plat
+        for lock in locks.values()
+        for plat in lock.platforms
+    }
+    return [
+        Finding(
+            ", ".join(sorted(pins)),
+            platform,
+            "misaligned",
+            f"{name} is aligned but pinned differently: "
+            + ", ".join(f"{env} {pkg.version} {pkg.build}" for env, pkg in sorted(pins.items())),
+        )
+        for platform, name, pins in misaligned(composition.align, platform_locks)
+    ]

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from twinlock.check import Finding, check_consistency
+from twinlock.check import Finding, check_consistency, cross_environment_findings
 from twinlock.composition import Channel, Composition, Requirement, format_snapshot
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
 from twinlock.inputs import SolveInputs
@@ -105,8 +105,10 @@ def rebuild_composition(
             results.append(_summarise(env.name, "updated", base[env.name], lock))
         else:
             results.append(_summarise(env.name, "kept", base[env.name], base[env.name]))
-    findings = tuple(f for r in results for f in check_consistency(r.lock))
-    return RebuildResult(tuple(results), findings)
+    findings = [f for r in results for f in check_consistency(r.lock)]
+    # Kept and rebuilt environments must still fit together (alignment, kernel wiring).
+    findings += cross_environment_findings(target, {r.environment: r.lock for r in results})
+    return RebuildResult(tuple(results), tuple(findings))
 
 
 def _validate(

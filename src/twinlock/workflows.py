@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twinlock import files
-from twinlock.check import Finding, check_consistency, check_freshness
+from twinlock.check import Finding, check_consistency, check_freshness, misalignment_findings
 from twinlock.composition import Composition
 from twinlock.config import ProjectConfig, parse_mirror_options
 from twinlock.errors import LockFileError, TwinlockError, UnsolvableError, did_you_mean
@@ -255,6 +255,7 @@ def run_check(project: Project) -> list[Finding]:
             for conda, pip in plat.overlaps()
         ]
         findings += _explicit_findings(project, lock)
+    findings += misalignment_findings(project.composition, locks)
     findings += [
         Finding(p.name, None, "orphan", f"{p.name} belongs to no environment x platform")
         for p in _orphans(project)
