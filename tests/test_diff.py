@@ -23,10 +23,17 @@ from twinlock.diff import (
     LockSet,
     compare_packages,
     diff_lock_sets,
+    diff_platforms,
     version_change,
 )
 from twinlock.lockfile import parse_conda_lock, render_conda_lock
-from twinlock.lockmodel import LICENSES_KEY, LockedPackage, without_package_facts
+from twinlock.lockmodel import (
+    LICENSES_KEY,
+    LockedPackage,
+    PlatformLock,
+    PypiPackage,
+    without_package_facts,
+)
 from twinlock.locksources import read_lock_set, split_range
 
 DATA = Path(__file__).resolve().parent / "data" / "diff"
@@ -319,3 +326,39 @@ def test_example_against_an_older_snapshot_is_readable(make_project, tmp_path: P
     assert len(renders["md"]) < 65536  # fits a GitHub pull-request body
     data = json.loads(renders["json"])
     assert data["summary"]["kinds"] == counts
+
+
+def _pypi(version: str, sha: str, file: str | None = None) -> PypiPackage:
+    name = file or f"numpy-{version}-cp311-cp311-manylinux_2_17_x86_64.whl"
+    return PypiPackage("numpy", version, f"https://files.pythonhosted.org/packages/xx/{name}", sha)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kinds"),
+    [
+        pytest.param(
+            _pypi("1.26.4", "a" * 64), _pypi("2.0.1", "b" * 64), ("upgraded",), id="upgrade"
+        ),
+        pytest.param(
+            _pypi("1.26.4", "a" * 64), _pypi("1.26.4", "c" * 64), ("hash",), id="hash-alarm"
+        ),
+        pytest.param(
+            _pypi("1.26.4", "a" * 64),
+            _pypi("1.26.4", "d" * 64, "numpy-1.26.4.tar.gz"),
+            ("artifact",),
+            id="sdist-instead-of-wheel",
+        ),
+        pytest.param(None, _pypi("1.26.4", "a" * 64), ("added",), id="added"),
+    ],
+)
+def test_pypi_packages_are_diffed(
+    old: PypiPackage | None, new: PypiPackage, kinds: tuple[str, ...]
+) -> None:
+    before = PlatformLock.create("linux-64", "h", (), (), [old] if old else [])
+    after = PlatformLock.create("linux-64", "h", (), (), [new])
+    result = diff_platforms(before, after, "linux-64", frozenset(), frozenset({"numpy (pypi)"}))
+    (change,) = result.changes
+    assert change.name == "numpy (pypi)"
+    assert change.kinds == kinds
+    assert change.root
+    assert (result.old_count, result.new_count) == (1 if old else 0, 1)

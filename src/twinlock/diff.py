@@ -188,13 +188,13 @@ def diff_environments(
 ) -> EnvironmentDiff:
     if old is None:
         assert new is not None
-        added = (PlatformDiff(p.platform, "added", 0, len(p.packages)) for p in new.platforms)
+        added = (PlatformDiff(p.platform, "added", 0, len(_diffable(p))) for p in new.platforms)
         return EnvironmentDiff(name, "added", tuple(added))
     if new is None:
-        gone = (PlatformDiff(p.platform, "removed", len(p.packages), 0) for p in old.platforms)
+        gone = (PlatformDiff(p.platform, "removed", len(_diffable(p)), 0) for p in old.platforms)
         return EnvironmentDiff(name, "removed", tuple(gone))
-    roots_old = frozenset(r.name for r in old.requirements)
-    roots_new = frozenset(r.name for r in new.requirements)
+    roots_old = _roots(old)
+    roots_new = _roots(new)
     names = sorted(set(old.platform_names) | set(new.platform_names))
     platforms = tuple(
         diff_platforms(old.platform(p), new.platform(p), p, roots_old, roots_new) for p in names
@@ -214,9 +214,9 @@ def diff_platforms(
     if old is None or new is None:
         status: Status = "added" if old is None else "removed"
         return PlatformDiff(
-            platform, status, len(old.packages) if old else 0, len(new.packages) if new else 0
+            platform, status, len(_diffable(old)) if old else 0, len(_diffable(new)) if new else 0
         )
-    before, after = old.by_name(), new.by_name()
+    before, after = _diffable(old), _diffable(new)
     changes = []
     for name in sorted(before.keys() | after.keys()):
         a, b = before.get(name), after.get(name)
@@ -227,10 +227,40 @@ def diff_platforms(
     return PlatformDiff(
         platform,
         "changed" if changes else "unchanged",
-        len(old.packages),
-        len(new.packages),
+        len(before),
+        len(after),
         tuple(changes),
     )
+
+
+PYPI_SUFFIX = " (pypi)"
+
+
+def _roots(lock: EnvironmentLock) -> frozenset[str]:
+    conda = {r.name for r in lock.requirements}
+    return frozenset(conda | {r.name + PYPI_SUFFIX for r in lock.pypi_requirements})
+
+
+def _diffable(plat: PlatformLock) -> dict[str, LockedPackage]:
+    """Every package of a platform lock by name; PyPI ones as ``name (pypi)`` entries.
+
+    A PyPI distribution is compared like a conda package: its index host is the
+    channel, its one locked file and sha256 the artifact and hash.
+    """
+    out = plat.by_name()
+    for pkg in plat.pypi:
+        scheme, _, rest = pkg.url.partition("://")
+        out[pkg.name + PYPI_SUFFIX] = LockedPackage(
+            name=pkg.name + PYPI_SUFFIX,
+            version=pkg.version,
+            build="",
+            subdir="pypi",
+            url=pkg.url,
+            channel=f"{scheme}://{rest.split('/', 1)[0]}",
+            md5="",
+            sha256=pkg.sha256,
+        )
+    return out
 
 
 def compare_packages(
