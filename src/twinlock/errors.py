@@ -126,13 +126,14 @@ class SolveError(TwinlockError):
     """The solver failed for a reason other than an unsatisfiable request."""
 
 
-class UnsolvableError(TwinlockError):
-    """One or more environment x platform requests have no solution.
+class _SolveFailures(TwinlockError):
+    """Environment x platform requests without a solution: exit code 1.
 
-    Exit code 1: the input is well-formed, the requirements just cannot be met.
+    The input is well-formed; the requirements just cannot be met together.
     """
 
     exit_code = 1
+    fix = "relax or remove the clashing requirements named above"
 
     def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
         self.failures = tuple(failures)
@@ -140,32 +141,20 @@ class UnsolvableError(TwinlockError):
             f"cannot solve {env} on {platform}:\n{_indent(text)}"
             for env, platform, text in failures
         ]
-        super().__init__(
-            "\n".join(parts),
-            "relax or remove the clashing requirements named above; "
-            "the previous locks were left untouched",
-        )
+        super().__init__("\n".join(parts), f"{self.fix}; the previous locks were left untouched")
 
 
-class PypiUnsolvableError(TwinlockError):
-    """uv found no PyPI layer satisfying the requirements (exit code 1, like conda's).
+class UnsolvableError(_SolveFailures):
+    """The conda solver found no solution (conflict reports explain these)."""
+
+
+class PypiUnsolvableError(_SolveFailures):
+    """uv found no PyPI layer satisfying the requirements.
 
     Not an :class:`UnsolvableError`: the conda conflict analysis has nothing to add.
     """
 
-    exit_code = 1
-
-    def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
-        self.failures = tuple(failures)
-        parts = [
-            f"cannot solve {env} on {platform}:\n{_indent(text)}"
-            for env, platform, text in failures
-        ]
-        super().__init__(
-            "\n".join(parts),
-            "relax or remove the clashing PyPI requirements named above; "
-            "the previous locks were left untouched",
-        )
+    fix = "relax or remove the clashing PyPI requirements named above"
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

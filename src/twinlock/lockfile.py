@@ -21,7 +21,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -35,6 +35,8 @@ from twinlock.lockmodel import (
     PypiPackage,
 )
 from twinlock.platforms import VirtualPackage
+
+_R = TypeVar("_R", Requirement, PypiRequirement)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -278,23 +280,19 @@ def _virtual_packages(text: str) -> tuple[VirtualPackage, ...]:
 
 
 def _requirements(custom: Mapping[str, str]) -> tuple[Requirement, ...]:
-    specs: list[str] = json.loads(custom.get("twinlock.requirements", "[]"))
-    provenance: dict[str, dict[str, str]] = json.loads(custom.get("twinlock.provenance", "{}"))
-    return tuple(
-        Requirement(
-            spec,
-            provenance.get(spec, {}).get("requested-by"),
-            provenance.get(spec, {}).get("reason"),
-        )
-        for spec in specs
-    )
+    return _with_provenance(custom, "twinlock.requirements", Requirement)
 
 
 def _pypi_requirements(custom: Mapping[str, str]) -> tuple[PypiRequirement, ...]:
-    specs: list[str] = json.loads(custom.get("twinlock.pypi-requirements", "[]"))
+    return _with_provenance(custom, "twinlock.pypi-requirements", PypiRequirement)
+
+
+def _with_provenance(custom: Mapping[str, str], key: str, kind: type[_R]) -> tuple[_R, ...]:
+    """The specs listed under *key*, each with its recorded requested-by and reason."""
+    specs: list[str] = json.loads(custom.get(key, "[]"))
     provenance: dict[str, dict[str, str]] = json.loads(custom.get("twinlock.provenance", "{}"))
     return tuple(
-        PypiRequirement(
+        kind(
             spec,
             provenance.get(spec, {}).get("requested-by"),
             provenance.get(spec, {}).get("reason"),

@@ -67,6 +67,7 @@ from twinlock.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.requirements import (
     PYPI_HINT,
     FileUnavailable,
+    parse_channels,
     parse_pypi_sources,
     parse_python_keys,
     parse_requirements,
@@ -123,7 +124,7 @@ def parse_composition(
         raise CompositionError(problems.items)
     problems.unknown_keys(top, TOP_KEYS, "")
     name = _parse_name(top.get("name"), "name", problems)
-    channels = _parse_channels(top.get("channels"), "channels", problems) or ()
+    channels = parse_channels(top.get("channels"), "channels", problems) or ()
     platforms = _parse_platforms(top.get("platforms"), "platforms", problems) or ()
     snapshot = _parse_snapshot(top.get("snapshot"), problems)
     system = _parse_system_requirements(top.get("system-requirements"), problems)
@@ -154,24 +155,6 @@ def _parse_name(value: object, key: str, problems: Problems) -> str:
         f"set '{key}' to letters, digits, '-' or '_' (it names the lock directory)",
     )
     return ""
-
-
-def _parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel, ...] | None:
-    if value is None:
-        problems.add(key, "missing required key", "e.g. channels: [conda-forge]")
-        return None
-    names = problems.string_list(value, key)
-    if names is None:
-        return None
-    if not names:
-        problems.add(key, "no channels given", "e.g. channels: [conda-forge]")
-    channels = []
-    for i, text in enumerate(names):
-        try:
-            channels.append(Channel.from_string(text))
-        except ValueError as exc:
-            problems.add(f"{key}[{i}]", str(exc), "write a name like conda-forge or a URL")
-    return tuple(channels)
 
 
 def _parse_platforms(value: object, key: str, problems: Problems) -> tuple[str, ...] | None:
@@ -321,7 +304,7 @@ def _parse_environment(
     prefix = _parse_prefix(body.get("prefix"), f"{key}.prefix", problems)
     env_channels = channels
     if "channels" in body:
-        env_channels = _parse_channels(body["channels"], f"{key}.channels", problems) or channels
+        env_channels = parse_channels(body["channels"], f"{key}.channels", problems) or channels
     env_platforms = _parse_env_platforms(body.get("platforms"), key, platforms, problems)
     requirements, file_channels, sources, file_pypi = _parse_requirement_sources(
         body, key, files, problems

@@ -60,7 +60,7 @@ def read_environment_file(
     if body is not None:
         file_problems.unknown_keys(body, ENV_FILE_KEYS, "")
         names = [c for c in body.get("channels") or [] if c != "nodefaults"]
-        channels = _parse_channels(names, file_problems) if names else ()
+        channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
         requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems)
         parts = EnvironmentFile(requirements, channels, pypi)
     sink.items.extend(file_problems.items)
@@ -199,14 +199,22 @@ def match_spec_error(spec: str) -> str | None:
     return None
 
 
-def _parse_channels(names: object, problems: Problems) -> tuple[Channel, ...]:
-    channel_names = problems.string_list(names, "channels") or []
+def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel, ...] | None:
+    """A channel list (names or URLs); None when absent or not a list of strings."""
+    if value is None:
+        problems.add(key, "missing required key", "e.g. channels: [conda-forge]")
+        return None
+    names = problems.string_list(value, key)
+    if names is None:
+        return None
+    if not names:
+        problems.add(key, "no channels given", "e.g. channels: [conda-forge]")
     channels = []
-    for i, text in enumerate(channel_names):
+    for i, text in enumerate(names):
         try:
             channels.append(Channel.from_string(text))
         except ValueError as exc:
-            problems.add(f"channels[{i}]", str(exc), "write a name like conda-forge or a URL")
+            problems.add(f"{key}[{i}]", str(exc), "write a name like conda-forge or a URL")
     return tuple(channels)
 
 
