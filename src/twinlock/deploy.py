@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from twinlock import files, installer, kernels, pypiinstall
 from twinlock.composition import Environment
@@ -27,6 +27,7 @@ from twinlock.installplan import (
     file_drift,
     package_drift,
     prefix_state,
+    root_path,
 )
 from twinlock.lockmodel import LockedPackage
 from twinlock.pypi import LayerResult
@@ -59,10 +60,6 @@ class InstallReport:
     kernel_files: tuple[Path, ...]
     seconds: float
     pypi: tuple[LayerResult, ...] = ()
-
-
-def root_path(root: Path, prefix: str) -> Path:
-    return root / PurePosixPath(prefix).relative_to("/")
 
 
 def current_platform() -> str:

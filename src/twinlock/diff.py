@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
 
@@ -50,17 +50,8 @@ ChangeKind = Literal[
     "channel",
     "license",
 ]
-CHANGE_KINDS: tuple[ChangeKind, ...] = (
-    "hash",
-    "added",
-    "removed",
-    "upgraded",
-    "downgraded",
-    "rebuilt",
-    "artifact",
-    "channel",
-    "license",
-)
+# Most severe first: renderers and exit codes follow this order.
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 Bump = Literal["major", "minor", "patch", "other"]
 Status = Literal["added", "removed", "changed", "unchanged"]
 

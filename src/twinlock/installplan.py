@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from twinlock.errors import InstallError
@@ -25,6 +26,11 @@ from twinlock.lockmodel import LockedPackage
 
 State = Literal["absent", "same", "different", "foreign"]
 Action = Literal["install", "skip", "replace"]
+
+
+def root_path(root: Path, prefix: str) -> Path:
+    """Where the absolute *prefix* lands under an install *root* (like DESTDIR)."""
+    return root / PurePosixPath(prefix).relative_to("/")
 
 
 @dataclass(frozen=True)

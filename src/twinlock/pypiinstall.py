@@ -14,17 +14,13 @@ through :mod:`twinlock.pypi`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from twinlock.composition import Composition
 from twinlock.errors import LockFileError
-from twinlock.installplan import Drift
+from twinlock.installplan import Drift, root_path
 from twinlock.lockmodel import EnvironmentLock
 from twinlock.pypi import LayerResult, find_interpreter, install_layer, installed_distributions
-
-
-def _path_under(root: Path, prefix: str) -> Path:
-    return root / PurePosixPath(prefix).relative_to("/")
 
 
 def install_pypi_layers(
@@ -51,7 +47,7 @@ def install_pypi_layers(
         if env.pypi_only:
             version = lock.python or env.python or ""
             interpreter = find_interpreter(env.name, version, env.python_interpreter)
-        target = _path_under(root, env.prefix)
+        target = root_path(root, env.prefix)
         results.append(
             install_layer(target, plat.pypi, interpreter=interpreter, environment=env.name)
         )
@@ -73,7 +69,7 @@ def pypi_drift(
         plat = lock.platform(platform) if lock is not None else None
         if plat is None or not (plat.pypi or env.pypi_only):
             continue
-        path = _path_under(root, env.prefix)
+        path = root_path(root, env.prefix)
         installed = installed_distributions(path)
         if installed is None:
             drift.append(Drift(env.name, "no-prefix", f"{path} has no Python to inspect"))

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from twinlock.composition import normalize_pypi_name
+from twinlock.errors import PypiError
 from twinlock.lockmodel import LockedPackage, PypiPackage
 from twinlock.platforms import VirtualPackage
 
@@ -228,7 +229,11 @@ def build_packages(
             continue
         chosen = choose_artifact(artifacts.get(name, []), request)
         if chosen is None:
-            raise ValueError(f"uv reported no artifact for {name}=={version}")
+            raise PypiError(
+                f"PyPI layer of {request.environment} on {request.platform}: uv reported no "
+                f"file of {name}=={version} installable on {request.platform}",
+                f"pin another version of {name}, or one that ships a wheel for this platform",
+            )
         out.append(PypiPackage(name, version, chosen[0], chosen[1], tuple(sorted(depends[name]))))
     return tuple(out)
 
