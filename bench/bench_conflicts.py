@@ -43,7 +43,7 @@ def run() -> list[tuple[str, str]]:
         project = _project(Path(tmp))
         workflows.run_explain(project, environments=["lab"])  # unpack the snapshot once
         start = time.perf_counter()
-        (report,) = workflows.run_explain(project, environments=["payload"])
+        (report,) = workflows.run_explain(project, environments=["payload"]).reports
         seconds = time.perf_counter() - start
     sizes = sorted(len(c.specs) for c in report.conflicts)
     return [

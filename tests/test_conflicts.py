@@ -14,13 +14,9 @@ from tests.conftest import DATA, ProjectFactory
 from twinlock import workflows
 from twinlock.cli import app
 from twinlock.composition import Channel, Composition, Requirement
-from twinlock.conflicts import (
-    ConflictReport,
-    ConflictsError,
-    explain_composition,
-    reports_as_json,
-    template_request,
-)
+from twinlock.conflict_model import ConflictReport, ConflictsError, analysis_as_json
+from twinlock.conflict_search import template_request
+from twinlock.conflicts import explain_composition
 from twinlock.lockmodel import LockedPackage
 from twinlock.parsing import parse_composition
 from twinlock.solver import SolveOutcome, SolveRequest
@@ -86,7 +82,7 @@ FAKE = FakeSolver(
 
 def fake_reports(payload: list[str], lab: list[str] | None = None) -> tuple[ConflictReport, ...]:
     comp = composition(lab or ["python 3.12.*", "jupyterlab"], payload)
-    return explain_composition(comp, FAKE, FAKE)
+    return explain_composition(comp, FAKE, FAKE).reports
 
 
 def test_solvable_environments_are_reported_as_such() -> None:
@@ -135,14 +131,16 @@ def test_time_limit_stops_the_search_and_says_so() -> None:
     )
     (payload,) = explain_composition(
         comp, FAKE, FAKE, targets=[("payload", "linux-64")], time_limit=3, clock=lambda: next(ticks)
-    )
+    ).reports
     assert not payload.complete
     assert len(payload.conflicts) < 2
 
 
 def test_json_shape_is_stable() -> None:
-    data = reports_as_json(fake_reports(["python 3.11.*", "newpkg >=2", "numpyy"]))
+    comp = composition(["python 3.12.*", "jupyterlab"], ["python 3.11.*", "newpkg >=2", "numpyy"])
+    data = analysis_as_json(explain_composition(comp, FAKE, FAKE))
     assert data["version"] == 1
+    assert (data["alignment"], data["alignment_complete"]) == ([], True)
     lab, payload = data["reports"]
     assert lab == {
         "environment": "lab",
@@ -180,7 +178,7 @@ def real(make_project: ProjectFactory, payload: list[str], lab: list[str] = LAB)
             },
         }
     )
-    (report,) = workflows.run_explain(project, environments=["payload"])
+    (report,) = workflows.run_explain(project, environments=["payload"]).reports
     return report
 
 
@@ -308,7 +306,7 @@ def test_cli_lock_prints_the_report_and_writes_nothing(make_project: ProjectFact
 def test_run_lock_raises_conflicts_error(make_project: ProjectFactory) -> None:
     with pytest.raises(ConflictsError, match="cannot solve payload on linux-64") as info:
         workflows.run_lock(failing_project(make_project))
-    assert [r.environment for r in info.value.reports] == ["payload"]
+    assert [r.environment for r in info.value.analysis.reports] == ["payload"]
 
 
 @pytest.mark.parametrize(

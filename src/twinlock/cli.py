@@ -94,7 +94,8 @@ def lock(
 ) -> None:
     """Solve every environment x platform and write conda-lock and @EXPLICIT files."""
     from twinlock import render, workflows
-    from twinlock.conflicts import ConflictsError
+    from twinlock.conflict_model import ConflictsError
+    from twinlock.conflictrender import conflict_text
 
     project = workflows.open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
     try:
@@ -102,7 +103,7 @@ def lock(
             project, environments=_split(env), update=_split(update), full=full
         )
     except ConflictsError as exc:
-        typer.echo(render.conflict_reports(exc.reports), err=True)
+        typer.echo(conflict_text(exc.analysis), err=True)
         raise
     typer.echo(render.lock_report(report, Path.cwd()))
 
@@ -142,19 +143,21 @@ def explain(
     ] = 60.0,
     mirror: MirrorOpt = None,
 ) -> None:
-    """Say why environments do not solve: absent names, minimal conflicts, hints.
+    """Say why environments do not solve, or cannot share an aligned package.
 
-    Exit 0 when every selected environment x platform solves, 1 otherwise.
+    Absent names, minimal conflicts and hints; aligned packages with the specs that clash.
+
+    Exit 0 when everything solves and aligns, 1 otherwise.
     """
-    from twinlock import render, workflows
+    from twinlock import workflows
+    from twinlock.conflictrender import conflict_json, conflict_text
 
     project = workflows.open_project(composition, mirrors=mirror or [])
-    reports = workflows.run_explain(
+    analysis = workflows.run_explain(
         project, environments=_split(env), platforms=_split(platform), time_limit=time_limit
     )
-    render_reports = render.conflict_reports_json if as_json else render.conflict_reports
-    typer.echo(render_reports(reports))
-    if not all(r.solvable for r in reports):
+    typer.echo((conflict_json if as_json else conflict_text)(analysis))
+    if not analysis.ok:
         raise typer.Exit(1)
 
 

@@ -21,11 +21,11 @@ so far, marked incomplete.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
-from twinlock.composition import Requirement
-from twinlock.solver import SolveOutcome
+from twinlock.composition import Composition, Environment, Requirement
+from twinlock.solver import SolveOutcome, Solver, SolveRequest
 
 Probe = Callable[[Sequence[tuple[str, ...]]], list[SolveOutcome]]
 
@@ -47,22 +47,91 @@ class SearchResult:
     conflicts: tuple[FoundConflict, ...]
     kept: tuple[str, ...]  # what remains after dropping one spec per conflict
     complete: bool  # False: stopped early (time limit); more conflicts may remain
+    solvable: bool | None = None  # did all of the specs solve? None: out of time before asking
+
+
+class SolveBudget:
+    """Counts solves, caches them and enforces the deadline of one explanation run.
+
+    Also a :class:`~twinlock.solver.Solver` (``solve_all``, uncached: its
+    requests may carry pins the cache key does not see), so code that takes a
+    solver, such as alignment, spends the same budget.
+    """
+
+    def __init__(self, solver: Solver, time_limit: float, clock: Callable[[], float]) -> None:
+        self.solver = solver
+        self.clock = clock
+        self.time_limit = time_limit
+        self.deadline = clock() + time_limit
+        self.solves = 0
+        self._cache: dict[tuple[str, str, frozenset[str]], SolveOutcome] = {}
+
+    def solve(self, trials: Sequence[tuple[SolveRequest, tuple[str, ...]]]) -> list[SolveOutcome]:
+        """Solve each (template, specs) trial, all uncached ones in one concurrent batch.
+
+        The templates carry no pins: the cache is keyed by environment, platform and specs.
+        """
+
+        def key(trial: tuple[SolveRequest, tuple[str, ...]]) -> tuple[str, str, frozenset[str]]:
+            return (trial[0].environment, trial[0].platform, frozenset(trial[1]))
+
+        todo = {key(t): t for t in trials if key(t) not in self._cache}
+        if todo:
+            requests = [replace(template, specs=specs) for template, specs in todo.values()]
+            for k, outcome in zip(todo, self.solve_all(requests), strict=True):
+                self._cache[k] = outcome
+        return [self._cache[key(t)] for t in trials]
+
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        """Solve *requests* as they are (no cache); raises OutOfTime past the deadline.
+
+        The first batch always runs, so even a zero time limit says what does not solve.
+        """
+        if not requests:
+            return []
+        if self.solves and self.clock() > self.deadline:
+            raise OutOfTime
+        self.solves += len(requests)
+        return self.solver.solve_all(requests)
+
+    def probe(self, template: SolveRequest) -> Probe:
+        """A probe over variations of *template*'s specs."""
+        return lambda spec_sets: self.solve([(template, s) for s in spec_sets])
+
+
+def template_request(composition: Composition, env: Environment, platform: str) -> SolveRequest:
+    """A request to solve *env* on *platform* as it stands (no previous pins)."""
+    return SolveRequest(
+        environment=env.name,
+        platform=platform,
+        specs=env.specs,
+        channels=env.channels,
+        virtual_packages=composition.virtual_packages(platform),
+        snapshot=composition.snapshot,
+    )
+
+
+def by_importance(specs: Iterable[str]) -> list[str]:
+    """*specs* in search order: the interpreter pin first, as it defines the environment."""
+    return sorted(specs, key=lambda spec: Requirement(spec).name != "python")
 
 
 def find_conflicts(specs: Sequence[str], probe: Probe) -> SearchResult:
     """Every conflict among *specs* (most important first), each reported once."""
     remaining = list(dict.fromkeys(specs))
     found: list[FoundConflict] = []
+    solvable = None
     try:
         outcome = probe([tuple(remaining)])[0]
+        solvable = outcome.solved
         while not outcome.solved and remaining:
             conflict = _one_conflict(remaining, outcome.error or "", probe)
             found.append(conflict)
             remaining.remove(conflict.specs[-1])
             outcome = probe([tuple(remaining)])[0]
     except OutOfTime:
-        return SearchResult(tuple(found), tuple(remaining), complete=False)
-    return SearchResult(tuple(found), tuple(remaining), complete=True)
+        return SearchResult(tuple(found), tuple(remaining), False, solvable)
+    return SearchResult(tuple(found), tuple(remaining), True, solvable)
 
 
 def _one_conflict(remaining: list[str], message: str, probe: Probe) -> FoundConflict:

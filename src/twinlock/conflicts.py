@@ -14,31 +14,18 @@ reports
 4. **hints** per spec of a conflict: whether it solves together with each
    *other* environment's requirements on that platform (``fits lab``: it could
    move there), and the nearest relaxation: the newest version of the package
-   that solves with the rest of the conflict.
+   that solves with the rest of the conflict;
+5. **alignment clashes** (:mod:`twinlock.conflict_alignment`): among the
+   environments that solve, each package listed under ``align`` that cannot
+   take one build in all of them, with the requirements that hold it apart.
 
 Pure over the :class:`~twinlock.solver.Solver` and
 :class:`~twinlock.solver.PackageIndex` protocols (tests use fakes). The search
 is bounded by a time limit, checked before each batch of solves; a report that
 stopped early says so (``complete: false``).
 
-JSON shape (:func:`reports_as_json`; stable, version 1; fields are only added)::
-
-    {"version": 1,
-     "reports": [{
-        "environment": "payload", "platform": "linux-64",
-        "solvable": false,            # true: nothing else below is filled in
-        "complete": true,             # false: time limit hit, more conflicts may remain
-        "time_limit": 60.0, "seconds": 3.1, "solves": 57,
-        "absent": [{"spec": "eups >=2.2.8", "name": "eups", "suggestions": ["..."]}],
-        "conflicts": [{
-            "specs": ["python >=3.11,<3.12", "fitsio >=1.2.1"],   # most important first
-            "explanation": ["condensed solver lines", "  indented by depth"],
-            "solver_message": "the solver's full text for exactly these specs",
-            "hints": [{
-                "spec": "fitsio >=1.2.1",
-                "fits": [{"environment": "lab", "fits": true}],  # null: lab alone fails
-                "relaxation": {"package": "fitsio", "version": "1.2.0",
-                               "newest": true} | null}]}]}]}
+The findings are data (:mod:`twinlock.conflict_model`, which also documents
+the JSON shape); rendering is the CLI's.
 """
 
 from __future__ import annotations
@@ -46,125 +33,29 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from twinlock.composition import Composition, Environment, Requirement
-from twinlock.conflict_search import OutOfTime, condense, find_conflicts
-from twinlock.errors import UnsolvableError
+from twinlock.conflict_alignment import find_alignment_clashes
+from twinlock.conflict_model import (
+    DEFAULT_TIME_LIMIT,
+    AbsentName,
+    Conflict,
+    ConflictAnalysis,
+    ConflictReport,
+    Fit,
+    Hint,
+    Relaxation,
+)
+from twinlock.conflict_search import (
+    OutOfTime,
+    SolveBudget,
+    by_importance,
+    condense,
+    find_conflicts,
+    template_request,
+)
 from twinlock.solver import PackageIndex, SolveOutcome, Solver, SolveRequest
-
-DEFAULT_TIME_LIMIT = 60.0
-JSON_VERSION = 1
-
-
-@dataclass(frozen=True)
-class AbsentName:
-    """A requested spec whose package name no channel has."""
-
-    spec: str
-    name: str
-    suggestions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Fit:
-    """Whether a spec solves together with another environment's requirements."""
-
-    environment: str
-    fits: bool | None  # None: that environment does not solve on its own
-
-
-@dataclass(frozen=True)
-class Relaxation:
-    """A version of the package that solves with the rest of its conflict."""
-
-    package: str
-    version: str
-    newest: bool  # confirmed: no newer version solves with the rest
-
-
-@dataclass(frozen=True)
-class Hint:
-    spec: str
-    fits: tuple[Fit, ...]
-    relaxation: Relaxation | None
-
-
-@dataclass(frozen=True)
-class Conflict:
-    specs: tuple[str, ...]
-    explanation: tuple[str, ...]
-    solver_message: str
-    hints: tuple[Hint, ...] = ()
-
-
-@dataclass(frozen=True)
-class ConflictReport:
-    """The analysis of one environment x platform."""
-
-    environment: str
-    platform: str
-    solvable: bool
-    absent: tuple[AbsentName, ...] = ()
-    conflicts: tuple[Conflict, ...] = ()
-    complete: bool = True
-    time_limit: float = DEFAULT_TIME_LIMIT
-    seconds: float = 0.0
-    solves: int = 0
-
-    @classmethod
-    def solved(cls, environment: str, platform: str, time_limit: float) -> ConflictReport:
-        return cls(environment, platform, solvable=True, time_limit=time_limit)
-
-
-class ConflictsError(UnsolvableError):
-    """Some environment x platform does not solve; *reports* say why (exit code 1)."""
-
-    def __init__(
-        self, failures: Sequence[tuple[str, str, str]], reports: Sequence[ConflictReport]
-    ) -> None:
-        super().__init__(failures)
-        self.reports = tuple(reports)
-        where = ", ".join(f"{r.environment} on {r.platform}" for r in self.reports)
-        self.message = f"cannot solve {where} (conflict report above); nothing was written"
-        self.hint = (
-            "fix or remove the absent names, and relax, remove or move each conflict's specs "
-            "as its hints suggest; `twinlock explain --json` gives the report for tools"
-        )
-        self.args = (self.message,)
-
-
-class _Budget:
-    """Counts solves, caches them and enforces the deadline of one explanation run."""
-
-    def __init__(self, solver: Solver, time_limit: float, clock: Callable[[], float]) -> None:
-        self.solver = solver
-        self.clock = clock
-        self.time_limit = time_limit
-        self.deadline = clock() + time_limit
-        self.solves = 0
-        self._cache: dict[tuple[str, str, frozenset[str]], SolveOutcome] = {}
-
-    def solve(self, trials: Sequence[tuple[SolveRequest, tuple[str, ...]]]) -> list[SolveOutcome]:
-        """Solve each (template, specs) trial, all uncached ones in one concurrent batch."""
-
-        def key(trial: tuple[SolveRequest, tuple[str, ...]]) -> tuple[str, str, frozenset[str]]:
-            return (trial[0].environment, trial[0].platform, frozenset(trial[1]))
-
-        todo = {key(t): t for t in trials if key(t) not in self._cache}
-        if todo:
-            if self.clock() > self.deadline:
-                raise OutOfTime
-            requests = [replace(template, specs=specs) for template, specs in todo.values()]
-            self.solves += len(requests)
-            for k, outcome in zip(todo, self.solver.solve_all(requests), strict=True):
-                self._cache[k] = outcome
-        return [self._cache[key(t)] for t in trials]
-
-    def probe(self, template: SolveRequest) -> Callable[..., list[SolveOutcome]]:
-        """A probe (see :mod:`twinlock.conflict_search`) over variations of *template*."""
-        return lambda spec_sets: self.solve([(template, s) for s in spec_sets])
 
 
 def explain_composition(
@@ -175,13 +66,13 @@ def explain_composition(
     targets: Sequence[tuple[str, str]] = (),
     time_limit: float = DEFAULT_TIME_LIMIT,
     clock: Callable[[], float] = time.monotonic,
-) -> tuple[ConflictReport, ...]:
-    """Reports for each (environment, platform) in *targets* (default: all), in that order."""
+) -> ConflictAnalysis:
+    """Reports for each (environment, platform) in *targets* (default: all), in that order,
+    and the alignment clashes among the ones that solve."""
     pairs = list(targets) or [(e.name, p) for e in composition.environments for p in e.platforms]
-    budget = _Budget(solver, time_limit, clock)
+    budget = SolveBudget(solver, time_limit, clock)
     requests = [template_request(composition, composition.environment(e), p) for e, p in pairs]
-    budget.solves += len(requests)
-    outcomes = solver.solve_all(requests)
+    outcomes = budget.solve([(r, r.specs) for r in requests])
     reports = []
     for (env_name, platform), outcome in zip(pairs, outcomes, strict=True):
         if outcome.solved:
@@ -189,19 +80,9 @@ def explain_composition(
             continue
         env = composition.environment(env_name)
         reports.append(_explain(composition, env, platform, index, budget))
-    return tuple(reports)
-
-
-def template_request(composition: Composition, env: Environment, platform: str) -> SolveRequest:
-    """A request to solve *env* on *platform* as it stands (no previous pins)."""
-    return SolveRequest(
-        environment=env.name,
-        platform=platform,
-        specs=env.specs,
-        channels=env.channels,
-        virtual_packages=composition.virtual_packages(platform),
-        snapshot=composition.snapshot,
-    )
+    solved = {(o.request.environment, o.request.platform): o for o in outcomes if o.solved}
+    alignment = find_alignment_clashes(composition, solved, budget)
+    return ConflictAnalysis(tuple(reports), alignment.clashes, alignment.complete)
 
 
 def _explain(
@@ -209,18 +90,14 @@ def _explain(
     env: Environment,
     platform: str,
     index: PackageIndex,
-    budget: _Budget,
+    budget: SolveBudget,
 ) -> ConflictReport:
     start = budget.clock()
     solves_before = budget.solves
     known = index.package_names(env.channels, platform)
     absent = absent_names(env.requirements, known)
     missing = {a.spec for a in absent}
-    # The interpreter defines the environment: its pin is the most important spec.
-    ordered = sorted(
-        (r.spec for r in env.requirements if r.spec not in missing),
-        key=lambda spec: Requirement(spec).name != "python",
-    )
+    ordered = by_importance(r.spec for r in env.requirements if r.spec not in missing)
     probe = budget.probe(template_request(composition, env, platform))
     result = find_conflicts(ordered, probe)
     conflicts = tuple(
@@ -266,7 +143,7 @@ def _with_hints(
     env: Environment,
     platform: str,
     conflicts: tuple[Conflict, ...],
-    budget: _Budget,
+    budget: SolveBudget,
 ) -> tuple[Conflict, ...]:
     """The conflicts with a hint per spec (two batches of independent solves)."""
     if not conflicts:
@@ -320,7 +197,10 @@ def _with_hints(
 
 
 def _confirm_newest(
-    relax: dict[Key, Trial], outcomes: Sequence[SolveOutcome], here: SolveRequest, budget: _Budget
+    relax: dict[Key, Trial],
+    outcomes: Sequence[SolveOutcome],
+    here: SolveRequest,
+    budget: SolveBudget,
 ) -> dict[Key, Relaxation]:
     """Relaxations from the solver's picks, each checked: does anything newer solve?"""
     picked: dict[Key, str] = {}
@@ -348,48 +228,3 @@ def _version_of(outcome: SolveOutcome, name: str) -> str | None:
         if package.name == name:
             return package.version
     return None
-
-
-def reports_as_json(reports: Sequence[ConflictReport]) -> dict[str, Any]:
-    """The documented JSON shape (see the module docstring)."""
-    return {"version": JSON_VERSION, "reports": [_report_json(r) for r in reports]}
-
-
-def _report_json(report: ConflictReport) -> dict[str, Any]:
-    return {
-        "environment": report.environment,
-        "platform": report.platform,
-        "solvable": report.solvable,
-        "complete": report.complete,
-        "time_limit": report.time_limit,
-        "seconds": round(report.seconds, 3),
-        "solves": report.solves,
-        "absent": [
-            {"spec": a.spec, "name": a.name, "suggestions": list(a.suggestions)}
-            for a in report.absent
-        ],
-        "conflicts": [
-            {
-                "specs": list(c.specs),
-                "explanation": list(c.explanation),
-                "solver_message": c.solver_message,
-                "hints": [_hint_json(h) for h in c.hints],
-            }
-            for c in report.conflicts
-        ],
-    }
-
-
-def _hint_json(hint: Hint) -> dict[str, Any]:
-    relaxation = hint.relaxation
-    return {
-        "spec": hint.spec,
-        "fits": [{"environment": f.environment, "fits": f.fits} for f in hint.fits],
-        "relaxation": None
-        if relaxation is None
-        else {
-            "package": relaxation.package,
-            "version": relaxation.version,
-            "newest": relaxation.newest,
-        },
-    }

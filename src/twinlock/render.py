@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twinlock.check import Finding
-from twinlock.composition import Requirement
 from twinlock.errors import TwinlockError
 from twinlock.locking import PackageChange, PlatformSummary
 from twinlock.workflows import LockReport
 
 if TYPE_CHECKING:
-    from twinlock.conflicts import Conflict, ConflictReport, Hint
     from twinlock.deploy import InstallReport, MirrorReport
     from twinlock.installplan import Drift
     from twinlock.maintenance import RebuildReport
@@ -109,63 +106,6 @@ def tag_table(tags: Sequence[ImageTag]) -> str:
     """One line per tag: tag, category, display name."""
     width = max((len(t.tag) for t in tags), default=0)
     return "\n".join(f"{t.tag:<{width}}  {t.category.value:<17}  {t.display_name}" for t in tags)
-
-
-def conflict_reports(reports: Sequence[ConflictReport]) -> str:
-    """The text form of ``twinlock explain`` (and of a failed ``lock``)."""
-    return "\n\n".join(_conflict_report(r) for r in reports)
-
-
-def conflict_reports_json(reports: Sequence[ConflictReport]) -> str:
-    from twinlock.conflicts import reports_as_json
-
-    return json.dumps(reports_as_json(reports), indent=2)
-
-
-def _conflict_report(report: ConflictReport) -> str:
-    where = f"{report.environment} on {report.platform}"
-    if report.solvable:
-        return f"{where}: solves"
-    lines = [f"{where}: does not solve"]
-    if report.absent:
-        lines.append(f"  {len(report.absent)} requested name(s) absent from the channels:")
-        for a in report.absent:
-            close = f" (did you mean {', '.join(a.suggestions)}?)" if a.suggestions else ""
-            lines.append(f"    {a.spec}{close}")
-    if report.conflicts:
-        lines.append(f"  {len(report.conflicts)} conflict(s), each a minimal set:")
-    for number, conflict in enumerate(report.conflicts, 1):
-        lines.append(f"  {number}. " + "  +  ".join(conflict.specs))
-        lines += [f"       | {line}" for line in conflict.explanation]
-        lines += [f"       hint: {_hint_text(h, conflict, report)}" for h in conflict.hints]
-    if not report.complete:
-        lines.append(
-            f"  search stopped early at the time limit ({report.time_limit:g} s): "
-            "more conflicts may remain; raise --time-limit to search further"
-        )
-    lines.append(f"  ({report.solves} solves in {report.seconds:.1f} s)")
-    return "\n".join(lines)
-
-
-def _hint_text(hint: Hint, conflict: Conflict, report: ConflictReport) -> str:
-    parts = []
-    fits = [f.environment for f in hint.fits if f.fits]
-    pinned = any(Requirement(s).name == "python" for s in conflict.specs)
-    if fits and pinned:
-        parts.append(f"belongs in {' or '.join(fits)}, not {report.environment} (it fits there)")
-    elif fits:
-        parts.append(f"also solves with {' and '.join(fits)}'s requirements")
-    elif hint.fits and all(f.fits is False for f in hint.fits):
-        parts.append(f"does not fit {' or '.join(f.environment for f in hint.fits)} either")
-    rest = [s for s in conflict.specs if s != hint.spec]
-    r = hint.relaxation
-    if r is not None:
-        which = "newest" if r.newest else "a"
-        against = f"with {', '.join(rest)}" if rest else "on this platform"
-        parts.append(f"{which} version that fits {against}: {r.package} {r.version}")
-    else:
-        parts.append("no version of it fits " + (f"with {', '.join(rest)}" if rest else "here"))
-    return f"{hint.spec}: " + "; ".join(parts)
 
 
 def install_report(report: InstallReport, cwd: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,13 @@ from twinlock import files
 from twinlock.check import Finding, check_consistency, check_freshness, misalignment_findings
 from twinlock.composition import Composition
 from twinlock.config import ProjectConfig, parse_mirror_options
-from twinlock.errors import LockFileError, TwinlockError, UnsolvableError, did_you_mean
+from twinlock.errors import (
+    AlignmentError,
+    LockFileError,
+    TwinlockError,
+    UnsolvableError,
+    did_you_mean,
+)
 from twinlock.kernels import kernel_warnings
 from twinlock.lockfile import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.locking import LockResult, PlatformSummary, expected_shell, lock_composition
@@ -27,7 +34,7 @@ from twinlock.pypilocking import PypiResolver, overlap_warnings
 from twinlock.solver import PackageIndex, RattlerSolver, SolveOutcome, Solver, SolveRequest
 
 if TYPE_CHECKING:
-    from twinlock.conflicts import ConflictReport
+    from twinlock.conflict_model import ConflictAnalysis
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,8 @@ def run_lock(
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
-    When something does not solve, raises :class:`~twinlock.conflicts.ConflictsError`
-    carrying a conflict report per failing environment x platform.
+    When something does not solve, or an aligned package cannot be shared, raises
+    :class:`~twinlock.conflict_model.ConflictsError` carrying the conflict report.
     """
     if not update and not full and solver is None:
         unchanged = _report_if_unchanged(project, environments)
@@ -135,7 +142,7 @@ def run_lock(
             full=full,
             pypi=pypi or project.pypi_resolver(),
         )
-    except UnsolvableError as exc:
+    except (UnsolvableError, AlignmentError) as exc:
         raise _explained(project, exc, solver, explain_time_limit) from None
     contents: dict[Path, str] = {}
     for lock in result.locks:
@@ -282,22 +289,33 @@ def _explicit_findings(project: Project, lock: EnvironmentLock) -> list[Finding]
 
 
 def _explained(
-    project: Project, error: UnsolvableError, solver: Solver | None, time_limit: float | None
-) -> UnsolvableError:
+    project: Project,
+    error: UnsolvableError | AlignmentError,
+    solver: Solver | None,
+    time_limit: float | None,
+) -> TwinlockError:
     """The failure of a lock, with a conflict report (when the solver can list names)."""
-    from twinlock.conflicts import DEFAULT_TIME_LIMIT, ConflictsError, explain_composition
+    from twinlock.conflict_alignment import explain_clash
+    from twinlock.conflict_model import DEFAULT_TIME_LIMIT, ConflictAnalysis, ConflictsError
+    from twinlock.conflict_search import SolveBudget
+    from twinlock.conflicts import explain_composition
 
     analyser = solver or project.solver()
     if not isinstance(analyser, PackageIndex):
         return error
-    reports = explain_composition(
+    limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    if isinstance(error, AlignmentError):
+        budget = SolveBudget(analyser, limit, time.monotonic)
+        clash = explain_clash(project.composition, error, budget)
+        return ConflictsError((), ConflictAnalysis((), (clash,)))
+    analysis = explain_composition(
         project.composition,
         analyser,
         analyser,
         targets=[(env, platform) for env, platform, _ in error.failures],
-        time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+        time_limit=limit,
     )
-    return ConflictsError(error.failures, reports)
+    return ConflictsError(error.failures, analysis)
 
 
 def run_explain(
@@ -307,9 +325,11 @@ def run_explain(
     platforms: Sequence[str] = (),
     time_limit: float | None = None,
     solver: Solver | None = None,
-) -> tuple[ConflictReport, ...]:
-    """A conflict report per selected environment x platform (solvable ones say so)."""
-    from twinlock.conflicts import DEFAULT_TIME_LIMIT, explain_composition
+) -> ConflictAnalysis:
+    """A conflict report per selected environment x platform (solvable ones say so),
+    and the alignment clashes among the selected environments that solve."""
+    from twinlock.conflict_model import DEFAULT_TIME_LIMIT
+    from twinlock.conflicts import explain_composition
 
     analyser = solver or project.solver()
     if not isinstance(analyser, PackageIndex):

@@ -1,0 +1,261 @@
+"""Conflict reports as data: what :mod:`twinlock.conflicts` finds and tools read.
+
+Two kinds of finding share one report:
+
+* a :class:`ConflictReport` per environment x platform: whether it solves,
+  requested names the channels lack, minimal sets of clashing specs and hints;
+* an :class:`AlignmentClash` per package listed under ``align`` that cannot
+  take one build in every environment of a platform although each environment
+  solves on its own: the pins each environment holds and, for each pin an
+  environment refuses, the minimal sets of that environment's requirements
+  that clash with it.
+
+JSON shape (:func:`analysis_as_json`; stable, version 1; fields are only added)::
+
+    {"version": 1,
+     "reports": [{
+        "environment": "payload", "platform": "linux-64",
+        "solvable": false,            # true: nothing else below is filled in
+        "complete": true,             # false: time limit hit, more conflicts may remain
+        "time_limit": 60.0, "seconds": 3.1, "solves": 57,
+        "absent": [{"spec": "eups >=2.2.8", "name": "eups", "suggestions": ["..."]}],
+        "conflicts": [{
+            "specs": ["python >=3.11,<3.12", "fitsio >=1.2.1"],   # most important first
+            "explanation": ["condensed solver lines", "  indented by depth"],
+            "solver_message": "the solver's full text for exactly these specs",
+            "hints": [{
+                "spec": "fitsio >=1.2.1",
+                "fits": [{"environment": "lab", "fits": true}],  # null: lab alone fails
+                "relaxation": {"package": "fitsio", "version": "1.2.0",
+                               "newest": true} | null}]}]}],
+     "alignment": [{
+        "package": "libzlib", "platform": "linux-64",
+        "environments": ["lab", "payload"],
+        "pins": {"lab": "1.3.1 hb9d3cd8_2", "payload": "1.2.13 h4ab18f5_6"},
+        "complete": true,
+        "trials": [{                  # one per (pin, environment that does not hold it)
+            "environment": "payload", "candidate": "1.3.1 hb9d3cd8_2",
+            "accepted": false,        # true: solves with it; null: out of time
+            "conflicts": [{"specs": ["libzlib ==1.3.1 hb9d3cd8_2", "libzlib 1.2.*"],
+                           "explanation": ["..."], "solver_message": "...",
+                           "hints": []}]}]}],
+     "alignment_complete": true}      # false: the time limit cut the alignment check short
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twinlock.errors import UnsolvableError
+
+DEFAULT_TIME_LIMIT = 60.0
+JSON_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AbsentName:
+    """A requested spec whose package name no channel has."""
+
+    spec: str
+    name: str
+    suggestions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether a spec solves together with another environment's requirements."""
+
+    environment: str
+    fits: bool | None  # None: that environment does not solve on its own
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A version of the package that solves with the rest of its conflict."""
+
+    package: str
+    version: str
+    newest: bool  # confirmed: no newer version solves with the rest
+
+
+@dataclass(frozen=True)
+class Hint:
+    spec: str
+    fits: tuple[Fit, ...]
+    relaxation: Relaxation | None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    specs: tuple[str, ...]
+    explanation: tuple[str, ...]
+    solver_message: str
+    hints: tuple[Hint, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConflictReport:
+    """The analysis of one environment x platform."""
+
+    environment: str
+    platform: str
+    solvable: bool
+    absent: tuple[AbsentName, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    complete: bool = True
+    time_limit: float = DEFAULT_TIME_LIMIT
+    seconds: float = 0.0
+    solves: int = 0
+
+    @classmethod
+    def solved(cls, environment: str, platform: str, time_limit: float) -> ConflictReport:
+        return cls(environment, platform, solvable=True, time_limit=time_limit)
+
+
+@dataclass(frozen=True)
+class AlignmentTrial:
+    """Whether *environment* solves with *candidate* (``version build``) of the package."""
+
+    environment: str
+    candidate: str
+    accepted: bool | None  # None: out of time before it was tried
+    # Minimal sets of the environment's requirements, each with the candidate's pin spec.
+    conflicts: tuple[Conflict, ...] = ()
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class AlignmentClash:
+    """An aligned package the environments of one platform cannot share."""
+
+    package: str
+    platform: str
+    pins: tuple[tuple[str, str], ...]  # (environment, "version build"), by environment
+    trials: tuple[AlignmentTrial, ...]
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        return tuple(env for env, _ in self.pins)
+
+    @property
+    def complete(self) -> bool:
+        return all(t.complete for t in self.trials)
+
+    def pin_spec(self, candidate: str) -> str:
+        """The match spec that hard-pins *candidate* (``version build``)."""
+        return f"{self.package} =={candidate}"
+
+
+@dataclass(frozen=True)
+class ConflictAnalysis:
+    """Everything ``twinlock explain`` found: reports and alignment clashes."""
+
+    reports: tuple[ConflictReport, ...]
+    alignment: tuple[AlignmentClash, ...] = ()
+    alignment_complete: bool = True  # False: the time limit cut the alignment check short
+
+    @property
+    def ok(self) -> bool:
+        return all(r.solvable for r in self.reports) and not self.alignment
+
+
+class ConflictsError(UnsolvableError):
+    """Some environment x platform does not solve, or an aligned package cannot be
+    shared; *analysis* says why (exit code 1)."""
+
+    def __init__(
+        self, failures: Sequence[tuple[str, str, str]], analysis: ConflictAnalysis
+    ) -> None:
+        super().__init__(failures)
+        self.analysis = analysis
+        what = [f"cannot solve {r.environment} on {r.platform}" for r in analysis.reports]
+        what += [
+            f"cannot align {c.package} on {c.platform} across {' and '.join(c.environments)}"
+            for c in analysis.alignment
+        ]
+        self.message = f"{'; '.join(what)} (conflict report above); nothing was written"
+        fixes = []
+        if analysis.reports:
+            fixes.append(
+                "fix or remove the absent names, and relax, remove or move each conflict's "
+                "specs as its hints suggest"
+            )
+        if analysis.alignment:
+            fixes.append(
+                "relax the requirements that hold each aligned package apart, "
+                "or drop it from 'align'"
+            )
+        self.hint = f"{'; '.join(fixes)}; `twinlock explain --json` gives the report for tools"
+        self.args = (self.message,)
+
+
+def analysis_as_json(analysis: ConflictAnalysis) -> dict[str, Any]:
+    """The documented JSON shape (see the module docstring)."""
+    return {
+        "version": JSON_VERSION,
+        "reports": [_report_json(r) for r in analysis.reports],
+        "alignment": [_clash_json(c) for c in analysis.alignment],
+        "alignment_complete": analysis.alignment_complete,
+    }
+
+
+def _report_json(report: ConflictReport) -> dict[str, Any]:
+    return {
+        "environment": report.environment,
+        "platform": report.platform,
+        "solvable": report.solvable,
+        "complete": report.complete,
+        "time_limit": report.time_limit,
+        "seconds": round(report.seconds, 3),
+        "solves": report.solves,
+        "absent": [
+            {"spec": a.spec, "name": a.name, "suggestions": list(a.suggestions)}
+            for a in report.absent
+        ],
+        "conflicts": [_conflict_json(c) for c in report.conflicts],
+    }
+
+
+def _conflict_json(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "specs": list(conflict.specs),
+        "explanation": list(conflict.explanation),
+        "solver_message": conflict.solver_message,
+        "hints": [_hint_json(h) for h in conflict.hints],
+    }
+
+
+def _clash_json(clash: AlignmentClash) -> dict[str, Any]:
+    return {
+        "package": clash.package,
+        "platform": clash.platform,
+        "environments": list(clash.environments),
+        "pins": dict(clash.pins),
+        "complete": clash.complete,
+        "trials": [
+            {
+                "environment": t.environment,
+                "candidate": t.candidate,
+                "accepted": t.accepted,
+                "conflicts": [_conflict_json(c) for c in t.conflicts],
+            }
+            for t in clash.trials
+        ],
+    }
+
+
+def _hint_json(hint: Hint) -> dict[str, Any]:
+    relaxation = hint.relaxation
+    return {
+        "spec": hint.spec,
+        "fits": [{"environment": f.environment, "fits": f.fits} for f in hint.fits],
+        "relaxation": None
+        if relaxation is None
+        else {
+            "package": relaxation.package,
+            "version": relaxation.version,
+            "newest": relaxation.newest,
+        },
+    }
