@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -134,7 +135,14 @@ def test_renderings() -> None:
     ("args", "expected"),
     [
         pytest.param(
-            ["overlap"], ["version differs:", "build differs:", "identical:"], id="overlap"
+            ["overlap"],
+            [
+                "version differs:",
+                "build differs:",
+                "identical:",
+                "aligned ('align' list): ca-certificates identical, openssl identical",
+            ],
+            id="overlap",
         ),
         pytest.param(["overlap", "--json"], ['"class": "identical"'], id="overlap-json"),
         pytest.param(["why", "payload", "libzlib"], ["needs libzlib", "<- requested:"], id="why"),
@@ -153,3 +161,18 @@ def test_bundled_example(
     assert result.exit_code == 0, result.output
     for text in expected:
         assert text in result.output
+
+
+def test_aligned_packages_are_listed_with_their_class() -> None:
+    lab, payload = (replace(lock, align=("tzdata", "openssl", "absent")) for lock in (LAB, PAYLOAD))
+    [result] = overlap([lab, payload])
+    kinds = dict(result.alignment())
+    assert kinds == {"tzdata": "build differs", "openssl": "identical", "absent": None}
+    text = overlap_text("twins", [result])
+    assert (
+        "aligned ('align' list): tzdata BUILD DIFFERS (relock: `twinlock lock`), "
+        "openssl identical, absent (in one environment or none)"
+    ) in text
+    [platform] = json.loads(overlap_json("twins", [result]))["platforms"]
+    assert platform["aligned"] == kinds
+    assert "aligned" not in overlap_text("twins", overlap([LAB, PAYLOAD]))

@@ -85,9 +85,15 @@ class PlatformOverlap:
     environments: tuple[str, ...]
     shared: tuple[SharedPackage, ...]
     pairs: tuple[PairCheck, ...]
+    aligned: tuple[str, ...] = ()  # the locks' ``align`` list
 
     def of_kind(self, kind: Kind) -> list[SharedPackage]:
         return [s for s in self.shared if s.kind == kind]
+
+    def alignment(self) -> list[tuple[str, Kind | None]]:
+        """Each aligned package and its class here (None: in at most one environment)."""
+        kinds = {s.name: s.kind for s in self.shared}
+        return [(name, kinds.get(name)) for name in self.aligned]
 
 
 def overlap(
@@ -104,6 +110,7 @@ def overlap(
                 f"{did_you_mean(platform, present)}".rstrip(),
                 f"locked platforms: {', '.join(present)}",
             )
+    aligned = tuple(dict.fromkeys(name for lock in locks for name in lock.align))
     out = []
     for platform in platforms or present:
         packages = {
@@ -119,6 +126,7 @@ def overlap(
                 tuple(packages),
                 tuple(_shared(packages)),
                 tuple(_pair_checks(packages, pairs)),
+                aligned,
             )
         )
     return out

@@ -34,11 +34,25 @@ def _platform_text(composition: str, result: PlatformOverlap) -> str:
             )
         else:
             lines += _pin_table(items, envs)
+    if result.aligned:
+        lines.append("  aligned ('align' list): " + ", ".join(_aligned_text(result)))
     lines.append("  front-end/back-end pairs across environments:")
     lines += [f"    {_pair_line(c)}" for c in result.pairs] or [
         "    none of " + ", ".join(_pair_names()) + " is locked here"
     ]
     return "\n".join(lines)
+
+
+def _aligned_text(result: PlatformOverlap) -> list[str]:
+    out = []
+    for name, kind in result.alignment():
+        if kind is None:
+            out.append(f"{name} (in one environment or none)")
+        elif kind == "identical":
+            out.append(f"{name} identical")
+        else:
+            out.append(f"{name} {kind.upper()} (relock: `twinlock lock`)")
+    return out
 
 
 def _pin_table(items: Sequence[SharedPackage], envs: Sequence[str]) -> list[str]:
@@ -97,6 +111,7 @@ def overlap_json(composition: str, results: Sequence[PlatformOverlap]) -> str:
                     for s in r.shared
                 ],
                 "pairs": [_pair_json(c) for c in r.pairs],
+                "aligned": {name: kind for name, kind in r.alignment()},
             }
             for r in results
         ],
