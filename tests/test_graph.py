@@ -142,6 +142,15 @@ def test_limited_keeps_packages_near_the_roots(
 def test_focus_and_view(graph: DependencyGraph) -> None:
     focused = graph.focused("idna", radius=1)
     assert set(focused.graph) == {"idna", "requests", "python"}
+    hidden = len(graph.graph) - 3
+    assert (
+        graphrender.to_mermaid(focused)
+        .splitlines()[1]
+        .endswith(
+            f"3 packages around idna, radius 1 ({hidden} more hidden: "
+            "change --depth, or --focus PKG --radius N)"
+        )
+    )
     assert view(graph) is graph  # small graphs are drawn whole
     with pytest.raises(TwinlockError, match="cannot be combined"):
         view(graph, depth=1, focus="idna")

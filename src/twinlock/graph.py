@@ -90,6 +90,7 @@ class DependencyGraph:
     platform: str
     graph: nx.DiGraph[str]
     hidden: int = 0  # packages of the full graph left out by limited()/focused()
+    cut: str = ""  # which part limited()/focused() kept, e.g. "around libzlib, radius 1"
 
     @classmethod
     def from_lock(cls, lock: EnvironmentLock, platform: str | None = None) -> DependencyGraph:
@@ -160,7 +161,7 @@ class DependencyGraph:
         import networkx as nx
 
         lengths = nx.multi_source_dijkstra_path_length(self.graph, self.roots, cutoff=depth)
-        return self._sub(lengths)
+        return self._sub(lengths, f"depth {depth} from the requested packages")
 
     def focused(self, name: str, radius: int = 1) -> DependencyGraph:
         """*name* and the packages within *radius* edges of it, in either direction."""
@@ -169,7 +170,7 @@ class DependencyGraph:
         near = nx.single_source_shortest_path_length(
             self.graph.to_undirected(as_view=True), self.require(name), cutoff=radius
         )
-        return self._sub(near)
+        return self._sub(near, f"around {name}, radius {radius}")
 
     def reduced(self) -> DependencyGraph:
         """The same packages without edges implied by longer paths (for drawing).
@@ -189,12 +190,12 @@ class DependencyGraph:
             if members[a] == members[b] or kept.has_edge(members[a], members[b])
         ).copy()
         sub.add_nodes_from(self.graph.nodes(data=True))
-        return DependencyGraph(self.environment, self.platform, sub, self.hidden)
+        return DependencyGraph(self.environment, self.platform, sub, self.hidden, self.cut)
 
-    def _sub(self, keep: Mapping[str, object]) -> DependencyGraph:
+    def _sub(self, keep: Mapping[str, object], cut: str) -> DependencyGraph:
         sub = self.graph.subgraph(keep).copy()
         hidden = self.hidden + len(self.graph) - len(sub)
-        return DependencyGraph(self.environment, self.platform, sub, hidden)
+        return DependencyGraph(self.environment, self.platform, sub, hidden, cut)
 
     def paths_to(self, name: str, limit: int | None = None) -> tuple[list[WhyPath], bool]:
         """Paths from a root to *name*, shortest first, and whether more exist than *limit*.
