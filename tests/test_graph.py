@@ -147,7 +147,7 @@ def test_focus_and_view(graph: DependencyGraph) -> None:
         graphrender.to_mermaid(focused)
         .splitlines()[1]
         .endswith(
-            f"3 packages around idna, radius 1 ({hidden} more hidden: "
+            f"3 packages, around idna (radius 1) ({hidden} more hidden: "
             "change --depth, or --focus PKG --radius N)"
         )
     )

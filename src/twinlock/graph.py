@@ -90,7 +90,7 @@ class DependencyGraph:
     platform: str
     graph: nx.DiGraph[str]
     hidden: int = 0  # packages of the full graph left out by limited()/focused()
-    cut: str = ""  # which part limited()/focused() kept, e.g. "around libzlib, radius 1"
+    cut: str = ""  # which part limited()/focused() kept, e.g. "around libzlib (radius 1)"
 
     @classmethod
     def from_lock(cls, lock: EnvironmentLock, platform: str | None = None) -> DependencyGraph:
@@ -161,7 +161,8 @@ class DependencyGraph:
         import networkx as nx
 
         lengths = nx.multi_source_dijkstra_path_length(self.graph, self.roots, cutoff=depth)
-        return self._sub(lengths, f"depth {depth} from the requested packages")
+        cut = f"within {depth} step(s) of the requested ones" if depth else "the requested ones"
+        return self._sub(lengths, cut)
 
     def focused(self, name: str, radius: int = 1) -> DependencyGraph:
         """*name* and the packages within *radius* edges of it, in either direction."""
@@ -170,7 +171,7 @@ class DependencyGraph:
         near = nx.single_source_shortest_path_length(
             self.graph.to_undirected(as_view=True), self.require(name), cutoff=radius
         )
-        return self._sub(near, f"around {name}, radius {radius}")
+        return self._sub(near, f"around {name} (radius {radius})")
 
     def reduced(self) -> DependencyGraph:
         """The same packages without edges implied by longer paths (for drawing).

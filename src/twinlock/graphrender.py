@@ -29,7 +29,7 @@ def constraint(spec: str) -> str:
 def _title(graph: DependencyGraph) -> str:
     text = f"{graph.environment} on {graph.platform}: {len(graph.graph)} packages"
     if graph.cut:
-        text += f" {graph.cut}"
+        text += f", {graph.cut}"
     if graph.hidden:
         text += f" ({graph.hidden} more hidden: change --depth, or --focus PKG --radius N)"
     return text
