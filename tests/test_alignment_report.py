@@ -158,6 +158,7 @@ def test_every_clash_is_reported_not_only_the_first() -> None:
 def test_aligned_environments_leave_nothing_to_report() -> None:
     analysis = explain_composition(twins(["zlib"], ["oldtool"]), ZlibSolver(), ZlibSolver())
     assert analysis.alignment == () and analysis.ok
+    assert "align: zlib can take one build in every environment" in conflict_text(analysis)
 
 
 def test_a_pin_every_environment_accepts_points_at_relocking_together() -> None:
@@ -261,3 +262,9 @@ def test_real_explain_finds_both_clashes_and_the_python_tie(make_project: Projec
     assert refusing == {"payload": "python 3.11.*", "lab": "python 3.12.*"}
     text = CliRunner().invoke(app, ["explain", str(project.composition_path)]).stdout
     assert "numpy builds are tied to each environment's Python" in text
+
+
+def test_alignment_is_not_claimed_when_nothing_was_compared() -> None:
+    comp = twins(["zlib"], ["oldtool"])
+    analysis = explain_composition(comp, ZlibSolver(), ZlibSolver(), targets=[("lab", "linux-64")])
+    assert analysis.aligned == () and "align:" not in conflict_text(analysis)

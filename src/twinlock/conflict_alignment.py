@@ -48,6 +48,7 @@ Key = tuple[str, str]  # (environment, platform)
 class AlignmentFindings:
     clashes: tuple[AlignmentClash, ...]
     complete: bool  # False: the time limit cut the check short
+    checked: tuple[str, ...] = ()  # the align list, when two environments shared a platform
 
 
 def find_alignment_clashes(
@@ -62,6 +63,7 @@ def find_alignment_clashes(
     if not composition.align:
         return AlignmentFindings((), complete=True)
     clashes: list[AlignmentClash] = []
+    checked: tuple[str, ...] = ()
     for platform in sorted({platform for _, platform in solved}):
         locks = {
             key: PlatformLock.create(platform, "", (), outcome.packages or ())
@@ -70,11 +72,12 @@ def find_alignment_clashes(
         }
         if len(locks) < 2:
             continue
+        checked = composition.align
         try:
             clashes += _clashes_on(composition, locks, budget)
         except OutOfTime:
-            return AlignmentFindings(tuple(clashes), complete=False)
-    return AlignmentFindings(tuple(clashes), complete=True)
+            return AlignmentFindings(tuple(clashes), False, checked)
+    return AlignmentFindings(tuple(clashes), True, checked)
 
 
 def _clashes_on(

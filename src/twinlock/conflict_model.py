@@ -155,6 +155,7 @@ class ConflictAnalysis:
     reports: tuple[ConflictReport, ...]
     alignment: tuple[AlignmentClash, ...] = ()
     alignment_complete: bool = True  # False: the time limit cut the alignment check short
+    aligned: tuple[str, ...] = ()  # the align list, when it was checked
 
     @property
     def ok(self) -> bool:

@@ -19,6 +19,11 @@ from twinlock.conflict_model import (
 def conflict_text(analysis: ConflictAnalysis) -> str:
     blocks = [_report_text(r) for r in analysis.reports]
     blocks += [_clash_text(c) for c in analysis.alignment]
+    if analysis.aligned and not analysis.alignment and analysis.alignment_complete:
+        blocks.append(
+            f"align: {', '.join(analysis.aligned)} can take one build in every environment "
+            "that solves"
+        )
     if not analysis.alignment_complete:
         blocks.append(
             "alignment check stopped early at the time limit: more clashes may remain; "

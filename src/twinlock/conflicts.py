@@ -82,7 +82,9 @@ def explain_composition(
         reports.append(_explain(composition, env, platform, index, budget))
     solved = {(o.request.environment, o.request.platform): o for o in outcomes if o.solved}
     alignment = find_alignment_clashes(composition, solved, budget)
-    return ConflictAnalysis(tuple(reports), alignment.clashes, alignment.complete)
+    return ConflictAnalysis(
+        tuple(reports), alignment.clashes, alignment.complete, alignment.checked
+    )
 
 
 def _explain(
