@@ -185,7 +185,9 @@ def test_time_limit_marks_trials_unknown_and_incomplete() -> None:
 
 def test_json_carries_the_clash() -> None:
     analysis = explain_composition(twins(["zlib 1.3.*"], ["oldtool"]), *[ZlibSolver()] * 2)
-    (clash,) = analysis_as_json(analysis)["alignment"]
+    data = analysis_as_json(analysis)
+    assert data["aligned"] == ["zlib"]
+    (clash,) = data["alignment"]
     assert clash["environments"] == ["lab", "payload"]
     assert clash["pins"] == {"lab": "1.3 h_0", "payload": "1.2 h_0"}
     assert clash["complete"] is True

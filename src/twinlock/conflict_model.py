@@ -39,7 +39,8 @@ JSON shape (:func:`analysis_as_json`; stable, version 1; fields are only added):
             "conflicts": [{"specs": ["libzlib ==1.3.1 hb9d3cd8_2", "libzlib 1.2.*"],
                            "explanation": ["..."], "solver_message": "...",
                            "hints": []}]}]}],
-     "alignment_complete": true}      # false: the time limit cut the alignment check short
+     "alignment_complete": true,      # false: the time limit cut the alignment check short
+     "aligned": ["libzlib", "numpy"]} # the align list, when two environments were compared
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ def analysis_as_json(analysis: ConflictAnalysis) -> dict[str, Any]:
         "reports": [_report_json(r) for r in analysis.reports],
         "alignment": [_clash_json(c) for c in analysis.alignment],
         "alignment_complete": analysis.alignment_complete,
+        "aligned": list(analysis.aligned),
     }
 
 
