@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from twinlock.alignment import align_locks
 from twinlock.composition import Composition, Environment, Requirement
-from twinlock.conflict_model import AlignmentClash, AlignmentTrial, Conflict
+from twinlock.conflict_model import AlignmentClash, AlignmentTrial, Conflict, pin_spec
 from twinlock.conflict_search import (
     OutOfTime,
     SolveBudget,
@@ -121,7 +121,7 @@ def _trial(
     budget: SolveBudget,
 ) -> AlignmentTrial:
     """Does *env* solve with *candidate* hard-pinned? If not, which requirements refuse it?"""
-    pin = f"{error.package} =={candidate}"
+    pin = pin_spec(error.package, candidate)
     template = template_request(composition, env, error.platform)
     result = find_conflicts([pin, *by_importance(env.specs)], budget.probe(template))
     conflicts = tuple(

@@ -145,8 +145,12 @@ class AlignmentClash:
         return all(t.complete for t in self.trials)
 
     def pin_spec(self, candidate: str) -> str:
-        """The match spec that hard-pins *candidate* (``version build``)."""
-        return f"{self.package} =={candidate}"
+        return pin_spec(self.package, candidate)
+
+
+def pin_spec(package: str, candidate: str) -> str:
+    """The match spec that hard-pins *candidate* (``version build``) of *package*."""
+    return f"{package} =={candidate}"
 
 
 @dataclass(frozen=True)
