@@ -15,7 +15,6 @@ from twinlock import workflows
 from twinlock.cli import app
 from twinlock.composition import Channel, Composition, Requirement
 from twinlock.conflict_model import ConflictReport, ConflictsError, analysis_as_json
-from twinlock.conflict_search import template_request
 from twinlock.conflicts import explain_composition
 from twinlock.lockmodel import LockedPackage
 from twinlock.parsing import parse_composition
@@ -192,7 +191,7 @@ def assert_minimal(make_project: ProjectFactory, report: ConflictReport) -> None
             "environments": {"e": {"prefix": "/e", "requirements": ["python"]}},
         }
     )
-    template = template_request(
+    template = SolveRequest.for_environment(
         project.composition, project.composition.environments[0], "linux-64"
     )
     sets = [c.specs for c in report.conflicts]

@@ -35,7 +35,6 @@ from twinlock.conflict_search import (
     by_importance,
     condense,
     find_conflicts,
-    template_request,
 )
 from twinlock.errors import AlignmentError
 from twinlock.lockmodel import PlatformLock
@@ -84,7 +83,7 @@ def _clashes_on(
     composition: Composition, locks: Mapping[Key, PlatformLock], budget: SolveBudget
 ) -> list[AlignmentClash]:
     def request_for(env: str, platform: str) -> SolveRequest:
-        return template_request(composition, composition.environment(env), platform)
+        return SolveRequest.for_environment(composition, composition.environment(env), platform)
 
     names = list(composition.align)
     clashes: list[AlignmentClash] = []
@@ -122,7 +121,7 @@ def _trial(
 ) -> AlignmentTrial:
     """Does *env* solve with *candidate* hard-pinned? If not, which requirements refuse it?"""
     pin = pin_spec(error.package, candidate)
-    template = template_request(composition, env, error.platform)
+    template = SolveRequest.for_environment(composition, env, error.platform)
     result = find_conflicts([pin, *by_importance(env.specs)], budget.probe(template))
     conflicts = tuple(
         Conflict(c.specs, condense(c.message, [Requirement(s).name for s in c.specs]), c.message)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from twinlock.composition import Composition, Environment, Requirement
+from twinlock.composition import Requirement
 from twinlock.solver import SolveOutcome, Solver, SolveRequest
 
 Probe = Callable[[Sequence[tuple[str, ...]]], list[SolveOutcome]]
@@ -97,18 +97,6 @@ class SolveBudget:
     def probe(self, template: SolveRequest) -> Probe:
         """A probe over variations of *template*'s specs."""
         return lambda spec_sets: self.solve([(template, s) for s in spec_sets])
-
-
-def template_request(composition: Composition, env: Environment, platform: str) -> SolveRequest:
-    """A request to solve *env* on *platform* as it stands (no previous pins)."""
-    return SolveRequest(
-        environment=env.name,
-        platform=platform,
-        specs=env.specs,
-        channels=env.channels,
-        virtual_packages=composition.virtual_packages(platform),
-        snapshot=composition.snapshot,
-    )
 
 
 def by_importance(specs: Iterable[str]) -> list[str]:

@@ -53,7 +53,6 @@ from twinlock.conflict_search import (
     by_importance,
     condense,
     find_conflicts,
-    template_request,
 )
 from twinlock.solver import PackageIndex, SolveOutcome, Solver, SolveRequest
 
@@ -71,7 +70,9 @@ def explain_composition(
     and the alignment clashes among the ones that solve."""
     pairs = list(targets) or [(e.name, p) for e in composition.environments for p in e.platforms]
     budget = SolveBudget(solver, time_limit, clock)
-    requests = [template_request(composition, composition.environment(e), p) for e, p in pairs]
+    requests = [
+        SolveRequest.for_environment(composition, composition.environment(e), p) for e, p in pairs
+    ]
     outcomes = budget.solve([(r, r.specs) for r in requests])
     reports = []
     for (env_name, platform), outcome in zip(pairs, outcomes, strict=True):
@@ -100,7 +101,7 @@ def _explain(
     absent = absent_names(env.requirements, known)
     missing = {a.spec for a in absent}
     ordered = by_importance(r.spec for r in env.requirements if r.spec not in missing)
-    probe = budget.probe(template_request(composition, env, platform))
+    probe = budget.probe(SolveRequest.for_environment(composition, env, platform))
     result = find_conflicts(ordered, probe)
     conflicts = tuple(
         Conflict(c.specs, condense(c.message, [Requirement(s).name for s in c.specs]), c.message)
@@ -150,9 +151,9 @@ def _with_hints(
     """The conflicts with a hint per spec (two batches of independent solves)."""
     if not conflicts:
         return conflicts
-    here = template_request(composition, env, platform)
+    here = SolveRequest.for_environment(composition, env, platform)
     others = [
-        template_request(composition, e, platform)
+        SolveRequest.for_environment(composition, e, platform)
         for e in composition.environments
         if e is not env and platform in e.platforms
     ]

@@ -191,7 +191,9 @@ def _align(
 
     def request_for(env: str, platform: str) -> SolveRequest:
         plan = by_key[(env, platform)]
-        return plan.request or _request(composition, plan.env, plan.inputs)
+        return plan.request or SolveRequest.for_environment(
+            composition, plan.env, plan.inputs.platform
+        )
 
     aligned = align_locks(
         composition.align,
@@ -255,7 +257,7 @@ def _plan(
     inputs = SolveInputs.for_environment(composition, env, platform)
     prev_platform = previous.platform(platform) if previous and not full else None
     if prev_platform is None:
-        return _Plan(env, inputs, None, _request(composition, env, inputs))
+        return _Plan(env, inputs, None, SolveRequest.for_environment(composition, env, platform))
     assert previous is not None
     names = {p.name for p in prev_platform.packages} | {p.name for p in prev_platform.pypi}
     touched = _touches(updates, names)
@@ -264,23 +266,8 @@ def _plan(
     recorded = SolveInputs.recorded_in(previous, platform)
     keep_pins = touched or (recorded is not None and inputs.only_requirements_differ(recorded))
     locked = tuple(p for p in prev_platform.packages if p.name not in updates) if keep_pins else ()
-    return _Plan(env, inputs, prev_platform, _request(composition, env, inputs, locked))
-
-
-def _request(
-    composition: Composition,
-    env: Environment,
-    inputs: SolveInputs,
-    locked: tuple[LockedPackage, ...] = (),
-) -> SolveRequest:
-    return SolveRequest(
-        environment=env.name,
-        platform=inputs.platform,
-        specs=env.specs,
-        channels=env.channels,
-        virtual_packages=inputs.virtual_packages,
-        snapshot=composition.snapshot,
-        locked=locked,
+    return _Plan(
+        env, inputs, prev_platform, SolveRequest.for_environment(composition, env, platform, locked)
     )
 
 

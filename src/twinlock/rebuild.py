@@ -158,17 +158,7 @@ def require_history(
 
 def _refresh_requests(composition: Composition, name: str) -> list[SolveRequest]:
     env = composition.environment(name)
-    return [
-        SolveRequest(
-            environment=env.name,
-            platform=platform,
-            specs=env.specs,
-            channels=env.channels,
-            virtual_packages=composition.virtual_packages(platform),
-            snapshot=composition.snapshot,
-        )
-        for platform in env.platforms
-    ]
+    return [SolveRequest.for_environment(composition, env, p) for p in env.platforms]
 
 
 def _update_requests(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from twinlock.composition import Channel
+from twinlock.composition import Channel, Composition, Environment
 from twinlock.errors import ChannelError, SolveError
 from twinlock.lockmodel import LockedPackage
 from twinlock.platforms import VirtualPackage
@@ -39,6 +39,25 @@ class SolveRequest:
     locked: tuple[LockedPackage, ...] = ()
     # ... and hard pins (never changed).
     pinned: tuple[LockedPackage, ...] = ()
+
+    @classmethod
+    def for_environment(
+        cls,
+        composition: Composition,
+        env: Environment,
+        platform: str,
+        locked: tuple[LockedPackage, ...] = (),
+    ) -> SolveRequest:
+        """*env* on *platform* as the composition states it, preferring *locked* pins."""
+        return cls(
+            environment=env.name,
+            platform=platform,
+            specs=env.specs,
+            channels=env.channels,
+            virtual_packages=composition.virtual_packages(platform),
+            snapshot=composition.snapshot,
+            locked=locked,
+        )
 
 
 @dataclass(frozen=True)
