@@ -22,6 +22,16 @@ DATA = Path(__file__).resolve().parent / "data"
 ProjectFactory = Callable[..., workflows.Project]
 
 
+def mix_composition(**env: Any) -> dict[str, Any]:
+    """A one-environment composition ('payload' on linux-64) with *env*'s keys added."""
+    return {
+        "name": "mix",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {"payload": {"prefix": "/opt/payload", **env}},
+    }
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DATA, ProjectFactory
+from tests.conftest import DATA, ProjectFactory, mix_composition
 from twinlock import workflows
 from twinlock.composition import PypiRequirement, Requirement
 from twinlock.errors import CompositionError, PypiError, PypiUnsolvableError
@@ -33,15 +33,6 @@ from twinlock.pypiplan import (
 )
 
 PYPI = DATA / "pypi"
-
-
-def _composition(**env: Any) -> dict[str, Any]:
-    return {
-        "name": "mix",
-        "channels": ["conda-forge"],
-        "platforms": ["linux-64"],
-        "environments": {"payload": {"prefix": "/opt/payload", **env}},
-    }
 
 
 @pytest.mark.parametrize(
@@ -80,7 +71,7 @@ def _composition(**env: Any) -> dict[str, Any]:
 def test_pypi_sources(
     env: dict[str, Any], files: dict[str, object], pypi: tuple[str, ...], python: str | None
 ) -> None:
-    comp = parse_composition(_composition(**env), source="envs/mix.yaml", files=files)
+    comp = parse_composition(mix_composition(**env), source="envs/mix.yaml", files=files)
     parsed = comp.environment("payload")
     assert parsed.pypi_specs == pypi
     assert all(isinstance(r, PypiRequirement) for r in parsed.pypi)
@@ -164,7 +155,7 @@ def test_pypi_names_are_normalised() -> None:
 )
 def test_invalid_pypi_input(env: dict[str, Any], files: dict[str, object], message: str) -> None:
     with pytest.raises(CompositionError, match=message):
-        parse_composition(_composition(**env), source="envs/mix.yaml", files=files)
+        parse_composition(mix_composition(**env), source="envs/mix.yaml", files=files)
 
 
 def _request(**kw: Any) -> PypiRequest:
@@ -310,7 +301,7 @@ class FakeResolver:
 
 
 def _pypi_only(make_project: ProjectFactory, pypi: list[str]) -> workflows.Project:
-    return make_project(_composition(python="3.12", pypi=pypi))
+    return make_project(mix_composition(python="3.12", pypi=pypi))
 
 
 def test_lock_pypi_only_with_fake_resolver(make_project: ProjectFactory) -> None:
@@ -426,7 +417,7 @@ def test_graph_marks_pypi_nodes_and_links_them_to_conda() -> None:
 @pytest.mark.slow
 def test_a_project_locked_on_both_sides_is_reported(make_project: ProjectFactory) -> None:
     """Conda solve on the bundled snapshot; a fake uv answer re-pins conda's pyyaml on PyPI."""
-    project = make_project(_composition(requirements=["python 3.11.*", "pyyaml"], pypi=["x"]))
+    project = make_project(mix_composition(requirements=["python 3.11.*", "pyyaml"], pypi=["x"]))
     resolver = FakeResolver({"pyyaml": "9.9"})
     report = workflows.run_lock(project, pypi=resolver)
     assert resolver.requests[0].python_version.startswith("3.11.")

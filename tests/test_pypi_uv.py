@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import ProjectFactory
+from tests.conftest import ProjectFactory, mix_composition
 from twinlock import workflows
 from twinlock.cli import app
 from twinlock.errors import InterpreterError
@@ -21,15 +20,6 @@ from twinlock.pypi import find_interpreter, interpreter_version
 pytestmark = pytest.mark.slow
 
 runner = CliRunner()
-
-
-def _composition(**env: Any) -> dict[str, Any]:
-    return {
-        "name": "mix",
-        "channels": ["conda-forge"],
-        "platforms": ["linux-64"],
-        "environments": {"payload": {"prefix": "/opt/payload", **env}},
-    }
 
 
 @pytest.mark.parametrize(
@@ -54,7 +44,7 @@ def _composition(**env: Any) -> dict[str, Any]:
 def test_bad_pypi_input_is_a_clear_error(
     make_project: ProjectFactory, pypi: list[str], code: int, message: str
 ) -> None:
-    project = make_project(_composition(python="3.11", pypi=pypi))
+    project = make_project(mix_composition(python="3.11", pypi=pypi))
     result = runner.invoke(app, ["lock", str(project.composition_path)])
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
@@ -65,7 +55,7 @@ def test_bad_pypi_input_is_a_clear_error(
 def test_pypi_on_top_of_conda(make_project: ProjectFactory) -> None:
     """Python version from the conda solve; conda's numpy and pyyaml are reused, not reinstalled."""
     project = make_project(
-        _composition(
+        mix_composition(
             requirements=["python 3.11.*", "numpy 1.26.*", "pyyaml"],
             pypi=["PyYAML", "astropy>=6,<7", "numpy"],
         )
