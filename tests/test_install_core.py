@@ -100,6 +100,19 @@ def test_native_kernel_stays_when_not_hidden() -> None:
     ]
 
 
+def test_allow_list_names_every_kernel_wired_into_the_lab() -> None:
+    # One payload hides the native kernel, a second one does not: both stay visible.
+    data = _composition(GOOD_KERNEL)
+    data["environments"]["ml"] = {
+        "prefix": "/opt/ml",
+        "requirements": ["python"],
+        "kernel": {"name": "ml", "display-name": "ML", "lab": "lab", "hide-native": False},
+    }
+    comp = parse_composition(data, source="c.yaml")
+    config = {f.path: f for f in kernels.kernel_files(comp)}[kernels.SERVER_CONFIG]
+    assert '"allowed_kernelspecs": [\n      "ml",\n      "payload"\n    ]' in config.text
+
+
 @pytest.mark.parametrize(
     ("member", "problem"),
     [

@@ -230,6 +230,24 @@ def test_virtual_packages(system: object, platform: str, expected: set[str]) -> 
             r"channels\[0\]: 'conda forge' is neither",
             id="bad-channel",
         ),
+        pytest.param(
+            composition(),
+            {"payload.yml": {"channels": "conda-forge", "dependencies": ["python"]}},
+            r"envs/payload.yml: channels: expected a list of strings, got str",
+            id="env-file-channels-not-a-list",
+        ),
+        pytest.param(
+            composition(**{"system-requirements": {"libc": 2}}),
+            None,
+            r"system-requirements.libc: '2' is not a version",
+            id="libc-without-minor",
+        ),
+        pytest.param(
+            composition(**{"system-requirements": {"linux-64": {"cuda": "12.x"}}}),
+            None,
+            r"system-requirements.linux-64.cuda: '12.x' is not a version",
+            id="cuda-not-a-version",
+        ),
     ],
 )
 def test_invalid_compositions(data: object, files: dict[str, object] | None, message: str) -> None:

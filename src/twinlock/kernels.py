@@ -70,7 +70,8 @@ def server_config(kernel_names: list[str]) -> dict[str, object]:
 def kernel_files(composition: Composition) -> list[KernelFile]:
     """Every kernelspec and server config file the composition asks for, per lab."""
     out: list[KernelFile] = []
-    hidden: dict[str, list[str]] = {}
+    wired: dict[str, list[str]] = {}
+    hiding: set[str] = set()
     for env in composition.environments:
         kernel = env.kernel
         if kernel is None:
@@ -78,10 +79,12 @@ def kernel_files(composition: Composition) -> list[KernelFile]:
         spec = kernelspec(kernel, env.prefix)
         path = f"share/jupyter/kernels/{kernel.name}/kernel.json"
         out.append(KernelFile(kernel.lab, path, _json(spec)))
+        wired.setdefault(kernel.lab, []).append(kernel.name)
         if kernel.hide_native:
-            hidden.setdefault(kernel.lab, []).append(kernel.name)
-    for lab, names in hidden.items():
-        out.append(KernelFile(lab, SERVER_CONFIG, _json(server_config(names))))
+            hiding.add(kernel.lab)
+    # The allow-list must name every kernel wired into that lab, not only the hiding ones.
+    for lab in sorted(hiding):
+        out.append(KernelFile(lab, SERVER_CONFIG, _json(server_config(wired[lab]))))
     return out
 
 

@@ -308,6 +308,9 @@ def read_lock_metadata(text: str) -> Mapping[str, Any]:
     list, so the package list is never parsed for a no-op relock.
     """
     head, _, _ = text.partition("\npackage:")
-    data = yaml.load(head, Loader=_Loader) or {}
-    meta: Mapping[str, Any] = data.get("metadata") or {}
-    return meta
+    try:
+        data = yaml.load(head, Loader=_Loader)
+    except yaml.YAMLError:
+        return {}  # unreadable: the full path parses the file and reports it properly
+    meta = data.get("metadata") if isinstance(data, Mapping) else None
+    return meta if isinstance(meta, Mapping) else {}

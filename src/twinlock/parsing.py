@@ -238,9 +238,11 @@ def _parse_system_requirements(
         if key in KNOWN_PLATFORMS:
             nested = problems.mapping(item, where) or {}
             problems.unknown_keys(nested, SYSTEM_REQUIREMENT_KEYS, where)
-            per_platform[key] = {k: str(v) for k, v in nested.items()}
+            per_platform[key] = {
+                k: _system_value(k, v, f"{where}.{k}", problems) for k, v in nested.items()
+            }
         elif key in SYSTEM_REQUIREMENT_KEYS:
-            common[key] = str(item)
+            common[key] = _system_value(key, item, where, problems)
         else:
             allowed = SYSTEM_REQUIREMENT_KEYS + KNOWN_PLATFORMS
             problems.add(
@@ -250,6 +252,22 @@ def _parse_system_requirements(
             )
     merged = {p: MappingProxyType({**common, **per_platform.get(p, {})}) for p in KNOWN_PLATFORMS}
     return MappingProxyType(merged)
+
+
+# libc needs major.minor (PyPI's manylinux tag is derived from it); the others a version.
+_SYSTEM_VERSION = {"libc": r"\d+\.\d+(\.\d+)*", "linux": r"\d+(\.\d+)*"}
+_SYSTEM_VERSION |= {"macos": _SYSTEM_VERSION["linux"], "cuda": _SYSTEM_VERSION["linux"]}
+
+
+def _system_value(key: str, value: object, where: str, problems: Problems) -> str:
+    text = str(value)
+    pattern = _SYSTEM_VERSION.get(key)
+    if pattern is not None and not re.fullmatch(pattern, text):
+        example = "2.28" if key == "libc" else "12.4"
+        problems.add(
+            where, f"{text!r} is not a version", f'write it as a quoted version: "{example}"'
+        )
+    return text
 
 
 def _parse_environments(

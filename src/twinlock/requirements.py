@@ -59,7 +59,8 @@ def read_environment_file(
     parts = EnvironmentFile((), ())
     if body is not None:
         file_problems.unknown_keys(body, ENV_FILE_KEYS, "")
-        names = [c for c in body.get("channels") or [] if c != "nodefaults"]
+        listed = file_problems.string_list(body.get("channels") or [], "channels") or []
+        names = [c for c in listed if c != "nodefaults"]
         channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
         requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems)
         parts = EnvironmentFile(requirements, channels, pypi)
