@@ -366,6 +366,7 @@ def test_lock_warns_when_kernel_env_lacks_ipykernel(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "warning: payload is wired as kernel 'payload'" in result.output
     assert "no ipykernel on linux-64" in result.output
+    assert result.output.count("warning: payload is wired as kernel") == 1
 
 
 def test_lock_has_no_warning_with_ipykernel(tmp_path: Path) -> None:

@@ -167,7 +167,3 @@ from twinlock import cli_audit, cli_images, cli_inspect  # noqa: E402, F401
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

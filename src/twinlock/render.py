@@ -6,16 +6,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinlock.check import Finding
 from twinlock.errors import TwinlockError
-from twinlock.locking import PackageChange, PlatformSummary
-from twinlock.workflows import LockReport
 
 if TYPE_CHECKING:
+    # Types only: importing the workflows here would slow every command's error path.
+    from twinlock.check import Finding
     from twinlock.deploy import InstallReport, MirrorReport
     from twinlock.installplan import Drift
+    from twinlock.locking import PackageChange, PlatformSummary
     from twinlock.maintenance import RebuildReport
     from twinlock.tags import ImageTag
+    from twinlock.workflows import LockReport
 
 
 def summary_line(s: PlatformSummary) -> str:
@@ -32,7 +33,6 @@ def lock_report(report: LockReport, cwd: Path) -> str:
         lines += [
             f"    {c.name}: {c.old or '(absent)'} -> {c.new or '(removed)'}" for c in s.changes
         ]
-    lines += [f"warning: {w}" for w in report.warnings]
     for path in report.written:
         lines.append(f"wrote {_rel(path, cwd)}")
     for path in report.removed:
