@@ -69,6 +69,21 @@ def test_kept_payload_is_byte_identical_while_lab_moves_to_a_newer_snapshot(
 
 
 @pytest.mark.slow
+def test_refreshed_and_updated_locks_are_fresh_for_check(make_project: ProjectFactory) -> None:
+    # The input hash covers align (and python, PyPI specs), as `twinlock check` computes it.
+    project = make_project(
+        _mini(["python 3.11.*", "astropy >=6", "numpy <2"]) | {"align": ["tzdata"]}
+    )
+    workflows.run_lock(project)
+    maintenance.run_rebuild(
+        project,
+        sources=[str(project.paths.directory)],
+        options=RebuildOptions(refresh=("lab",), update={"payload": ("astropy",)}),
+    )
+    assert [f for f in workflows.run_check(project) if f.kind == "stale"] == []
+
+
+@pytest.mark.slow
 def test_from_a_git_revision_reads_the_locks_as_committed(make_project: ProjectFactory) -> None:
     project = make_project(_mini(["python 3.11.*", "numpy <2"]))
     workflows.run_lock(project)

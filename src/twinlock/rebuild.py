@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from twinlock.check import Finding, check_consistency, cross_environment_findings
-from twinlock.composition import Channel, Composition, Requirement, format_snapshot
+from twinlock.composition import Channel, Composition, Requirement
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
 from twinlock.inputs import SolveInputs
 from twinlock.locking import PackageChange, environment_lock, package_changes
@@ -97,7 +97,10 @@ def rebuild_composition(
     results = []
     for env in composition.environments:
         if env.name in options.refresh:
-            platforms = [_platform_lock(outcomes[(env.name, p)]) for p in env.platforms]
+            platforms = [
+                _platform_lock(outcomes[(env.name, p)], SolveInputs.for_environment(target, env, p))
+                for p in env.platforms
+            ]
             lock = environment_lock(target, env, platforms, sources[env.name])
             results.append(_summarise(env.name, "refreshed", base.get(env.name), lock))
         elif env.name in updates:
@@ -181,17 +184,10 @@ def _update_requests(
     ]
 
 
-def _platform_lock(outcome: SolveOutcome) -> PlatformLock:
+def _platform_lock(outcome: SolveOutcome, inputs: SolveInputs) -> PlatformLock:
+    """The solved platform, hashed over every input ``check`` compares (align, python...)."""
     request = outcome.request
     assert outcome.packages is not None
-    inputs = SolveInputs(
-        environment=request.environment,
-        platform=request.platform,
-        specs=request.specs,
-        channels=tuple(c.url for c in request.channels),
-        snapshot=format_snapshot(request.snapshot),
-        virtual_packages=request.virtual_packages,
-    )
     return PlatformLock.create(
         request.platform, inputs.digest(), request.virtual_packages, outcome.packages
     )
@@ -202,14 +198,27 @@ def _updated_lock(
     lock: EnvironmentLock,
     outcomes: Mapping[tuple[str, str], SolveOutcome],
 ) -> EnvironmentLock:
-    platforms = [_platform_lock(outcomes[(lock.environment, p)]) for p in lock.platform_names]
     requirements = tuple(_loosen(r) for r in lock.requirements)
+    platforms = [
+        _platform_lock(outcomes[(lock.environment, p)], _historical_inputs(composition, lock, p))
+        for p in lock.platform_names
+    ]
     return replace(
         lock,
         requirements=requirements,
         platforms=tuple(platforms),
         snapshot=composition.snapshot_text(),
     )
+
+
+def _historical_inputs(
+    composition: Composition, lock: EnvironmentLock, platform: str
+) -> SolveInputs:
+    """What an updated lock was solved from: its own recorded inputs, loosened, re-dated."""
+    recorded = SolveInputs.recorded_in(lock, platform)
+    assert recorded is not None  # platform comes from lock.platform_names
+    specs = tuple(_loosen(r).spec for r in lock.requirements)
+    return replace(recorded, specs=specs, snapshot=composition.snapshot_text())
 
 
 def _loosen(requirement: Requirement) -> Requirement:
