@@ -99,3 +99,11 @@ def test_bad_revision_is_bad_input(repo: Path, args: list[str], message: str) ->
     result = runner.invoke(app, ["diff", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_path_outside_the_repository_is_bad_input(repo: Path, tmp_path: Path) -> None:
+    from twinlock import files
+    from twinlock.errors import LockFileError
+
+    with pytest.raises(LockFileError, match="outside the git repository"):
+        files.read_git_file(repo, "HEAD", tmp_path.parent / "elsewhere" / "x.conda-lock.yml")

@@ -31,6 +31,7 @@ from twinlock.errors import (
     CompositionError,
     ConfigError,
     InstallError,
+    LockFileError,
     Problem,
 )
 from twinlock.lockfile import parse_conda_lock
@@ -185,7 +186,13 @@ def is_git_revision(root: Path, revision: str) -> bool:
 
 def read_git_file(root: Path, revision: str, path: Path) -> str | None:
     """The text of *path* (inside *root*'s repository) at *revision*; None if absent there."""
-    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    try:
+        relative = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise LockFileError(
+            f"{path}: outside the git repository at {root}, so no revision has it",
+            "keep --locks-dir inside the repository to read locks from a git revision",
+        ) from None
     done = subprocess.run(
         ["git", "-C", str(root), "show", f"{revision}:./{relative}"],
         capture_output=True,

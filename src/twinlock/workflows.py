@@ -130,7 +130,8 @@ def run_lock(
     previous = _previous_locks(project, tolerate_errors=full)
     # conda-lock's writer is slow to import; load it while the solver works.
     prewarm = threading.Thread(target=importlib.import_module, args=("conda_lock.lockfile",))
-    needs_solver: Solver = solver or _LazySolver(project, prewarm)
+    lazy = _LazySolver(project, prewarm)
+    needs_solver: Solver = solver or lazy
     try:
         result = lock_composition(
             project.composition,
@@ -143,7 +144,7 @@ def run_lock(
             pypi=pypi or project.pypi_resolver(),
         )
     except (UnsolvableError, AlignmentError) as exc:
-        raise _explained(project, exc, solver, explain_time_limit) from None
+        raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
@@ -164,6 +165,14 @@ class _LazySolver:
     def __init__(self, project: Project, prewarm: threading.Thread) -> None:
         self._project = project
         self._prewarm = prewarm
+        self._solver: Solver | None = None
+
+    @property
+    def solver(self) -> Solver:
+        """One real solver per lock: alignment and conflict reports reuse its repodata."""
+        if self._solver is None:
+            self._solver = self._project.solver()
+        return self._solver
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         if not requests:
@@ -172,7 +181,7 @@ class _LazySolver:
         if self._prewarm.ident is None:
             self._prewarm.start()
         try:
-            return self._project.solver().solve_all(requests)
+            return self.solver.solve_all(requests)
         finally:
             self._prewarm.join()
 
@@ -291,7 +300,7 @@ def _explicit_findings(project: Project, lock: EnvironmentLock) -> list[Finding]
 def _explained(
     project: Project,
     error: UnsolvableError | AlignmentError,
-    solver: Solver | None,
+    solver: Solver,
     time_limit: float | None,
 ) -> TwinlockError:
     """The failure of a lock, with a conflict report (when the solver can list names)."""
@@ -300,7 +309,7 @@ def _explained(
     from twinlock.conflict_search import SolveBudget
     from twinlock.conflicts import explain_composition
 
-    analyser = solver or project.solver()
+    analyser = solver
     if not isinstance(analyser, PackageIndex):
         return error
     limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
