@@ -27,7 +27,8 @@ class Finding:
 
     environment: str
     platform: str | None
-    kind: str  # "stale" | "missing" | "inconsistent" | "orphan"
+    # "stale" | "missing" | "inconsistent" | "orphan" | "misaligned" | "kernel" | "overlap"
+    kind: str
     detail: str
 
 

@@ -10,14 +10,11 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from twinlock.errors import TwinlockError
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     name="twinlock",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,10 +16,6 @@ from twinlock.cli import (
     handle_errors,
 )
 from twinlock.errors import TwinlockError
-
-if TYPE_CHECKING:
-    pass
-
 
 DIFF_FORMATS = ("text", "markdown", "json")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -17,9 +17,6 @@ from twinlock.cli import (
     handle_errors,
 )
 from twinlock.errors import TwinlockError
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command()

@@ -130,9 +130,6 @@ class Environment:
         """True for an environment built from a machine interpreter with uv, without conda."""
         return self.python is not None
 
-    def requested_names(self) -> frozenset[str]:
-        return frozenset(r.name for r in self.requirements)
-
 
 @dataclass(frozen=True)
 class Composition:

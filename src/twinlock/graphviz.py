@@ -14,10 +14,6 @@ from twinlock.errors import ExternalToolError
 TIMEOUT_SECONDS = 120
 
 
-def available() -> bool:
-    return shutil.which("dot") is not None
-
-
 def render_svg(dot_text: str) -> str:
     """Lay out *dot_text* with Graphviz ``dot`` and return the SVG."""
     exe = shutil.which("dot")

@@ -1,7 +1,8 @@
 """``twinlock rebuild`` as a library call: gather the historical locks, rebuild, write.
 
 ``--from`` says where the historical environments come from; it may be given
-several times, later values win per environment:
+several times (among directories and revisions, later values win per environment;
+an ``ENV=FILE`` import wins over both, whatever the order):
 
 * ``DIR``: a lock directory (``locks/rsp``) or a locks root holding ``<composition>/``;
 * a twinlock ``*.conda-lock.yml`` file (its metadata names the environment);

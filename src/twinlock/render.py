@@ -88,7 +88,7 @@ def rebuild_report(report: RebuildReport, cwd: Path) -> str:
 
 
 def rebuild_diff_lines(changes: Sequence[tuple[str, Sequence[PackageChange]]]) -> list[str]:
-    """The per-package diff against --from; a stand-in for the full 'twinlock diff'."""
+    """The per-package diff against --from (``twinlock diff`` gives the full report)."""
     lines = []
     for platform, platform_changes in changes:
         if not platform_changes:
