@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from twinlock import workflows
+from twinlock.app.explain import run_explain
+from twinlock.app.project import Project, open_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "tests" / "data" / "conflicts" / "rubin-env-9.0.0.rubin-env-nosysroot.linux-64.txt"
@@ -20,7 +21,7 @@ LAB = ["python 3.12.*", "jupyterlab >=4,<5", "jupyterhub-singleuser", "ipykernel
 TARGET_SECONDS = 10.0
 
 
-def _project(root: Path) -> workflows.Project:
+def _project(root: Path) -> Project:
     specs = [line.split("#")[0].strip() for line in SPECS.read_text().splitlines()]
     composition = {
         "name": "rubin9",
@@ -35,15 +36,15 @@ def _project(root: Path) -> workflows.Project:
     (root / "twinlock.toml").write_text('[mirrors]\nconda-forge = "bundled:conda-forge-snapshot"\n')
     path = root / "envs" / "rubin9.yaml"
     path.write_text(yaml.safe_dump(composition, sort_keys=False))
-    return workflows.open_project(path, cwd=root)
+    return open_project(path, cwd=root)
 
 
 def run() -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         project = _project(Path(tmp))
-        workflows.run_explain(project, environments=["lab"])  # unpack the snapshot once
+        run_explain(project, environments=["lab"])  # unpack the snapshot once
         start = time.perf_counter()
-        (report,) = workflows.run_explain(project, environments=["payload"]).reports
+        (report,) = run_explain(project, environments=["payload"]).reports
         seconds = time.perf_counter() - start
     sizes = sorted(len(c.specs) for c in report.conflicts)
     return [

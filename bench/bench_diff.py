@@ -14,11 +14,11 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from twinlock import diffrender
-from twinlock.diff import LocksDiff, LockSet, diff_lock_sets
-from twinlock.files import read_lock_file
-from twinlock.lockmodel import EnvironmentLock, LockedPackage
-from twinlock.sbom import render_sbom
+from twinlock.audit import diffrender
+from twinlock.audit.diff import LocksDiff, LockSet, diff_lock_sets
+from twinlock.audit.sbom import render_sbom
+from twinlock.fileio import read_lock_file
+from twinlock.model.lock import EnvironmentLock, LockedPackage
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = ROOT / "locks" / "rsp" / "payload.conda-lock.yml"

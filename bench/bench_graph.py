@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from twinlock import files
-from twinlock.graph import DependencyGraph
+from twinlock.graph.model import DependencyGraph
+from twinlock.lock.store import read_lock_file
 
 LOCK = Path(__file__).resolve().parents[1] / "locks" / "rsp" / "payload.conda-lock.yml"
 TARGET = 0.3
@@ -27,8 +27,8 @@ def run() -> list[tuple[str, str]]:
     import networkx  # noqa: F401  (first import counted once, below)
 
     import_s = time.perf_counter() - start
-    lock = files.read_lock_file(LOCK)
-    parse_s = _best(lambda: files.read_lock_file(LOCK), repeat=3)
+    lock = read_lock_file(LOCK)
+    parse_s = _best(lambda: read_lock_file(LOCK), repeat=3)
     build_s = _best(lambda: DependencyGraph.from_lock(lock))
     graph = DependencyGraph.from_lock(lock)
 

@@ -27,7 +27,9 @@ TARGET_FILES_PER_S = 1000.0
 def run() -> list[tuple[str, str]]:
     from tests.installfixtures import COMPOSITION, make_install_project, packages
 
-    from twinlock import deploy, workflows
+    from twinlock.app import install as deploy
+    from twinlock.app.lock import run_lock
+    from twinlock.app.project import open_project
 
     saved = os.environ.get("TWINLOCK_CACHE_DIR")
     with tempfile.TemporaryDirectory() as tmp:
@@ -38,8 +40,8 @@ def run() -> list[tuple[str, str]]:
         payload = composition["environments"]["payload"]
         payload["requirements"] += [f"filler{i}" for i in range(FILLERS)]
         ip = make_install_project(base, specs=packages(FILLERS), composition=composition)
-        project = workflows.open_project(ip.composition, cwd=ip.root)
-        workflows.run_lock(project)
+        project = open_project(ip.composition, cwd=ip.root)
+        run_lock(project)
         start = time.perf_counter()
         deploy.run_install(project, root=base / "cold", platform="linux-64")
         cold = time.perf_counter() - start

@@ -33,7 +33,7 @@ BARE_SOLVE = textwrap.dedent(
     import asyncio, datetime as dt, sys
     import rattler, yaml
     from rattler import BuildString, GenericVirtualPackage, PackageName, Version
-    from twinlock.files import bundled_channel
+    from twinlock.fileio import bundled_channel
 
     channel = rattler.Channel(str(bundled_channel("conda-forge-snapshot")))
     lab = ["python 3.12.*", "jupyterlab >=4,<5", "jupyterhub-singleuser", "ipykernel", "nodejs"]
@@ -89,7 +89,8 @@ def _run(args: list[str]) -> None:
 def _in_process(locks_dir: Path, script: Path, payload_file: str) -> tuple[float, float, float]:
     import asyncio
 
-    from twinlock import workflows
+    from twinlock.app.lock import run_lock
+    from twinlock.app.project import open_project
 
     argv, sys.argv = sys.argv, ["bare", payload_file]
     try:
@@ -100,9 +101,9 @@ def _in_process(locks_dir: Path, script: Path, payload_file: str) -> tuple[float
     bare_main = namespace["main"]
     assert callable(bare_main)
     bare = _best(lambda: asyncio.run(bare_main()))
-    project = workflows.open_project(REPO / "envs" / "rsp.yaml", locks_dir=locks_dir, cwd=REPO)
-    full = _best(lambda: workflows.run_lock(_fresh(project)))
-    noop = _best(lambda: workflows.run_lock(project))
+    project = open_project(REPO / "envs" / "rsp.yaml", locks_dir=locks_dir, cwd=REPO)
+    full = _best(lambda: run_lock(_fresh(project)))
+    noop = _best(lambda: run_lock(project))
     return bare, full, noop
 
 

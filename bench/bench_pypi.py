@@ -27,9 +27,11 @@ INSTALL = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from twinlock import deploy, workflows
-    project = workflows.open_project(Path(sys.argv[1]))
-    workflows.run_lock(project)
+    from twinlock.app import install as deploy
+    from twinlock.app.lock import run_lock
+    from twinlock.app.project import open_project
+    project = open_project(Path(sys.argv[1]))
+    run_lock(project)
     for label in ("fresh venv", "rerun"):
         start = time.perf_counter()
         report = deploy.run_install(project, root=Path("/"), platform="linux-64")

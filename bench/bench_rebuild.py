@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from twinlock import files, maintenance, workflows
-from twinlock.rebuild import RebuildOptions
-from twinlock.solver import RattlerSolver
-from twinlock.tags import parse_tag, sort_tags
+from twinlock.app import rebuild as maintenance
+from twinlock.app.project import open_project
+from twinlock.images.rebuild import RebuildOptions
+from twinlock.images.tags import parse_tag, sort_tags
+from twinlock.solve.adapter import RattlerSolver
+from twinlock.solve.channels import local_channel_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = [
@@ -34,7 +36,7 @@ def _seconds(action: object) -> float:
 
 def run() -> list[tuple[str, str]]:
     per_tag = _seconds(lambda: sort_tags(parse_tag(t) for t in TAGS)) / len(TAGS)
-    project = workflows.open_project(ROOT / "envs" / "rsp.yaml", cwd=ROOT)
+    project = open_project(ROOT / "envs" / "rsp.yaml", cwd=ROOT)
     refresh = _seconds(
         lambda: maintenance.run_rebuild(
             project,
@@ -47,7 +49,7 @@ def run() -> list[tuple[str, str]]:
         ROOT / "tests" / "data" / "rebuild" / "lsst-scipipe_conda_env.conda-linux-64.explicit.txt"
     )
     history = maintenance.load_history(project, [f"payload={explicit}"])
-    finder = RattlerSolver(project.config.mirrors, files.local_channel_dir)
+    finder = RattlerSolver(project.config.mirrors, local_channel_dir)
     imported = _seconds(
         lambda: maintenance.import_environment(
             project,

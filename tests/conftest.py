@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from twinlock import files, workflows
+from twinlock.app.project import Project, open_project
+from twinlock.solve.channels import bundled_channel
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 
-ProjectFactory = Callable[..., workflows.Project]
+ProjectFactory = Callable[..., Project]
 
 
 def mix_composition(**env: Any) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def _isolated_cache(
 @pytest.fixture
 def snapshot_channel() -> Path:
     """The bundled conda-forge snapshot, unpacked (a local channel directory)."""
-    return files.bundled_channel("conda-forge-snapshot")
+    return bundled_channel("conda-forge-snapshot")
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         *,
         extra_files: Mapping[str, str] | None = None,
         mirror: str = "bundled:conda-forge-snapshot",
-    ) -> workflows.Project:
+    ) -> Project:
         root = tmp_path / "project"
         (root / "envs").mkdir(parents=True, exist_ok=True)
         (root / "twinlock.toml").write_text(f'[mirrors]\nconda-forge = "{mirror}"\n')
@@ -65,6 +66,6 @@ def make_project(tmp_path: Path) -> ProjectFactory:
             (root / name).write_text(text)
         path = root / "envs" / f"{composition['name']}.yaml"
         path.write_text(yaml.safe_dump(dict(composition), sort_keys=False))
-        return workflows.open_project(path, cwd=root)
+        return open_project(path, cwd=root)
 
     return factory

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import ProjectFactory
-from twinlock import workflows
-from twinlock.alignment import align_locks, misaligned
+from twinlock.app.check import run_check
+from twinlock.app.lock import LockReport, run_lock
 from twinlock.errors import AlignmentError, CompositionError
-from twinlock.inputs import SolveInputs
-from twinlock.lockmodel import LockedPackage, PlatformLock
-from twinlock.parsing import parse_composition
-from twinlock.solver import SolveOutcome, SolveRequest
+from twinlock.lock.alignment import align_locks, misaligned
+from twinlock.model.inputs import SolveInputs
+from twinlock.model.lock import LockedPackage, PlatformLock
+from twinlock.solve.adapter import SolveOutcome, SolveRequest
+from twinlock.spec.parse import parse_composition
 
 
 def _composition(align: list[str] | None, lab: list[str], payload: list[str]) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def test_align_is_part_of_the_input_hash() -> None:
     assert after.changes_since(before) == ["align changed: [] -> ['libffi']"]
 
 
-def _pins(report: workflows.LockReport, name: str) -> dict[str, tuple[str, str, str]]:
+def _pins(report: LockReport, name: str) -> dict[str, tuple[str, str, str]]:
     out = {}
     for lock in report.result.locks:
         pkg = lock.platforms[0].package(name)
@@ -74,19 +75,19 @@ def _pins(report: workflows.LockReport, name: str) -> dict[str, tuple[str, str, 
 @pytest.mark.slow
 def test_alignment_forces_one_build_across_pythons(make_project: ProjectFactory) -> None:
     # Unaligned, python 3.12 and 3.11 pull different libffi builds on the snapshot.
-    unaligned = workflows.run_lock(make_project(_composition(None, LAB, PAYLOAD)), full=True)
+    unaligned = run_lock(make_project(_composition(None, LAB, PAYLOAD)), full=True)
     before = _pins(unaligned, "libffi")
     assert before["lab"] != before["payload"]
 
     project = make_project(_composition(["libffi"], LAB, PAYLOAD))
-    report = workflows.run_lock(project, full=True)
+    report = run_lock(project, full=True)
     after = _pins(report, "libffi")
     assert after["lab"] == after["payload"]
     assert after["lab"] in before.values()
     pythons = _pins(report, "python")
     assert pythons["lab"][1].startswith("3.12") and pythons["payload"][1].startswith("3.11")
     # The written locks record the align list and are fresh.
-    assert workflows.run_check(project) == []
+    assert run_check(project) == []
     assert all(lock.align == ("libffi",) for lock in project.read_locks().values())
 
 

@@ -12,23 +12,24 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import ProjectFactory
-from twinlock import workflows
-from twinlock.cli import app
-from twinlock.composition import Channel, Composition, Requirement
-from twinlock.conflict_alignment import explain_clash
-from twinlock.conflict_model import (
+from twinlock.app.lock import run_lock
+from twinlock.app.project import Project
+from twinlock.cli.main import app
+from twinlock.errors import AlignmentError
+from twinlock.explain.alignment import explain_clash
+from twinlock.explain.conflicts import explain_composition
+from twinlock.explain.model import (
     AlignmentClash,
     ConflictAnalysis,
     ConflictsError,
     analysis_as_json,
 )
-from twinlock.conflict_search import SolveBudget
-from twinlock.conflictrender import conflict_text
-from twinlock.conflicts import explain_composition
-from twinlock.errors import AlignmentError
-from twinlock.lockmodel import LockedPackage
-from twinlock.parsing import parse_composition
-from twinlock.solver import SolveOutcome, SolveRequest
+from twinlock.explain.render import conflict_text
+from twinlock.explain.search import SolveBudget
+from twinlock.model.composition import Channel, Composition, Requirement
+from twinlock.model.lock import LockedPackage
+from twinlock.solve.adapter import SolveOutcome, SolveRequest
+from twinlock.spec.parse import parse_composition
 
 
 def _pkg(name: str, version: str) -> LockedPackage:
@@ -205,7 +206,7 @@ def test_json_carries_the_clash() -> None:
 
 def _real(
     make_project: ProjectFactory, lab: list[str], payload: list[str], align: list[str]
-) -> workflows.Project:
+) -> Project:
     return make_project(
         {
             "name": "twins",
@@ -229,7 +230,7 @@ def test_real_lock_reports_the_clash_through_the_conflict_report(
     with pytest.raises(
         ConflictsError, match="cannot align libzlib on linux-64 across lab and payload"
     ):
-        workflows.run_lock(project, full=True)
+        run_lock(project, full=True)
     result = CliRunner().invoke(app, ["lock", str(project.composition_path)])
     assert result.exit_code == 1
     report = result.stderr

@@ -6,16 +6,16 @@ import dataclasses
 
 import pytest
 
-from twinlock.check import (
+from twinlock.lock.check import (
     check_freshness,
     cross_environment_findings,
     misalignment_findings,
     unmet_dependencies,
 )
-from twinlock.inputs import SolveInputs
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
-from twinlock.parsing import parse_composition
-from twinlock.platforms import VirtualPackage, virtual_packages_for
+from twinlock.model.inputs import SolveInputs
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.model.platforms import VirtualPackage, virtual_packages_for
+from twinlock.spec.parse import parse_composition
 
 CF = "https://conda.anaconda.org/conda-forge"
 

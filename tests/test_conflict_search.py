@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from twinlock.conflict_search import (
+from twinlock.explain.search import (
     OutOfTime,
     condense,
     find_conflicts,
     mentions,
     quickxplain,
 )
-from twinlock.solver import SolveOutcome, SolveRequest
+from twinlock.solve.adapter import SolveOutcome, SolveRequest
 
 BASE = SolveRequest("env", "linux-64", (), (), ())
 

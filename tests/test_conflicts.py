@@ -11,14 +11,16 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DATA, ProjectFactory
-from twinlock import workflows
-from twinlock.cli import app
-from twinlock.composition import Channel, Composition, Requirement
-from twinlock.conflict_model import ConflictReport, ConflictsError, analysis_as_json
-from twinlock.conflicts import explain_composition
-from twinlock.lockmodel import LockedPackage
-from twinlock.parsing import parse_composition
-from twinlock.solver import SolveOutcome, SolveRequest
+from twinlock.app.explain import run_explain
+from twinlock.app.lock import run_lock
+from twinlock.app.project import Project
+from twinlock.cli.main import app
+from twinlock.explain.conflicts import explain_composition
+from twinlock.explain.model import ConflictReport, ConflictsError, analysis_as_json
+from twinlock.model.composition import Channel, Composition, Requirement
+from twinlock.model.lock import LockedPackage
+from twinlock.solve.adapter import SolveOutcome, SolveRequest
+from twinlock.spec.parse import parse_composition
 
 RUBIN_SPECS = DATA / "conflicts" / "rubin-env-9.0.0.rubin-env-nosysroot.linux-64.txt"
 LAB = ["python 3.12.*", "jupyterlab >=4,<5", "jupyterhub-singleuser", "ipykernel", "nodejs"]
@@ -177,7 +179,7 @@ def real(make_project: ProjectFactory, payload: list[str], lab: list[str] = LAB)
             },
         }
     )
-    (report,) = workflows.run_explain(project, environments=["payload"]).reports
+    (report,) = run_explain(project, environments=["payload"]).reports
     return report
 
 
@@ -260,7 +262,7 @@ def test_real_rubin_env_9_lists_every_absent_name_and_each_conflict(
 # --- the command line --------------------------------------------------------------------
 
 
-def failing_project(make_project: ProjectFactory) -> workflows.Project:
+def failing_project(make_project: ProjectFactory) -> Project:
     return make_project(
         {
             "name": "demo",
@@ -304,7 +306,7 @@ def test_cli_lock_prints_the_report_and_writes_nothing(make_project: ProjectFact
 @pytest.mark.slow
 def test_run_lock_raises_conflicts_error(make_project: ProjectFactory) -> None:
     with pytest.raises(ConflictsError, match="cannot solve payload on linux-64") as info:
-        workflows.run_lock(failing_project(make_project))
+        run_lock(failing_project(make_project))
     assert [r.environment for r in info.value.analysis.reports] == ["payload"]
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from twinlock import diffrender
-from twinlock.cli import app
-from twinlock.diff import (
+from twinlock.audit import diffrender
+from twinlock.audit.diff import (
     CHANGE_KINDS,
     LocksDiff,
     LockSet,
@@ -26,15 +25,16 @@ from twinlock.diff import (
     diff_platforms,
     version_change,
 )
-from twinlock.lockfile import parse_conda_lock, render_conda_lock
-from twinlock.lockmodel import (
+from twinlock.audit.sources import read_lock_set, split_range
+from twinlock.cli.main import app
+from twinlock.lock.format import parse_conda_lock, render_conda_lock
+from twinlock.model.lock import (
     LICENSES_KEY,
     LockedPackage,
     PlatformLock,
     PypiPackage,
     without_package_facts,
 )
-from twinlock.locksources import read_lock_set, split_range
 
 DATA = Path(__file__).resolve().parent / "data" / "diff"
 CF = "https://conda.anaconda.org/conda-forge"
@@ -297,14 +297,14 @@ def test_example_against_an_older_snapshot_is_readable(make_project, tmp_path: P
     """
     import yaml
 
-    from twinlock import workflows
+    from twinlock.app.lock import run_lock
 
     repo = Path(__file__).resolve().parents[1]
     composition = yaml.safe_load((repo / "envs" / "rsp.yaml").read_text())
     composition["snapshot"] = "2025-11-01"
     env_file = "envs/rsp-payload.environment.yml"
     project = make_project(composition, extra_files={env_file: (repo / env_file).read_text()})
-    workflows.run_lock(project)
+    run_lock(project)
     old = read_lock_set(project.paths.directory)
     diff = diff_lock_sets(old, read_lock_set(repo / "locks" / "rsp"))
 

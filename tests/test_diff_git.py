@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from twinlock.cli import app
+from twinlock.cli.main import app
 
 DATA = Path(__file__).resolve().parent / "data" / "diff"
 runner = CliRunner()
@@ -102,8 +102,8 @@ def test_bad_revision_is_bad_input(repo: Path, args: list[str], message: str) ->
 
 
 def test_a_path_outside_the_repository_is_bad_input(repo: Path, tmp_path: Path) -> None:
-    from twinlock import files
+    from twinlock.audit.git import read_git_file
     from twinlock.errors import LockFileError
 
     with pytest.raises(LockFileError, match="outside the git repository"):
-        files.read_git_file(repo, "HEAD", tmp_path.parent / "elsewhere" / "x.conda-lock.yml")
+        read_git_file(repo, "HEAD", tmp_path.parent / "elsewhere" / "x.conda-lock.yml")

@@ -18,12 +18,13 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DATA, ProjectFactory
-from twinlock import graphrender, graphviz
-from twinlock.cli import app
+from twinlock.cli.main import app
 from twinlock.errors import ExternalToolError, TwinlockError
-from twinlock.graph import READABLE_NODES, DependencyGraph, view
-from twinlock.lockfile import parse_conda_lock
-from twinlock.lockmodel import EnvironmentLock
+from twinlock.graph import render as graphrender
+from twinlock.graph import svg as graphviz
+from twinlock.graph.model import READABLE_NODES, DependencyGraph, view
+from twinlock.lock.format import parse_conda_lock
+from twinlock.model.lock import EnvironmentLock
 
 GOLDEN = DATA / "graph"
 LOCK_FILE = GOLDEN / "kernel.conda-lock.yml"

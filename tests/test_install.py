@@ -29,27 +29,32 @@ from tests.installfixtures import (
     make_install_project,
     packages,
 )
-from twinlock import deploy, files, installer, kernels, workflows
-from twinlock.cli import app
+from twinlock.app import install as deploy
+from twinlock.app.lock import run_lock
+from twinlock.app.project import Project, open_project
+from twinlock.cli.main import app
 from twinlock.errors import InstallError
+from twinlock.fileio import cache_dir
+from twinlock.install import kernels
+from twinlock.install import linker as installer
 
 pytestmark = pytest.mark.slow
 CANONICAL = f"https://conda.anaconda.org/{CHANNEL}"
 
 
-def _open(ip: InstallProject, mirrors: list[str] | None = None) -> workflows.Project:
-    return workflows.open_project(ip.composition, mirrors=mirrors or [], cwd=ip.root)
+def _open(ip: InstallProject, mirrors: list[str] | None = None) -> Project:
+    return open_project(ip.composition, mirrors=mirrors or [], cwd=ip.root)
 
 
-def _locked(tmp_path: Path, **kw: Any) -> tuple[InstallProject, workflows.Project]:
+def _locked(tmp_path: Path, **kw: Any) -> tuple[InstallProject, Project]:
     ip = make_install_project(tmp_path, **kw)
     project = _open(ip)
-    workflows.run_lock(project)
+    run_lock(project)
     return ip, project
 
 
 @pytest.fixture
-def installed(tmp_path: Path) -> tuple[workflows.Project, Path, deploy.InstallReport]:
+def installed(tmp_path: Path) -> tuple[Project, Path, deploy.InstallReport]:
     _, project = _locked(tmp_path)
     root = tmp_path / "root"
     report = deploy.run_install(project, root=root, platform="linux-64")
@@ -68,7 +73,7 @@ def test_lock_records_canonical_urls(tmp_path: Path) -> None:
 
 
 def test_install_creates_both_prefixes_and_kernel(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     _, root, report = installed
     assert [(r.environment, r.action, r.packages) for r in report.results] == [
@@ -92,7 +97,7 @@ def test_install_creates_both_prefixes_and_kernel(
 
 
 def test_placeholder_is_rewritten_to_the_final_prefix(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     """--root is a staging root: files name /opt/payload, where the tree lives in the image."""
     _, root, _ = installed
@@ -102,7 +107,7 @@ def test_placeholder_is_rewritten_to_the_final_prefix(
 
 
 def test_entry_point_script_names_its_own_python(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     _, root, _ = installed
     for env in ("lab", "payload"):
@@ -112,7 +117,7 @@ def test_entry_point_script_names_its_own_python(
 
 
 def test_prefix_is_world_readable_and_conda_meta_canonical(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     _, root, _ = installed
     lab = root / "opt/lab"
@@ -132,7 +137,7 @@ def _umask() -> int:
 
 
 def test_rerun_is_idempotent(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     project, root, _ = installed
     marker = root / "opt/lab/bin/python"
@@ -144,7 +149,7 @@ def test_rerun_is_idempotent(
 
 
 def test_verify_clean_then_drift(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     project, root, _ = installed
     assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
@@ -160,7 +165,7 @@ def test_verify_clean_then_drift(
 
 
 def test_verify_finds_package_drift(
-    installed: tuple[workflows.Project, Path, deploy.InstallReport],
+    installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     project, root, _ = installed
     next((root / "opt/payload/conda-meta").glob("zlib-*.json")).unlink()
@@ -306,7 +311,7 @@ def test_file_url_channel_installs_in_place(tmp_path: Path) -> None:
     ip = make_install_project(tmp_path, composition=composition)
     (ip.root / "twinlock.toml").write_text("")
     project = _open(ip)
-    workflows.run_lock(project)
+    run_lock(project)
     lock = project.read_locks()["payload"]
     assert all(p.url.startswith(channel.as_uri()) for p in lock.platforms[0].packages)
     deploy.run_install(project, root=tmp_path / "root", platform="linux-64")
@@ -344,11 +349,11 @@ def test_remote_archives_are_downloaded_verified_and_cached(
     cp.build_channel(served, packages())
     (ip.root / "twinlock.toml").write_text("")
     project = _open(ip)
-    workflows.run_lock(project)
+    run_lock(project)
     root = tmp_path / "root"
     deploy.run_install(project, root=root, platform="linux-64")
     assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
-    cached = files.cache_dir() / "archives" / "zlib-1.3.1-0.tar.bz2"
+    cached = cache_dir() / "archives" / "zlib-1.3.1-0.tar.bz2"
     assert cached.read_bytes() == (served / "linux-64/zlib-1.3.1-0.tar.bz2").read_bytes()
     # A tampered server copy is never installed (the good cached copy still is).
     cached.unlink()
@@ -371,7 +376,7 @@ def test_lock_warns_when_kernel_env_lacks_ipykernel(tmp_path: Path) -> None:
 
 def test_lock_has_no_warning_with_ipykernel(tmp_path: Path) -> None:
     ip = make_install_project(tmp_path)
-    assert workflows.run_lock(_open(ip)).warnings == ()
+    assert run_lock(_open(ip)).warnings == ()
 
 
 def test_cli_install_verify_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from twinlock import kernels
-from twinlock.archives import Digests, Member, digest_problem, unsafe_members
 from twinlock.errors import CompositionError, InstallError
-from twinlock.installplan import (
+from twinlock.install import kernels
+from twinlock.install.archives import Digests, Member, digest_problem, unsafe_members
+from twinlock.install.plan import (
     InstalledPackage,
     InstalledPath,
     decide,
@@ -17,8 +17,8 @@ from twinlock.installplan import (
     package_drift,
     prefix_state,
 )
-from twinlock.lockmodel import LockedPackage
-from twinlock.parsing import parse_composition
+from twinlock.model.lock import LockedPackage
+from twinlock.spec.parse import parse_composition
 
 
 def _composition(kernel: Any, **payload: Any) -> dict[str, Any]:

@@ -11,9 +11,11 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.conftest import REPO, ProjectFactory
-from twinlock import workflows
-from twinlock.cli import app
-from twinlock.lockfile import parse_conda_lock
+from twinlock.app.check import run_check
+from twinlock.app.lock import run_lock
+from twinlock.app.project import Project, open_project
+from twinlock.cli.main import app
+from twinlock.lock.format import parse_conda_lock
 
 pytestmark = pytest.mark.slow
 
@@ -33,25 +35,25 @@ MINI = {
 }
 
 
-def lock_bytes(project: workflows.Project) -> dict[str, bytes]:
+def lock_bytes(project: Project) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in project.paths.existing_files()}
 
 
-def edit(project: workflows.Project, env: str, requirements: list[str]) -> workflows.Project:
+def edit(project: Project, env: str, requirements: list[str]) -> Project:
     data = yaml.safe_load(project.composition_path.read_text())
     data["environments"][env]["requirements"] = requirements
     project.composition_path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return workflows.open_project(project.composition_path, cwd=project.config.root)
+    return open_project(project.composition_path, cwd=project.config.root)
 
 
-def versions(project: workflows.Project, env: str) -> dict[str, str]:
+def versions(project: Project, env: str) -> dict[str, str]:
     lock = parse_conda_lock(project.paths.conda_lock(env).read_text(), source=env)
     return {p.name: f"{p.version} {p.build}" for p in lock.platforms[0].packages}
 
 
 def test_lock_check_relock_update_cycle(make_project: ProjectFactory) -> None:
     project = make_project(MINI)
-    report = workflows.run_lock(project)
+    report = run_lock(project)
     assert sorted(p.name for p in report.written) == [
         "lab-linux-64.explicit.txt",
         "lab-osx-arm64.explicit.txt",
@@ -59,29 +61,29 @@ def test_lock_check_relock_update_cycle(make_project: ProjectFactory) -> None:
         "payload-linux-64.explicit.txt",
         "payload.conda-lock.yml",
     ]
-    assert workflows.run_check(project) == []
+    assert run_check(project) == []
     first = lock_bytes(project)
 
     # a no-op relock changes no byte and solves nothing
-    again = workflows.run_lock(project)
+    again = run_lock(project)
     assert again.written == () and {s.action for s in again.result.summaries} == {"reused"}
     assert lock_bytes(project) == first
 
     # editing a requirement makes check fail, naming the change
     project = edit(project, "payload", ["python 3.11.*", "astropy", "scipy"])
-    findings = workflows.run_check(project)
+    findings = run_check(project)
     assert [(f.environment, f.platform, f.detail) for f in findings] == [
         ("payload", "linux-64", "requirement removed: numpy <1.26")
     ]
     # relocking after the edit keeps the old numpy pin: only requirements changed
     before = versions(project, "payload")
-    workflows.run_lock(project)
+    run_lock(project)
     assert versions(project, "payload")["numpy"] == before["numpy"]
     assert lock_bytes(project)["lab.conda-lock.yml"] == first["lab.conda-lock.yml"]
 
     # --update numpy moves numpy (and only what it forces)
     before = versions(project, "payload")
-    report = workflows.run_lock(project, environments=["payload"], update=["numpy"])
+    report = run_lock(project, environments=["payload"], update=["numpy"])
     after = versions(project, "payload")
     moved = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     assert "numpy" in moved
@@ -91,7 +93,7 @@ def test_lock_check_relock_update_cycle(make_project: ProjectFactory) -> None:
     assert [c.name for c in report.result.summaries[0].changes] == sorted(moved)
 
 
-def _dependency_closure(project: workflows.Project, root: str) -> set[str]:
+def _dependency_closure(project: Project, root: str) -> set[str]:
     """Names reachable from *root* through dependencies, in either direction."""
     lock = parse_conda_lock(project.paths.conda_lock("payload").read_text(), source="payload")
     deps = {p.name: set(p.dependency_map()) for p in lock.platforms[0].packages}
@@ -105,8 +107,8 @@ def _dependency_closure(project: workflows.Project, root: str) -> set[str]:
 
 
 def test_fresh_lock_of_the_bundled_example_reproduces_committed_bytes(tmp_path: Path) -> None:
-    project = workflows.open_project(REPO / "envs" / "rsp.yaml", locks_dir=tmp_path, cwd=REPO)
-    workflows.run_lock(project, full=True)
+    project = open_project(REPO / "envs" / "rsp.yaml", locks_dir=tmp_path, cwd=REPO)
+    run_lock(project, full=True)
     committed = sorted((REPO / "locks" / "rsp").iterdir())
     assert [p.name for p in committed] == [p.name for p in project.paths.existing_files()]
     for path in committed:
@@ -114,8 +116,8 @@ def test_fresh_lock_of_the_bundled_example_reproduces_committed_bytes(tmp_path: 
 
 
 def test_committed_example_locks_are_fresh() -> None:
-    project = workflows.open_project(REPO / "envs" / "rsp.yaml", cwd=REPO)
-    assert workflows.run_check(project) == []
+    project = open_project(REPO / "envs" / "rsp.yaml", cwd=REPO)
+    assert run_check(project) == []
 
 
 runner = CliRunner()
@@ -141,7 +143,7 @@ def test_cli_bad_composition_exits_2_with_hint_and_writes_nothing(
 
 def test_cli_unsolvable_exits_1_and_leaves_previous_locks(make_project: ProjectFactory) -> None:
     project = make_project(MINI)
-    workflows.run_lock(project)
+    run_lock(project)
     before = lock_bytes(project)
     project = edit(project, "payload", ["python 3.11.*", "jupyterlab >=99"])
     code, _out, err = invoke("lock", str(project.composition_path))
@@ -166,9 +168,9 @@ def test_cli_lock_and_check_report(make_project: ProjectFactory) -> None:
 
 def test_orphaned_environment_locks_are_removed(make_project: ProjectFactory) -> None:
     project = make_project(MINI)
-    workflows.run_lock(project)
+    run_lock(project)
     shutil.copy(project.paths.conda_lock("lab"), project.paths.directory / "old.conda-lock.yml")
-    findings = workflows.run_check(project)
+    findings = run_check(project)
     assert [f.kind for f in findings] == ["orphan"]
-    report = workflows.run_lock(project)
+    report = run_lock(project)
     assert [p.name for p in report.removed] == ["old.conda-lock.yml"]

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from conda_lock.lockfile import parse_conda_lock_file, write_conda_lock_file
 
-from twinlock.composition import Requirement
 from twinlock.errors import LockFileError
-from twinlock.lockfile import (
+from twinlock.lock.format import (
     _libyaml_emitter,
     _to_conda_lock_model,
     parse_conda_lock,
@@ -19,8 +18,9 @@ from twinlock.lockfile import (
     render_conda_lock,
     render_explicit,
 )
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
-from twinlock.platforms import virtual_packages_for
+from twinlock.model.composition import Requirement
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.model.platforms import virtual_packages_for
 
 GOLDEN = Path(__file__).parent / "data" / "lockfile"
 CF = "https://conda.anaconda.org/conda-forge"

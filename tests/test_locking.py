@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from twinlock.composition import Composition
 from twinlock.errors import TwinlockError, UnsolvableError
-from twinlock.inputs import SolveInputs
-from twinlock.locking import lock_composition, package_changes
-from twinlock.lockmodel import EnvironmentLock, LockedPackage
-from twinlock.parsing import parse_composition
-from twinlock.solver import SolveOutcome, SolveRequest
+from twinlock.lock.plan import lock_composition, package_changes
+from twinlock.model.composition import Composition
+from twinlock.model.inputs import SolveInputs
+from twinlock.model.lock import EnvironmentLock, LockedPackage
+from twinlock.solve.adapter import SolveOutcome, SolveRequest
+from twinlock.spec.parse import parse_composition
 
 CF = "https://conda.anaconda.org/conda-forge"
 

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
+from twinlock.audit.overlap import BOUNDARY_PAIRS, BoundaryPair, overlap
+from twinlock.audit.overlaprender import overlap_json, overlap_text
 from twinlock.errors import TwinlockError
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock
-from twinlock.overlap import BOUNDARY_PAIRS, BoundaryPair, overlap
-from twinlock.overlaprender import overlap_json, overlap_text
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 
 BASE = "https://conda.anaconda.org/conda-forge"
 
@@ -154,7 +154,7 @@ def test_bundled_example(
     from typer.testing import CliRunner
 
     from tests.conftest import REPO
-    from twinlock.cli import app
+    from twinlock.cli.main import app
 
     monkeypatch.chdir(REPO)
     result = CliRunner().invoke(app, args)

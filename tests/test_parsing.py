@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from twinlock.composition import Channel, Requirement
 from twinlock.errors import CompositionError
-from twinlock.parsing import parse_composition
-from twinlock.platforms import VirtualPackage
-from twinlock.requirements import parse_environment_file
+from twinlock.model.composition import Channel, Requirement
+from twinlock.model.platforms import VirtualPackage
+from twinlock.spec.parse import parse_composition
+from twinlock.spec.requirements import parse_environment_file
 
 
 def composition(**overrides: Any) -> dict[str, Any]:

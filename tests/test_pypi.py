@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATA, ProjectFactory, mix_composition
-from twinlock import workflows
-from twinlock.composition import PypiRequirement, Requirement
+from twinlock.app.check import run_check
+from twinlock.app.lock import run_lock
+from twinlock.app.project import Project, open_project
 from twinlock.errors import CompositionError, PypiError, PypiUnsolvableError
-from twinlock.inputs import SolveInputs
-from twinlock.lockfile import parse_conda_lock, render_conda_lock, render_explicit
-from twinlock.lockmodel import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
-from twinlock.parsing import parse_composition
-from twinlock.pypiplan import (
+from twinlock.lock.format import parse_conda_lock, render_conda_lock, render_explicit
+from twinlock.model.composition import PypiRequirement, Requirement
+from twinlock.model.inputs import SolveInputs
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
+from twinlock.pypi.plan import (
     PypiOutcome,
     PypiRequest,
     build_packages,
@@ -31,6 +32,7 @@ from twinlock.pypiplan import (
     condense_uv_error,
     parse_pins,
 )
+from twinlock.spec.parse import parse_composition
 
 PYPI = DATA / "pypi"
 
@@ -270,8 +272,8 @@ def test_input_hash_covers_pypi_and_keeps_conda_only_hashes() -> None:
         "Python version changed: None -> 3.12",
     ]
     # The committed conda-only example keeps its recorded hashes.
-    project = workflows.open_project(Path(__file__).resolve().parents[1] / "envs" / "rsp.yaml")
-    assert workflows.run_check(project) == []
+    project = open_project(Path(__file__).resolve().parents[1] / "envs" / "rsp.yaml")
+    assert run_check(project) == []
 
 
 class FakeResolver:
@@ -300,23 +302,23 @@ class FakeResolver:
         ]
 
 
-def _pypi_only(make_project: ProjectFactory, pypi: list[str]) -> workflows.Project:
+def _pypi_only(make_project: ProjectFactory, pypi: list[str]) -> Project:
     return make_project(mix_composition(python="3.12", pypi=pypi))
 
 
 def test_lock_pypi_only_with_fake_resolver(make_project: ProjectFactory) -> None:
     project = _pypi_only(make_project, ["numpy"])
     resolver = FakeResolver({"numpy": "2.1.0"})
-    report = workflows.run_lock(project, pypi=resolver)
+    report = run_lock(project, pypi=resolver)
     assert [(s.packages, s.pypi) for s in report.result.summaries] == [(0, 1)]
     assert resolver.requests[0].python_version == "3.12"
     lock = project.read_locks()["payload"]
     assert lock.python == "3.12" and lock.platforms[0].pypi_package("numpy") is not None
-    assert workflows.run_check(project) == []
+    assert run_check(project) == []
 
     # --update numpy: previous pins are preferences, numpy may move.
     newer = FakeResolver({"numpy": "2.2.0"})
-    report = workflows.run_lock(project, update=["numpy"], pypi=newer)
+    report = run_lock(project, update=["numpy"], pypi=newer)
     assert newer.requests[0].upgrade == frozenset({"numpy"})
     assert [p.version for p in newer.requests[0].preferences] == ["2.1.0"]
     assert [(c.name, c.old, c.new) for c in report.result.summaries[0].changes] == [
@@ -326,9 +328,9 @@ def test_lock_pypi_only_with_fake_resolver(make_project: ProjectFactory) -> None
 
 def test_check_reports_a_stale_pypi_requirement(make_project: ProjectFactory) -> None:
     project = _pypi_only(make_project, ["numpy"])
-    workflows.run_lock(project, pypi=FakeResolver({"numpy": "2.1.0"}))
+    run_lock(project, pypi=FakeResolver({"numpy": "2.1.0"}))
     edited = _pypi_only(make_project, ["numpy", "scipy"])
-    details = [f.detail for f in workflows.run_check(edited)]
+    details = [f.detail for f in run_check(edited)]
     assert "PyPI requirement added: scipy" in details
 
 
@@ -354,7 +356,7 @@ def test_resolver_failures_name_the_environment(
 ) -> None:
     project = _pypi_only(make_project, ["numpy"])
     with pytest.raises(exc, match=message):
-        workflows.run_lock(project, pypi=FakeResolver({}, error=error))
+        run_lock(project, pypi=FakeResolver({}, error=error))
     assert project.read_locks() == {}
 
 
@@ -365,8 +367,8 @@ SHARED_LAB = (
 
 
 def test_bundled_pypi_example_is_locked_and_fresh() -> None:
-    project = workflows.open_project(REPO / "envs" / "rsp-pypi.yaml")
-    assert workflows.run_check(project) == []
+    project = open_project(REPO / "envs" / "rsp-pypi.yaml")
+    assert run_check(project) == []
     lab = project.read_locks()["lab"]
     assert lab.python == "3.12" and len(lab.platforms[0].pypi) > 200
     assert lab.platforms[0].pypi_package("jupyterlab") is not None
@@ -387,7 +389,7 @@ def test_bundled_pypi_list_is_the_nublado_list() -> None:
 
 
 def test_graph_marks_pypi_nodes_and_links_them_to_conda() -> None:
-    from twinlock.graph import DependencyGraph
+    from twinlock.graph.model import DependencyGraph
 
     base = _lock_with_pypi()
     numpy = LockedPackage(
@@ -419,9 +421,9 @@ def test_a_project_locked_on_both_sides_is_reported(make_project: ProjectFactory
     """Conda solve on the bundled snapshot; a fake uv answer re-pins conda's pyyaml on PyPI."""
     project = make_project(mix_composition(requirements=["python 3.11.*", "pyyaml"], pypi=["x"]))
     resolver = FakeResolver({"pyyaml": "9.9"})
-    report = workflows.run_lock(project, pypi=resolver)
+    report = run_lock(project, pypi=resolver)
     assert resolver.requests[0].python_version.startswith("3.11.")
     assert "pyyaml" in resolver.requests[0].provided  # constrained to conda's version
     assert any("'pyyaml' is locked on both sides" in w for w in report.warnings)
-    findings = workflows.run_check(project)
+    findings = run_check(project)
     assert [(f.kind, f.detail.split()[0]) for f in findings] == [("overlap", "'pyyaml'")]

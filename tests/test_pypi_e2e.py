@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ProjectFactory
-from twinlock import deploy, workflows
+from twinlock.app import install as deploy
+from twinlock.app.lock import run_lock
 from twinlock.errors import InterpreterError
-from twinlock.pypi import find_interpreter, uv_bin
+from twinlock.pypi.uv import find_interpreter, uv_bin
 
 pytestmark = pytest.mark.slow
 
@@ -134,7 +135,7 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     root = tmp_path / "root"
     project = make_project(_composition(root))
 
-    report = workflows.run_lock(project)
+    report = run_lock(project)
     locks = project.read_locks()
     payload_numpy = locks["payload"].platforms[0].pypi_package("numpy")
     assert payload_numpy is not None

@@ -12,10 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import ProjectFactory, mix_composition
-from twinlock import workflows
-from twinlock.cli import app
+from twinlock.app.check import run_check
+from twinlock.app.lock import run_lock
+from twinlock.app.project import open_project
+from twinlock.cli.main import app
 from twinlock.errors import InterpreterError
-from twinlock.pypi import find_interpreter, interpreter_version
+from twinlock.pypi.uv import find_interpreter, interpreter_version
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +62,7 @@ def test_pypi_on_top_of_conda(make_project: ProjectFactory) -> None:
             pypi=["PyYAML", "astropy>=6,<7", "numpy"],
         )
     )
-    report = workflows.run_lock(project)
+    report = run_lock(project)
     plat = project.read_locks()["payload"].platforms[0]
     conda_numpy = plat.provider("numpy")
     assert conda_numpy is not None and conda_numpy.version.startswith("1.26.")
@@ -70,10 +72,10 @@ def test_pypi_on_top_of_conda(make_project: ProjectFactory) -> None:
     assert plat.pypi_package("numpy") is None and plat.pypi_package("pyyaml") is None
     assert plat.overlaps() == []
     assert any("'PyYAML' is provided by conda's pyyaml" in w for w in report.warnings)
-    assert workflows.run_check(project) == []
+    assert run_check(project) == []
 
     # --update moves only the named PyPI package (here: nothing newer within the pins).
-    again = workflows.run_lock(project, update=["astropy"])
+    again = run_lock(project, update=["astropy"])
     assert again.result.summaries[0].action == "solved"
     assert project.read_locks()["payload"].platforms[0] == plat
 
@@ -92,15 +94,15 @@ def test_find_interpreter(tmp_path: Path) -> None:
 def test_bundled_pypi_lab_relocks_byte_identical(tmp_path: Path) -> None:
     """The snapshot applies to PyPI (--exclude-newer): a lock from scratch matches the commit."""
     repo = Path(__file__).resolve().parents[1]
-    project = workflows.open_project(repo / "envs" / "rsp-pypi.yaml", locks_dir=tmp_path)
-    workflows.run_lock(project, environments=["lab"])
+    project = open_project(repo / "envs" / "rsp-pypi.yaml", locks_dir=tmp_path)
+    run_lock(project, environments=["lab"])
     fresh = (tmp_path / "rsp-pypi" / "lab.conda-lock.yml").read_text()
     assert fresh == (repo / "locks" / "rsp-pypi" / "lab.conda-lock.yml").read_text()
 
 
 def test_venv_of_another_python_is_rebuilt(tmp_path: Path) -> None:
     """A PyPI-only prefix whose lock moved to another Python is rebuilt aside, then swapped."""
-    from twinlock.pypi import install_layer
+    from twinlock.pypi.uv import install_layer
 
     try:
         old, new = find_interpreter("x", "3.10"), find_interpreter("x", "3.11")

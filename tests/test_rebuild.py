@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATA, ProjectFactory
-from twinlock import files, maintenance, workflows
-from twinlock.composition import Requirement
+from twinlock.app import rebuild as maintenance
+from twinlock.app.check import run_check
+from twinlock.app.lock import run_lock
 from twinlock.errors import LockFileError, TwinlockError
-from twinlock.imports import parse_explicit
-from twinlock.rebuild import RebuildOptions, rebuild_composition
-from twinlock.solver import RattlerSolver
+from twinlock.images.rebuild import RebuildOptions, rebuild_composition
+from twinlock.lock.imports import parse_explicit
+from twinlock.model.composition import Requirement
+from twinlock.solve.adapter import RattlerSolver
+from twinlock.solve.channels import local_channel_dir
 
 NEW = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 REAL_EXPLICIT = sorted((DATA / "rebuild").glob("*.explicit.txt"))
@@ -46,7 +49,7 @@ def test_kept_payload_is_byte_identical_while_lab_moves_to_a_newer_snapshot(
     make_project: ProjectFactory,
 ) -> None:
     project = make_project(_mini(["python 3.11.*", "astropy >=6", "numpy <2"]))
-    workflows.run_lock(project)
+    run_lock(project)
     before = _files(project.paths.directory)
     old_lab = project.read_locks()["lab"]
 
@@ -74,19 +77,19 @@ def test_refreshed_and_updated_locks_are_fresh_for_check(make_project: ProjectFa
     project = make_project(
         _mini(["python 3.11.*", "astropy >=6", "numpy <2"]) | {"align": ["tzdata"]}
     )
-    workflows.run_lock(project)
+    run_lock(project)
     maintenance.run_rebuild(
         project,
         sources=[str(project.paths.directory)],
         options=RebuildOptions(refresh=("lab",), update={"payload": ("astropy",)}),
     )
-    assert [f for f in workflows.run_check(project) if f.kind == "stale"] == []
+    assert [f for f in run_check(project) if f.kind == "stale"] == []
 
 
 @pytest.mark.slow
 def test_from_a_git_revision_reads_the_locks_as_committed(make_project: ProjectFactory) -> None:
     project = make_project(_mini(["python 3.11.*", "numpy <2"]))
-    workflows.run_lock(project)
+    run_lock(project)
     root = project.config.root
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "r1"]):
         subprocess.run(
@@ -108,7 +111,7 @@ def test_update_moves_astropy_and_only_what_it_forces(make_project: ProjectFacto
     # The historical payload: astropy held at 6.0 (as if newer ones did not exist yet),
     # recorded as having asked only for astropy >=6.
     project = make_project(_mini(["python 3.11.*", "astropy 6.0.*", "numpy <2"]))
-    workflows.run_lock(project, environments=["payload", "lab"])
+    run_lock(project, environments=["payload", "lab"])
     locks = project.read_locks()
     wide = (Requirement("python 3.11.*"), Requirement("astropy >=6"), Requirement("numpy <2"))
     base = {**locks, "payload": replace(locks["payload"], requirements=wide)}
@@ -163,7 +166,7 @@ def test_import_of_real_explicit_files_reports_every_pin_the_snapshot_lacks(
         project,
         "payload",
         history.imports["payload"],
-        RattlerSolver(project.config.mirrors, files.local_channel_dir),
+        RattlerSolver(project.config.mirrors, local_channel_dir),
     )
 
     held = _snapshot_files(snapshot_channel)
@@ -212,7 +215,7 @@ def test_rebuild_input_errors(
     make_project: ProjectFactory, sources: list[str], options: RebuildOptions, message: str
 ) -> None:
     project = make_project(_mini(["python 3.11.*", "numpy <2"]))
-    workflows.run_lock(project)
+    run_lock(project)
     sources = [str(project.paths.directory) if s == "LOCKS" else s for s in sources]
     with pytest.raises(TwinlockError, match=message):
         maintenance.run_rebuild(project, sources=sources, options=options, dry_run=True)

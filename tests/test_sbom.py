@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import ProjectFactory
-from twinlock.cli import app
-from twinlock.lockmodel import EnvironmentLock, LockedPackage
-from twinlock.locksources import read_lock_set
-from twinlock.sbom import conda_purl, render_sbom
+from twinlock.audit.sbom import conda_purl, render_sbom
+from twinlock.audit.sources import read_lock_set
+from twinlock.cli.main import app
+from twinlock.model.lock import EnvironmentLock, LockedPackage
 
 DATA = Path(__file__).resolve().parent / "data" / "diff"
 WHEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)

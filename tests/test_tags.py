@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from typer.testing import CliRunner
 
-from twinlock.cli import app
-from twinlock.tags import Category, TagError, compose_tag, parse_tag, sort_tags
+from twinlock.cli.main import app
+from twinlock.images.tags import Category, TagError, compose_tag, parse_tag, sort_tags
 
 C = Category
 

@@ -1,5 +1,5 @@
 """``python -m twinlock``: the same command line as the ``twinlock`` script."""
 
-from twinlock.cli import main
+from twinlock.cli.main import main
 
 main()

@@ -1,0 +1,269 @@
+"""Install, verify and mirror as library calls (``twinlock install / verify / mirror``).
+
+The seam between the pure planning (:mod:`twinlock.installplan`,
+:mod:`twinlock.kernels`) and the install adapter (:mod:`twinlock.installer`).
+Every archive is verified before any prefix is touched, so a bad archive
+stops the whole install with nothing written. The PyPI layer of an
+environment (:mod:`twinlock.pypiinstall`, with uv) follows its conda layer; a
+PyPI-only environment has no conda layer and is a uv venv.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from twinlock.app.project import Project
+from twinlock.errors import InstallError, LockFileError
+from twinlock.fileio import cache_dir, is_empty_dir, sha256_of, write_files
+from twinlock.install import kernels
+from twinlock.install import linker as installer
+from twinlock.install import pypi as pypiinstall
+from twinlock.install.plan import (
+    Action,
+    Drift,
+    InstalledPackage,
+    decide,
+    file_drift,
+    package_drift,
+    prefix_state,
+    root_path,
+)
+from twinlock.install.prefix import read_conda_meta
+from twinlock.model.composition import Environment
+from twinlock.model.lock import LockedPackage
+from twinlock.pypi.uv import LayerResult
+
+
+@dataclass(frozen=True)
+class Target:
+    """One environment to install: its locked packages and where they go."""
+
+    environment: str
+    prefix: str  # the prefix files refer to (as in the image)
+    path: Path  # where it is written: <root>/<prefix>
+    packages: tuple[LockedPackage, ...]
+
+
+@dataclass(frozen=True)
+class EnvironmentResult:
+    environment: str
+    path: Path
+    action: Action
+    packages: int
+    files: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    results: tuple[EnvironmentResult, ...]
+    kernel_files: tuple[Path, ...]
+    seconds: float
+    pypi: tuple[LayerResult, ...] = ()
+
+
+def current_platform() -> str:
+    from rattler import Subdir
+
+    return str(Subdir.current())
+
+
+def targets(
+    project: Project, environments: Sequence[str], platform: str, root: Path
+) -> list[Target]:
+    """The selected environments' locked conda packages for *platform* (locks must exist).
+
+    PyPI-only environments have no conda layer and are not targets.
+    """
+    locks = project.read_locks()
+    out = []
+    for env in project.composition.select(list(environments)):
+        if env.pypi_only:
+            continue
+        lock = locks.get(env.name)
+        plat = lock.platform(platform) if lock else None
+        if lock is None or plat is None:
+            raise LockFileError(
+                f"no lock for environment '{env.name}' on {platform}",
+                f"run twinlock lock (the composition locks {', '.join(env.platforms)}), "
+                "or pass --platform",
+            )
+        out.append(Target(env.name, lock.prefix, root_path(root, lock.prefix), plat.packages))
+    return out
+
+
+def _installed(path: Path) -> list[InstalledPackage] | None:
+    records = read_conda_meta(path)
+    return None if records is None else [InstalledPackage.from_conda_meta(r) for r in records]
+
+
+def run_install(
+    project: Project,
+    *,
+    root: Path,
+    environments: Sequence[str] = (),
+    platform: str | None = None,
+    force: bool = False,
+    caches: Sequence[Path] = (),
+    progress: installer.Progress | None = None,
+) -> InstallReport:
+    """Install every selected environment into ``root/<prefix>``; all archives verified first."""
+    start = time.perf_counter()
+    chosen = targets(project, environments, platform or current_platform(), root)
+    actions = {
+        t.environment: decide(
+            t.environment,
+            str(t.path),
+            prefix_state(_installed(t.path), is_empty_dir(t.path), t.packages),
+            force=force,
+        )
+        for t in chosen
+    }
+    archive_cache = cache_dir() / "archives"
+    sources = installer.ArchiveSources(
+        project.config.mirrors, (*caches, archive_cache), archive_cache
+    )
+    verified = {
+        t.environment: _verify_all(t, sources, progress)
+        for t in chosen
+        if actions[t.environment] != "skip"
+    }
+    results = [
+        _install_one(t, actions[t.environment], verified.get(t.environment), platform, progress)
+        for t in chosen
+    ]
+    layers = pypiinstall.install_pypi_layers(
+        project.composition,
+        project.read_locks(),
+        platform=platform or current_platform(),
+        root=root,
+        environments=environments,
+    )
+    written = _write_kernel_files(project, root)
+    return InstallReport(tuple(results), tuple(written), time.perf_counter() - start, tuple(layers))
+
+
+def _verify_all(
+    target: Target, sources: installer.ArchiveSources, progress: installer.Progress | None
+) -> list[tuple[LockedPackage, Path]]:
+    """Fetch and check every archive of *target*; hashing and downloads run in threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    total = 2 * len(target.packages)
+    done: list[int] = []
+
+    def one(pkg: LockedPackage) -> tuple[LockedPackage, Path]:
+        path = installer.fetch_verified(pkg, sources)
+        done.append(1)  # list.append is atomic: a safe counter across threads
+        if progress:
+            event = installer.InstallEvent(target.environment, "verify", pkg.name, len(done), total)
+            progress(event)
+        return pkg, path
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, target.packages))
+
+
+def _install_one(
+    target: Target,
+    action: Action,
+    verified: list[tuple[LockedPackage, Path]] | None,
+    platform: str | None,
+    progress: installer.Progress | None,
+) -> EnvironmentResult:
+    n = len(target.packages)
+    if action == "skip" or verified is None:
+        if progress:
+            progress(installer.InstallEvent(target.environment, "done", "", 2 * n, 2 * n))
+        return EnvironmentResult(target.environment, target.path, "skip", n)
+    linked = installer.install_prefix(
+        target.environment,
+        target.path,
+        target.prefix,
+        verified,
+        platform=platform or current_platform(),
+        package_cache=cache_dir() / "pkgs",
+        replace=action == "replace",
+        progress=progress,
+    )
+    return EnvironmentResult(
+        target.environment, target.path, action, n, linked.files, linked.seconds
+    )
+
+
+def _write_kernel_files(project: Project, root: Path) -> list[Path]:
+    """Kernelspecs and server config into every lab prefix that is installed under *root*."""
+    contents: dict[Path, str] = {}
+    for item in kernels.kernel_files(project.composition):
+        lab: Environment = project.composition.environment(item.lab)
+        lab_path = root_path(root, lab.prefix)
+        if (lab_path / "conda-meta").is_dir() or (lab_path / "pyvenv.cfg").is_file():
+            contents[lab_path / item.path] = item.text
+    return write_files(contents)
+
+
+def run_verify(
+    project: Project,
+    *,
+    root: Path,
+    environments: Sequence[str] = (),
+    platform: str | None = None,
+    deep: bool = False,
+) -> list[Drift]:
+    """Every difference between the installed prefixes under *root* and their locks."""
+    drift: list[Drift] = pypiinstall.pypi_drift(
+        project.composition,
+        project.read_locks(),
+        platform=platform or current_platform(),
+        root=root,
+        environments=environments,
+    )
+    for t in targets(project, environments, platform or current_platform(), root):
+        installed = _installed(t.path)
+        if installed is None:
+            drift.append(Drift(t.environment, "no-prefix", f"{t.path} has no conda-meta"))
+            continue
+        drift += package_drift(t.environment, t.packages, installed)
+        if deep:
+            drift += file_drift(t.environment, installed, _hasher(t.path))
+    return drift
+
+
+def _hasher(prefix: Path) -> Callable[[str], str | None]:
+    return lambda rel: sha256_of(prefix / rel)
+
+
+@dataclass(frozen=True)
+class MirrorReport:
+    dest: Path
+    channels: tuple[str, ...]
+    copied: int
+    present: int
+
+
+def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()) -> MirrorReport:
+    """Gather every archive the locks need (all platforms) into the local channel *dest*."""
+    locks = project.read_locks()
+    wanted: dict[str, LockedPackage] = {}
+    for env in project.composition.select(list(environments)):
+        if env.name not in locks:
+            raise LockFileError(f"no lock for environment '{env.name}'", "run twinlock lock")
+        for plat in locks[env.name].platforms:
+            wanted |= {p.url: p for p in plat.packages}
+    channels = tuple(sorted({p.channel for p in wanted.values()}))
+    if len(channels) > 1:
+        raise InstallError(
+            f"the locks use {len(channels)} channels ({', '.join(channels)}); "
+            "a mirror directory holds one",
+            "mirror one environment at a time with --env, one --dest per channel",
+        )
+    archive_cache = cache_dir() / "archives"
+    sources = installer.ArchiveSources(project.config.mirrors, (archive_cache,), archive_cache)
+    verified = [(p, installer.fetch_verified(p, sources)) for p in wanted.values()]
+    copied = sum(installer.copy_into_channel(path, dest, pkg) for pkg, path in verified)
+    installer.index_channel(dest)
+    return MirrorReport(dest, channels, copied, len(verified) - copied)

@@ -1,0 +1,101 @@
+"""Commands as library calls: load a project, lock it, check it.
+
+This is the seam between the pure core (:mod:`twinlock.locking`,
+:mod:`twinlock.check`) and the edges (:mod:`twinlock.files`, the solver
+adapter). The CLI calls these functions and renders what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from twinlock.errors import (
+    TwinlockError,
+)
+from twinlock.lock.plan import expected_shell
+from twinlock.lock.store import LockPaths, read_locks
+from twinlock.model.composition import Composition
+from twinlock.model.lock import EnvironmentLock
+from twinlock.pypi.locking import PypiResolver
+from twinlock.solve.adapter import RattlerSolver, Solver
+from twinlock.solve.channels import local_channel_dir
+from twinlock.spec.config import ProjectConfig, parse_mirror_options
+from twinlock.spec.load import environment_sources, load_composition, load_config
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass(frozen=True)
+class Project:
+    """A composition file, its project configuration and where its locks go."""
+
+    config: ProjectConfig
+    composition_path: Path
+    composition: Composition
+    paths: LockPaths
+
+    @property
+    def sources(self) -> dict[str, tuple[str, ...]]:
+        """Per environment, the root-relative files its requirements come from."""
+        return environment_sources(self.composition, self.composition_path, self.config)
+
+    def expected_shells(self) -> dict[str, EnvironmentLock]:
+        """Per environment, what a fresh lock records (metadata and hashes, no packages)."""
+        sources = self.sources
+        return {
+            env.name: expected_shell(self.composition, env, sources[env.name])
+            for env in self.composition.environments
+        }
+
+    def read_locks(self) -> dict[str, EnvironmentLock]:
+        return read_locks(self.paths, [e.name for e in self.composition.environments])
+
+    def solver(self) -> Solver:
+        return RattlerSolver(self.config.mirrors, local_channel_dir)
+
+    def pypi_resolver(self) -> PypiResolver:
+        from twinlock.pypi.uv import UvResolver
+
+        return UvResolver()
+
+
+def open_project(
+    composition: Path | None,
+    *,
+    locks_dir: Path | None = None,
+    mirrors: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> Project:
+    """Resolve the composition (argument, config default, or the only envs/*.yaml)."""
+    cwd = cwd or Path.cwd()
+    config = load_config(composition.parent if composition else cwd)
+    config = config.with_mirrors(parse_mirror_options(list(mirrors), cwd=cwd))
+    path = composition or config.composition or _only_composition(config.root)
+    comp = load_composition(path)
+    base = locks_dir or config.default_locks_dir
+    return Project(config, path, comp, LockPaths(base / comp.name))
+
+
+def _only_composition(root: Path) -> Path:
+    candidates = sorted((root / "envs").glob("*.yaml"))
+    if len(candidates) == 1:
+        return candidates[0]
+    found = ", ".join(c.name for c in candidates) or "none"
+    raise TwinlockError(
+        f"no COMPOSITION given and no single envs/*.yaml to default to (found: {found})",
+        "pass the composition file, e.g. twinlock lock envs/rsp.yaml, "
+        "or set [project] composition in twinlock.toml",
+    )
+
+
+def orphan_files(project: Project) -> tuple[Path, ...]:
+    """Lock files in the directory that no environment x platform of the composition owns."""
+    owned = set()
+    for env in project.composition.environments:
+        owned.add(project.paths.conda_lock(env.name))
+        owned |= {project.paths.explicit(env.name, p) for p in env.platforms}
+    return tuple(p for p in project.paths.existing_files() if p not in owned)

@@ -1,0 +1,385 @@
+"""Renderings of a :class:`~twinlock.diff.LocksDiff`: terminal text, markdown, JSON.
+
+* :func:`render_text` -- rich tables for a terminal; colour only when asked
+  (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset).
+* :func:`render_markdown` -- for pull-request bodies: a summary line, hash
+  alarms always visible, then one collapsible ``<details>`` per environment.
+* :func:`render_json` -- the stable machine-readable shape below (``format``
+  changes if a field is ever removed or changes meaning; fields may be added)::
+
+    {
+      "format": "twinlock-diff/1",
+      "old": "<label>", "new": "<label>",
+      "changed": bool,
+      "exit_code": 0 | 1 | 3,
+      "summary": {"kinds": {"<kind>": int, ...every kind...},
+                  "bumps": {"major": int, "minor": int, "patch": int, "other": int},
+                  "alarms": int},
+      "environments": [{
+        "environment": str,
+        "status": "added" | "removed" | "changed" | "unchanged",
+        "metadata": [{"field": str, "old": str | null, "new": str | null}],
+        "platforms": [{
+          "platform": str, "status": ..., "old_count": int, "new_count": int,
+          "changes": [{
+            "name": str, "kind": str, "kinds": [str], "bump": str | null,
+            "root": bool, "alarm": bool,
+            "old": PACKAGE | null, "new": PACKAGE | null}]}]}]
+    }
+    PACKAGE = {"version", "build", "channel", "subdir", "file", "md5",
+               "sha256" (str | null), "license" (str | null)}
+
+  Kinds are those of :data:`twinlock.diff.CHANGE_KINDS`; environments,
+  platforms and changes are sorted by name.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from twinlock.audit.diff import (
+    CHANGE_KINDS,
+    EnvironmentDiff,
+    LocksDiff,
+    MetadataChange,
+    PackageChange,
+)
+from twinlock.model.lock import LockedPackage
+
+JSON_FORMAT = "twinlock-diff/1"
+_CONDA_BASE = "https://conda.anaconda.org/"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def summary(diff: LocksDiff) -> str:
+    """One line: how many environments changed and how many changes of each kind."""
+    if not diff.changed:
+        return "no changes"
+    changed = sum(env.status != "unchanged" for env in diff.environments)
+    parts = [
+        f"{count} {kind}{_bump_text(diff, kind)}"
+        for kind, count in diff.kind_counts().items()
+        if count and kind != "hash"
+    ]
+    line = plural(changed, "environment") + " changed"
+    if parts:
+        line += ": " + ", ".join(parts)
+    alarms = len(diff.alarms())
+    if alarms:
+        line += "; " + plural(alarms, "HASH ALARM")
+    return line
+
+
+def _bump_text(diff: LocksDiff, kind: str) -> str:
+    counts = {b: 0 for b in ("major", "minor", "patch", "other")}
+    for env in diff.environments:
+        for _, change in env.changes():
+            if change.kind == kind and change.bump:
+                counts[change.bump] += 1
+    inner = ", ".join(f"{n} {b}" for b, n in counts.items() if n)
+    return f" ({inner})" if inner else ""
+
+
+def channel_name(url: str) -> str:
+    """``conda-forge`` for ``https://conda.anaconda.org/conda-forge``, else the URL."""
+    return url.removeprefix(_CONDA_BASE) if url.startswith(_CONDA_BASE) else url
+
+
+def _version_build(pkg: LockedPackage | None) -> str:
+    return f"{pkg.version} {pkg.build}" if pkg else ""
+
+
+def _digest_notes(old: LockedPackage, new: LockedPackage, short: bool) -> list[str]:
+    def cut(digest: str) -> str:
+        return digest[:12] + "…" if short else digest
+
+    out = []
+    if old.md5 != new.md5:
+        out.append(f"md5 {cut(old.md5)} -> {cut(new.md5)}")
+    if old.sha256 and new.sha256 and old.sha256 != new.sha256:
+        out.append(f"sha256 {cut(old.sha256)} -> {cut(new.sha256)}")
+    return out
+
+
+def _artifact_notes(old: LockedPackage, new: LockedPackage) -> list[str]:
+    def fmt(pkg: LockedPackage) -> str:
+        return "tar.bz2" if pkg.file_name.endswith(".tar.bz2") else "conda"
+
+    out = []
+    if old.subdir != new.subdir:
+        out.append(f"subdir {old.subdir} -> {new.subdir}")
+    if fmt(old) != fmt(new):
+        out.append(f"format {fmt(old)} -> {fmt(new)}")
+    return out
+
+
+def notes(change: PackageChange) -> list[str]:
+    """The details of a change beyond old and new version: bump, hash, file, channel, license."""
+    old, new = change.old, change.new
+    out: list[str] = []
+    if change.bump:
+        out.append(change.bump)
+    if old is None or new is None:
+        return out
+    if "hash" in change.kinds:
+        out += _digest_notes(old, new, short=True)
+    if "artifact" in change.kinds:
+        out += _artifact_notes(old, new)
+    if "channel" in change.kinds:
+        out.append(f"channel {channel_name(old.channel)} -> {channel_name(new.channel)}")
+    if "license" in change.kinds:
+        out.append(f"license {old.license} -> {new.license}")
+    return out
+
+
+def _sorted(changes: Iterable[PackageChange]) -> list[PackageChange]:
+    """Most severe kind first; within a kind, requested roots before dependencies."""
+    return sorted(changes, key=lambda c: (CHANGE_KINDS.index(c.kind), not c.root, c.name))
+
+
+def _metadata_line(m: MetadataChange) -> str:
+    if m.old is None:
+        return f"{m.field} added: {m.new}"
+    if m.new is None:
+        return f"{m.field} removed: {m.old}"
+    return f"{m.field}: {m.old} -> {m.new}"
+
+
+def _platform_lines(env: EnvironmentDiff) -> list[str]:
+    lines = []
+    for plat in env.platforms:
+        if plat.status == "added":
+            lines.append(f"platform {plat.platform} added ({plural(plat.new_count, 'package')})")
+        elif plat.status == "removed":
+            lines.append(f"platform {plat.platform} removed ({plural(plat.old_count, 'package')})")
+    return lines
+
+
+def _environment_status(env: EnvironmentDiff) -> str:
+    count = sum(1 for _ in env.changes())
+    if env.status == "changed" and count:
+        return f"({env.status}, {plural(count, 'package change')})"
+    return f"({env.status})"
+
+
+def _alarm_line(env: str, platform: str, change: PackageChange) -> str:
+    assert change.old is not None and change.new is not None
+    detail = "; ".join(_digest_notes(change.old, change.new, short=False))
+    return f"{env} {platform} {change.name} {_version_build(change.new)}: {detail}"
+
+
+def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
+    """Colour for a terminal, unless ``NO_COLOR`` is set to anything (no-color.org)."""
+    return isatty and not environ.get("NO_COLOR")
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> str:
+    """Terminal text: summary, alarms, then per changed environment a table per platform."""
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
+    console.print(f"twinlock diff: {diff.old_label} -> {diff.new_label}", markup=False)
+    console.print(summary(diff), style="bold", markup=False)
+    for alarm in diff.alarms():
+        console.print("HASH ALARM " + _alarm_line(*alarm), style="bold red", markup=False)
+        console.print("  (same name, version, build and file name)", style="red")
+    for env in diff.environments:
+        if env.status != "unchanged":
+            _print_environment(console, env)
+    # rich pads every line to the console width; the padding is noise in files and pipes.
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+
+
+_STYLES = {
+    "hash": "bold red",
+    "added": "green",
+    "removed": "red",
+    "upgraded": "cyan",
+    "downgraded": "yellow",
+    "license": "magenta",
+}
+
+
+def _print_environment(console: Any, env: EnvironmentDiff) -> None:
+    from rich import box
+    from rich.table import Table
+
+    console.print()
+    console.print(f"{env.environment} {_environment_status(env)}", style="bold", markup=False)
+    for line in [_metadata_line(m) for m in env.metadata] + _platform_lines(env):
+        console.print("  " + line, markup=False)
+    for plat in env.platforms:
+        if not plat.changes:
+            continue
+        counts = f"{plat.old_count} -> {plural(plat.new_count, 'package')}"
+        console.print(f"  {plat.platform} ({counts})", markup=False)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        table.add_column("change", no_wrap=True)
+        table.add_column("package", overflow="fold")
+        table.add_column("old", overflow="fold", ratio=2)
+        table.add_column("new", overflow="fold", ratio=2)
+        table.add_column("role", no_wrap=True)
+        table.add_column("notes", overflow="fold", ratio=3)
+        for change in _sorted(plat.changes):
+            table.add_row(
+                change.kind,
+                change.name,
+                _version_build(change.old),
+                _version_build(change.new),
+                "root" if change.root else "dep",
+                "; ".join(notes(change)),
+                style=_STYLES.get(change.kind),
+            )
+        console.print(table)
+
+
+# -- markdown -----------------------------------------------------------------------------
+
+
+def render_markdown(diff: LocksDiff) -> str:
+    """Markdown for a pull-request body; per-environment details are collapsible."""
+    lines = [
+        f"### twinlock diff: `{diff.old_label}` → `{diff.new_label}`",
+        "",
+        f"**{summary(diff)}**",
+    ]
+    alarms = diff.alarms()
+    if alarms:
+        lines += ["", "> [!CAUTION]", "> **Hash alarm**: a pinned artifact changed its content."]
+        lines += [f"> - {_md(_alarm_line(*alarm))}" for alarm in alarms]
+    for env in diff.environments:
+        if env.status != "unchanged":
+            lines += ["", *_markdown_environment(env)]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_environment(env: EnvironmentDiff) -> list[str]:
+    rows = [(p.platform, c) for p in env.platforms for c in _sorted(p.changes)]
+    # HTML, not markdown, inside <summary>.
+    head = f"<b>{html.escape(env.environment)}</b> {html.escape(_environment_status(env))}"
+    lines = ["<details>", f"<summary>{head}</summary>", ""]
+    extra = [_metadata_line(m) for m in env.metadata] + _platform_lines(env)
+    lines += [f"- {_md(line)}" for line in extra]
+    if rows:
+        if extra:
+            lines.append("")
+        lines += [
+            "| platform | change | package | old | new | role | notes |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [_markdown_row(platform, change) for platform, change in rows]
+    lines += ["", "</details>"]
+    return lines
+
+
+def _markdown_row(platform: str, change: PackageChange) -> str:
+    kind = f"**{change.kind}**" if change.alarm else change.kind
+    cells = [
+        platform,
+        kind,
+        f"`{change.name}`",
+        _code(_version_build(change.old)),
+        _code(_version_build(change.new)),
+        "root" if change.root else "dep",
+        _md("; ".join(notes(change))),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def _md(text: str) -> str:
+    """Escape what would break a table cell or turn into markup ('>' never starts a line)."""
+    for char in ("\\", "|", "*", "_", "`"):
+        text = text.replace(char, "\\" + char)
+    return text.replace("<", "&lt;").replace(" -> ", " → ")
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+def render_json(diff: LocksDiff) -> str:
+    """The stable JSON shape documented in this module's docstring."""
+    return json.dumps(diff_to_data(diff), indent=2) + "\n"
+
+
+def diff_to_data(diff: LocksDiff) -> dict[str, Any]:
+    return {
+        "format": JSON_FORMAT,
+        "old": diff.old_label,
+        "new": diff.new_label,
+        "changed": diff.changed,
+        "exit_code": diff.exit_code,
+        "summary": {
+            "kinds": diff.kind_counts(),
+            "bumps": diff.bump_counts(),
+            "alarms": len(diff.alarms()),
+        },
+        "environments": [
+            {
+                "environment": env.environment,
+                "status": env.status,
+                "metadata": [{"field": m.field, "old": m.old, "new": m.new} for m in env.metadata],
+                "platforms": [
+                    {
+                        "platform": p.platform,
+                        "status": p.status,
+                        "old_count": p.old_count,
+                        "new_count": p.new_count,
+                        "changes": [_change_data(c) for c in p.changes],
+                    }
+                    for p in env.platforms
+                ],
+            }
+            for env in diff.environments
+        ],
+    }
+
+
+def _change_data(change: PackageChange) -> dict[str, Any]:
+    return {
+        "name": change.name,
+        "kind": change.kind,
+        "kinds": list(change.kinds),
+        "bump": change.bump,
+        "root": change.root,
+        "alarm": change.alarm,
+        "old": _package_data(change.old),
+        "new": _package_data(change.new),
+    }
+
+
+def _package_data(pkg: LockedPackage | None) -> dict[str, Any] | None:
+    if pkg is None:
+        return None
+    return {
+        "version": pkg.version,
+        "build": pkg.build,
+        "channel": pkg.channel,
+        "subdir": pkg.subdir,
+        "file": pkg.file_name,
+        "md5": pkg.md5,
+        "sha256": pkg.sha256,
+        "license": pkg.license,
+    }

@@ -1,0 +1,114 @@
+"""CLI commands for auditors: diff two lock sets, export an SBOM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from twinlock.cli.app import (
+    CompositionArg,
+    EnvOpt,
+    LocksDirOpt,
+    app,
+    handle_errors,
+    split_values,
+)
+from twinlock.errors import TwinlockError
+
+DIFF_FORMATS = ("text", "markdown", "json")
+
+
+@app.command()
+@handle_errors
+def diff(
+    old: Annotated[
+        str | None,
+        typer.Argument(help="Old locks: a lock directory, a .conda-lock.yml, or REV1..REV2."),
+    ] = None,
+    new: Annotated[
+        str | None,
+        typer.Argument(help="New locks (with --git or REV1..REV2: the PATH to compare)."),
+    ] = None,
+    git: Annotated[
+        str | None,
+        typer.Option("--git", metavar="REV", help="Compare PATH at git REV with the working tree."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = "text",
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 0 when identical, 1 on changes, 3 on a hash alarm."),
+    ] = False,
+) -> None:
+    """What changed between two sets of locks, per environment and platform."""
+    import os
+    import shutil
+    import sys
+
+    from twinlock.app.project import open_project
+    from twinlock.audit import diff as lockdiff
+    from twinlock.audit import diffrender
+    from twinlock.audit import sources as locksources
+    from twinlock.errors import did_you_mean
+
+    if output_format not in DIFF_FORMATS:
+        raise TwinlockError(
+            f"--format {output_format}: unknown format "
+            f"{did_you_mean(output_format, DIFF_FORMATS)}".rstrip(),
+            f"choose one of: {', '.join(DIFF_FORMATS)}",
+        )
+    sides = locksources.diff_sides(
+        old, new, git=git, default_path=lambda: open_project(None).paths.directory
+    )
+    result = lockdiff.diff_lock_sets(*sides)
+    if output_format == "json":
+        text = diffrender.render_json(result)
+    elif output_format == "markdown":
+        text = diffrender.render_markdown(result)
+    else:
+        color = diffrender.use_color(sys.stdout.isatty(), os.environ)
+        width = shutil.get_terminal_size((100, 24)).columns
+        text = diffrender.render_text(result, color=color, width=width)
+    typer.echo(text, nl=False)
+    if exit_code and result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handle_errors
+def sbom(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="Only these platforms.")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="SBOM format: cyclonedx-json.")
+    ] = "cyclonedx-json",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the SBOM here (default: stdout).")
+    ] = None,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """A CycloneDX SBOM of the locked packages (one component per package and platform)."""
+    import datetime as dt
+
+    from twinlock.app.project import open_project
+    from twinlock.audit import sbom as sbom_lib
+    from twinlock.fileio import write_text_atomic
+
+    sbom_lib.check_format(output_format)
+    project = open_project(composition, locks_dir=locks_dir)
+    locks = sbom_lib.select_locks(
+        project.composition, project.read_locks(), split_values(env), split_values(platform)
+    )
+    text = sbom_lib.render_sbom(project.composition.name, locks, timestamp=dt.datetime.now(dt.UTC))
+    if output is None:
+        typer.echo(text)
+        return
+    write_text_atomic(output, text + "\n")
+    count = sum(len(p.packages) for lock in locks for p in lock.platforms)
+    typer.echo(f"wrote {output} ({count} components)")

@@ -1,0 +1,267 @@
+"""CLI commands for image builds: install, verify, mirror, rebuild, tag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from twinlock.cli.app import (
+    CompositionArg,
+    EnvOpt,
+    LocksDirOpt,
+    MirrorOpt,
+    app,
+    handle_errors,
+    split_values,
+)
+from twinlock.errors import TwinlockError
+
+
+@app.command()
+@handle_errors
+def rebuild(
+    composition: CompositionArg = None,
+    from_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--from",
+            metavar="LOCKS_OR_REV",
+            help="Historical locks: a lock dir, a lock file, a git revision, or ENV=FILE "
+            "(an @EXPLICIT or conda-lock file to import). Repeatable.",
+        ),
+    ] = None,
+    refresh: Annotated[
+        list[str] | None,
+        typer.Option("--refresh", metavar="ENV", help="Solve these environments anew."),
+    ] = None,
+    update: Annotated[
+        list[str] | None,
+        typer.Option("--update", metavar="ENV:PKG", help="Let only these packages move."),
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot", metavar="DATE", help="Snapshot for refreshed/updated solves (ISO date)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the diff, write nothing.")
+    ] = False,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Maintenance rebuild: keep historical environments exactly, refresh or update the rest."""
+    from twinlock.app import rebuild as maintenance
+    from twinlock.app.project import open_project
+    from twinlock.cli import render
+    from twinlock.images.rebuild import RebuildOptions
+
+    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    options = RebuildOptions.parse(split_values(refresh), split_values(update), _snapshot(snapshot))
+    report = maintenance.run_rebuild(project, sources=from_ or [], options=options, dry_run=dry_run)
+    typer.echo(render.rebuild_report(report, Path.cwd()))
+
+
+def _snapshot(text: str | None) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise TwinlockError(
+            f"--snapshot {text!r}: not an ISO date or date-time", "e.g. --snapshot 2026-10-01"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+tag_app = typer.Typer(help="Rubin Science Platform image tags: parse, sort, compose.")
+app.add_typer(tag_app, name="tag")
+AliasOpt = Annotated[
+    list[str] | None, typer.Option("--alias", help="Tags to treat as aliases (e.g. recommended).")
+]
+
+
+@tag_app.command("parse")
+@handle_errors
+def tag_parse(tags: list[str], alias: AliasOpt = None) -> None:
+    """Category and display name of each tag; exit 2 naming the wrong part of an invalid one."""
+    from twinlock.cli import render
+    from twinlock.images.tags import parse_tag
+
+    typer.echo(render.tag_table([parse_tag(t, aliases=alias or []) for t in tags]))
+
+
+@tag_app.command("sort")
+@handle_errors
+def tag_sort(tags: list[str], alias: AliasOpt = None) -> None:
+    """Group tags by category and list each category newest first."""
+    from twinlock.cli import render
+    from twinlock.images.tags import parse_tag, sort_tags
+
+    typer.echo(render.tag_table(sort_tags(parse_tag(t, aliases=alias or []) for t in tags)))
+
+
+@tag_app.command("compose")
+@handle_errors
+def tag_compose(
+    payload_tag: Annotated[str, typer.Argument(help="The payload's version tag, e.g. r29_2_0.")],
+    build: Annotated[int | None, typer.Option("--build", help="Build number N (_rspN).")] = None,
+    built_at: Annotated[
+        str | None, typer.Option("--built-at", help="Build time; N becomes YYYYMMDDHHMM (UTC).")
+    ] = None,
+    existing: Annotated[
+        list[str] | None,
+        typer.Option("--existing", help="Tags already published (never reused)."),
+    ] = None,
+    arch: Annotated[str | None, typer.Option("--arch", help="amd64 or arm64.")] = None,
+) -> None:
+    """The tag of a (maintenance) build of PAYLOAD_TAG: <version>_rsp<N>, sorting after all."""
+    from twinlock.images.tags import compose_tag
+
+    tag = compose_tag(
+        payload_tag,
+        build=build,
+        built_at=_snapshot(built_at) if built_at else None,
+        existing=split_values(existing),
+        arch=arch,
+    )
+    typer.echo(tag.tag)
+
+
+RootOpt = Annotated[
+    Path,
+    typer.Option(
+        "--root", help="Staging root: environments go to ROOT/<prefix> (files refer to <prefix>)."
+    ),
+]
+InstallPlatformOpt = Annotated[
+    str | None, typer.Option("--platform", help="Platform lock to use (default: this machine).")
+]
+
+
+@app.command()
+@handle_errors
+def install(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: InstallPlatformOpt = None,
+    root: RootOpt = Path("/"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace prefixes that hold something else.")
+    ] = False,
+    cache: Annotated[
+        list[Path] | None,
+        typer.Option("--cache", metavar="DIR", help="Also look for archives in DIR (repeatable)."),
+    ] = None,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Install each environment's locked packages into ROOT/<prefix>, hash-verified."""
+    from twinlock.app import install as deploy
+    from twinlock.app.project import open_project
+    from twinlock.cli import render
+
+    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    with _install_progress() as progress:
+        report = deploy.run_install(
+            project,
+            root=root,
+            environments=split_values(env),
+            platform=platform,
+            force=force,
+            caches=cache or [],
+            progress=progress,
+        )
+    typer.echo(render.install_report(report, Path.cwd()))
+
+
+def _install_progress() -> Any:
+    """A rich progress display fed by install events (one bar per environment)."""
+    import contextlib
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    bars = Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[phase]} {task.fields[package]}"),
+        transient=True,
+        console=console,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_event(event: Any) -> None:
+        if event.environment not in tasks:
+            tasks[event.environment] = bars.add_task(
+                event.environment, total=event.total, phase="", package=""
+            )
+        bars.update(
+            tasks[event.environment],
+            completed=event.done,
+            total=event.total,
+            phase=event.phase,
+            package=event.package,
+        )
+
+    @contextlib.contextmanager
+    def running() -> Any:
+        with bars:
+            yield on_event
+
+    return running()
+
+
+@app.command()
+@handle_errors
+def verify(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: InstallPlatformOpt = None,
+    root: RootOpt = Path("/"),
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also hash every installed file against conda-meta.")
+    ] = False,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
+    from twinlock.app import install as deploy
+    from twinlock.app.project import open_project
+    from twinlock.cli import render
+
+    project = open_project(composition, locks_dir=locks_dir)
+    drift = deploy.run_verify(
+        project, root=root, environments=split_values(env), platform=platform, deep=deep
+    )
+    checked = len(project.composition.select(split_values(env)))
+    typer.echo(render.verify_report(drift, checked, deep=deep))
+    if drift:
+        raise typer.Exit(1)
+
+
+@app.command(name="mirror")
+@handle_errors
+def mirror_command(
+    composition: CompositionArg = None,
+    dest: Annotated[Path, typer.Option("--dest", help="Local channel directory to fill.")] = Path(
+        "build/mirror"
+    ),
+    env: EnvOpt = None,
+    locks_dir: LocksDirOpt = None,
+    mirror: MirrorOpt = None,
+) -> None:
+    """Gather every archive the locks need into an indexed local channel (air-gapped installs)."""
+    from twinlock.app import install as deploy
+    from twinlock.app.project import open_project
+    from twinlock.cli import render
+
+    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    report = deploy.run_mirror(project, dest=dest.resolve(), environments=split_values(env))
+    typer.echo(render.mirror_report(report, Path.cwd()))

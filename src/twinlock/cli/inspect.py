@@ -1,0 +1,174 @@
+"""CLI commands that look inside a lock: graph, why, tree, overlap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from twinlock.cli.app import (
+    CompositionArg,
+    LocksDirOpt,
+    app,
+    handle_errors,
+    split_values,
+)
+from twinlock.errors import TwinlockError
+
+if TYPE_CHECKING:
+    from twinlock.model.lock import EnvironmentLock
+
+
+PlatformOpt = Annotated[
+    str | None,
+    typer.Option("--platform", "-p", help="Platform of the lock (default: its first platform)."),
+]
+CompositionOpt = Annotated[
+    Path | None,
+    typer.Option("--composition", "-c", help="Composition file (default as for 'lock')."),
+]
+
+
+def _env_lock(composition: Path | None, locks_dir: Path | None, env: str | None) -> EnvironmentLock:
+    """The lock of *env* (the only environment when *env* is None)."""
+    from twinlock.app.project import open_project
+    from twinlock.graph import model as graph
+    from twinlock.lock.store import read_locks
+
+    project = open_project(composition, locks_dir=locks_dir)
+    names = [e.name for e in project.composition.environments]
+    if env is None:
+        if len(names) != 1:
+            raise TwinlockError(
+                f"{project.composition.source} has several environments ({', '.join(names)})",
+                "choose one with --env",
+            )
+        env = names[0]
+    name = project.composition.environment(env).name
+    # Only this environment's lock: parsing the others would double the wait.
+    return graph.lock_for(project.composition, read_locks(project.paths, [name]), name)
+
+
+@app.command("graph")
+@handle_errors
+def graph_command(
+    composition: CompositionArg = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to draw.")] = None,
+    platform: PlatformOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="dot, json, mermaid or svg (needs Graphviz).")
+    ] = "dot",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(min=0, help="Only packages this many steps below the roots (0: roots only)."),
+    ] = None,
+    focus: Annotated[
+        str | None, typer.Option(help="Only this package and its neighbourhood.")
+    ] = None,
+    radius: Annotated[int, typer.Option(min=1, help="Neighbourhood size for --focus.")] = 1,
+    all_edges: Annotated[
+        bool, typer.Option("--all-edges", help="Keep edges implied by longer paths.")
+    ] = False,
+    edge_labels: Annotated[
+        bool | None,
+        typer.Option(
+            "--edge-labels/--no-edge-labels", help="Constraints on edges (default: small graphs)."
+        ),
+    ] = None,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Export the dependency graph of one environment x platform.
+
+    Without --depth or --focus, a graph of more than 70 packages is cut to as
+    many levels below the requested packages as stay within 70 (at least the
+    requested packages themselves). Pictures drop edges implied by longer paths
+    unless --all-edges.
+    """
+    from twinlock.fileio import write_text_atomic
+    from twinlock.graph import model as graph
+    from twinlock.graph import render as graphrender
+
+    lock = _env_lock(composition, locks_dir, env)
+    if fmt not in graphrender.GRAPH_FORMATS:
+        raise TwinlockError(
+            f"unknown --format '{fmt}'",
+            f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
+        )
+    full = graph.DependencyGraph.from_lock(lock, platform)
+    shown = graph.view(full, depth=depth, focus=focus, radius=radius)
+    text = graphrender.render_graph(shown, fmt, all_edges=all_edges, edge_labels=edge_labels)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
+        typer.echo(f"wrote {output} ({len(shown.graph)} of {len(full.graph)} packages)", err=True)
+
+
+@app.command()
+@handle_errors
+def why(
+    env: Annotated[str, typer.Argument(help="Environment name.")],
+    package: Annotated[str, typer.Argument(help="Package to explain.")],
+    platform: PlatformOpt = None,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Show at most this many paths (0: every path).")
+    ] = 10,
+    composition: CompositionOpt = None,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Why is PACKAGE in ENV: every path from a requested package to it, shortest first."""
+    from twinlock.graph import model as graph
+    from twinlock.graph import render as graphrender
+
+    lock = _env_lock(composition, locks_dir, env)
+    deps = graph.DependencyGraph.from_lock(lock, platform)
+    name = deps.require(package)
+    paths, more = deps.paths_to(name, limit or None)
+    typer.echo(graphrender.why_text(deps, name, paths, more=more, roots=deps.root_count(name)))
+
+
+@app.command()
+@handle_errors
+def tree(
+    env: Annotated[str, typer.Argument(help="Environment name.")],
+    invert: Annotated[
+        str | None, typer.Option(help="Show what depends on this package instead.")
+    ] = None,
+    depth: Annotated[int | None, typer.Option(min=0, help="Stop this many levels down.")] = None,
+    platform: PlatformOpt = None,
+    composition: CompositionOpt = None,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """The dependency tree of ENV from its requested packages (or inverted from one package)."""
+    from twinlock.graph import model as graph
+    from twinlock.graph import render as graphrender
+
+    lock = _env_lock(composition, locks_dir, env)
+    deps = graph.DependencyGraph.from_lock(lock, platform)
+    lines = deps.tree(depth=depth, invert=invert)
+    typer.echo(graphrender.tree_text(deps, lines, inverted=invert is not None))
+
+
+@app.command()
+@handle_errors
+def overlap(
+    composition: CompositionArg = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="Only these platforms.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Packages shared by environments (identical / build / version differs) and boundary pairs."""
+    from twinlock.app.project import open_project
+    from twinlock.audit import overlap as overlap_mod
+    from twinlock.audit import overlaprender
+
+    project = open_project(composition, locks_dir=locks_dir)
+    locks = project.read_locks()
+    ordered = [locks[e.name] for e in project.composition.environments if e.name in locks]
+    results = overlap_mod.overlap(ordered, split_values(platform))
+    render = overlaprender.overlap_json if as_json else overlaprender.overlap_text
+    typer.echo(render(project.composition.name, results), nl=not as_json)

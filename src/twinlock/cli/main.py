@@ -1,0 +1,16 @@
+"""The ``twinlock`` entry point: every command module registers on the one typer app.
+
+The command modules import :mod:`twinlock.cli.app`; nothing imports this module
+back, so registration has no import cycle.
+"""
+
+from __future__ import annotations
+
+from twinlock.cli import audit, images, inspect, lock
+from twinlock.cli.app import app
+
+COMMAND_MODULES = (lock, inspect, audit, images)
+
+
+def main() -> None:
+    app()

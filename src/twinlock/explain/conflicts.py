@@ -1,0 +1,233 @@
+"""Conflict reports: which requirements clash, why, and where each one belongs.
+
+For every environment x platform that does not solve, :func:`explain_composition`
+reports
+
+1. **absent names**: requested packages the channels do not have at all, with
+   close matches from the channels' package names;
+2. **conflicts**: minimal sets of the remaining specs (the Python pin counts as
+   a spec) that cannot be solved together while every proper subset can, found
+   by :mod:`twinlock.conflict_search` over real solves; several independent
+   conflicts are each reported;
+3. the solver's **explanation** of each conflict, condensed to the paths that
+   involve its specs;
+4. **hints** per spec of a conflict: whether it solves together with each
+   *other* environment's requirements on that platform (``fits lab``: it could
+   move there), and the nearest relaxation: the newest version of the package
+   that solves with the rest of the conflict;
+5. **alignment clashes** (:mod:`twinlock.conflict_alignment`): among the
+   environments that solve, each package listed under ``align`` that cannot
+   take one build in all of them, with the requirements that hold it apart.
+
+Pure over the :class:`~twinlock.solver.Solver` and
+:class:`~twinlock.solver.PackageIndex` protocols (tests use fakes). The search
+is bounded by a time limit, checked before each batch of solves; a report that
+stopped early says so (``complete: false``).
+
+The findings are data (:mod:`twinlock.conflict_model`, which also documents
+the JSON shape); rendering is the CLI's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from twinlock.explain.alignment import find_alignment_clashes
+from twinlock.explain.model import (
+    DEFAULT_TIME_LIMIT,
+    AbsentName,
+    Conflict,
+    ConflictAnalysis,
+    ConflictReport,
+    Fit,
+    Hint,
+    Relaxation,
+)
+from twinlock.explain.search import (
+    OutOfTime,
+    SolveBudget,
+    by_importance,
+    condense,
+    find_conflicts,
+)
+from twinlock.model.composition import Composition, Environment, Requirement
+from twinlock.solve.adapter import PackageIndex, SolveOutcome, Solver, SolveRequest
+
+
+def explain_composition(
+    composition: Composition,
+    solver: Solver,
+    index: PackageIndex,
+    *,
+    targets: Sequence[tuple[str, str]] = (),
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    clock: Callable[[], float] = time.monotonic,
+) -> ConflictAnalysis:
+    """Reports for each (environment, platform) in *targets* (default: all), in that order,
+    and the alignment clashes among the ones that solve."""
+    pairs = list(targets) or [(e.name, p) for e in composition.environments for p in e.platforms]
+    budget = SolveBudget(solver, time_limit, clock)
+    requests = [
+        SolveRequest.for_environment(composition, composition.environment(e), p) for e, p in pairs
+    ]
+    outcomes = budget.solve([(r, r.specs) for r in requests])
+    reports = []
+    for (env_name, platform), outcome in zip(pairs, outcomes, strict=True):
+        if outcome.solved:
+            reports.append(ConflictReport.solved(env_name, platform, time_limit))
+            continue
+        env = composition.environment(env_name)
+        reports.append(_explain(composition, env, platform, index, budget))
+    solved = {(o.request.environment, o.request.platform): o for o in outcomes if o.solved}
+    alignment = find_alignment_clashes(composition, solved, budget)
+    return ConflictAnalysis(
+        tuple(reports), alignment.clashes, alignment.complete, alignment.checked
+    )
+
+
+def _explain(
+    composition: Composition,
+    env: Environment,
+    platform: str,
+    index: PackageIndex,
+    budget: SolveBudget,
+) -> ConflictReport:
+    start = budget.clock()
+    solves_before = budget.solves
+    known = index.package_names(env.channels, platform)
+    absent = absent_names(env.requirements, known)
+    missing = {a.spec for a in absent}
+    ordered = by_importance(r.spec for r in env.requirements if r.spec not in missing)
+    probe = budget.probe(SolveRequest.for_environment(composition, env, platform))
+    result = find_conflicts(ordered, probe)
+    conflicts = tuple(
+        Conflict(c.specs, condense(c.message, [Requirement(s).name for s in c.specs]), c.message)
+        for c in result.conflicts
+    )
+    complete = result.complete
+    try:
+        conflicts = _with_hints(composition, env, platform, conflicts, budget)
+    except OutOfTime:
+        complete = False
+    return ConflictReport(
+        environment=env.name,
+        platform=platform,
+        solvable=False,
+        absent=absent,
+        conflicts=conflicts,
+        complete=complete,
+        time_limit=budget.time_limit,
+        seconds=budget.clock() - start,
+        solves=budget.solves - solves_before,
+    )
+
+
+def absent_names(
+    requirements: Sequence[Requirement], known: frozenset[str]
+) -> tuple[AbsentName, ...]:
+    """The requirements whose package name is not in *known*, with close matches."""
+    candidates = sorted(known)
+    return tuple(
+        AbsentName(r.spec, r.name, tuple(difflib.get_close_matches(r.name, candidates, n=3)))
+        for r in requirements
+        if r.name not in known
+    )
+
+
+Key = tuple[tuple[str, ...], str]  # (conflict specs, spec)
+Trial = tuple[SolveRequest, tuple[str, ...]]
+
+
+def _with_hints(
+    composition: Composition,
+    env: Environment,
+    platform: str,
+    conflicts: tuple[Conflict, ...],
+    budget: SolveBudget,
+) -> tuple[Conflict, ...]:
+    """The conflicts with a hint per spec (two batches of independent solves)."""
+    if not conflicts:
+        return conflicts
+    here = SolveRequest.for_environment(composition, env, platform)
+    others = [
+        SolveRequest.for_environment(composition, e, platform)
+        for e in composition.environments
+        if e is not env and platform in e.platforms
+    ]
+    placements = {
+        (c.specs, spec, o.environment): (o, (*o.specs, spec))
+        for c in conflicts
+        for spec in c.specs
+        for o in others
+        # A spec unsolvable alone fits nowhere; the interpreter pin defines its environment.
+        if len(c.specs) > 1 and Requirement(spec).name != "python"
+    }
+    relax = {
+        (c.specs, spec): (here, (*_without(c.specs, spec), Requirement(spec).name))
+        for c in conflicts
+        for spec in c.specs
+        if spec != Requirement(spec).name
+    }
+    trials: list[Trial] = [(o, o.specs) for o in others]
+    trials += [*placements.values(), *relax.values()]
+    outcomes = budget.solve(trials)
+    alone = dict(zip((o.environment for o in others), outcomes, strict=False))
+    placed = dict(zip(placements, outcomes[len(others) :], strict=False))
+    relaxations = _confirm_newest(relax, outcomes[len(others) + len(placements) :], here, budget)
+
+    def fits(conflict: Conflict, spec: str) -> tuple[Fit, ...]:
+        if Requirement(spec).name == "python":
+            return ()
+        out = []
+        for other in others:
+            outcome = placed.get((conflict.specs, spec, other.environment))
+            if not alone[other.environment].solved:
+                out.append(Fit(other.environment, None))
+            else:
+                out.append(Fit(other.environment, outcome is not None and outcome.solved))
+        return tuple(out)
+
+    return tuple(
+        replace(
+            c,
+            hints=tuple(Hint(s, fits(c, s), relaxations.get((c.specs, s), None)) for s in c.specs),
+        )
+        for c in conflicts
+    )
+
+
+def _confirm_newest(
+    relax: dict[Key, Trial],
+    outcomes: Sequence[SolveOutcome],
+    here: SolveRequest,
+    budget: SolveBudget,
+) -> dict[Key, Relaxation]:
+    """Relaxations from the solver's picks, each checked: does anything newer solve?"""
+    picked: dict[Key, str] = {}
+    for key, outcome in zip(relax, outcomes, strict=True):
+        version = _version_of(outcome, Requirement(key[1]).name)
+        if version is not None:
+            picked[key] = version
+    checks = {
+        key: (here, (*_without(key[0], key[1]), f"{Requirement(key[1]).name} >{version}"))
+        for key, version in picked.items()
+    }
+    newer = dict(zip(checks, budget.solve(list(checks.values())), strict=True))
+    return {
+        key: Relaxation(Requirement(key[1]).name, version, newest=not newer[key].solved)
+        for key, version in picked.items()
+    }
+
+
+def _without(specs: tuple[str, ...], spec: str) -> tuple[str, ...]:
+    return tuple(s for s in specs if s != spec)
+
+
+def _version_of(outcome: SolveOutcome, name: str) -> str | None:
+    for package in outcome.packages or ():
+        if package.name == name:
+            return package.version
+    return None

@@ -1,0 +1,148 @@
+"""Text and JSON renderings of conflict reports (``twinlock explain``, a failed ``lock``)."""
+
+from __future__ import annotations
+
+import json
+
+from twinlock.explain.model import (
+    AlignmentClash,
+    AlignmentTrial,
+    Conflict,
+    ConflictAnalysis,
+    ConflictReport,
+    Hint,
+    analysis_as_json,
+)
+from twinlock.model.composition import Requirement
+
+
+def conflict_text(analysis: ConflictAnalysis) -> str:
+    blocks = [_report_text(r) for r in analysis.reports]
+    blocks += [_clash_text(c) for c in analysis.alignment]
+    if analysis.aligned and not analysis.alignment and analysis.alignment_complete:
+        blocks.append(
+            f"align: {', '.join(analysis.aligned)} can take one build in every environment "
+            "that solves"
+        )
+    if not analysis.alignment_complete:
+        blocks.append(
+            "alignment check stopped early at the time limit: more clashes may remain; "
+            "raise --time-limit to check every aligned package"
+        )
+    return "\n\n".join(blocks)
+
+
+def conflict_json(analysis: ConflictAnalysis) -> str:
+    return json.dumps(analysis_as_json(analysis), indent=2)
+
+
+def _report_text(report: ConflictReport) -> str:
+    where = f"{report.environment} on {report.platform}"
+    if report.solvable:
+        return f"{where}: solves"
+    lines = [f"{where}: does not solve"]
+    if report.absent:
+        lines.append(f"  {len(report.absent)} requested name(s) absent from the channels:")
+        for a in report.absent:
+            close = f" (did you mean {', '.join(a.suggestions)}?)" if a.suggestions else ""
+            lines.append(f"    {a.spec}{close}")
+    if report.conflicts:
+        lines.append(f"  {len(report.conflicts)} conflict(s), each a minimal set:")
+    for number, conflict in enumerate(report.conflicts, 1):
+        lines += _conflict_lines(number, conflict, "  ")
+        lines += [f"       hint: {_hint_text(h, conflict, report)}" for h in conflict.hints]
+    if not report.complete:
+        lines.append(
+            f"  search stopped early at the time limit ({report.time_limit:g} s): "
+            "more conflicts may remain; raise --time-limit to search further"
+        )
+    lines.append(f"  ({report.solves} solves in {report.seconds:.1f} s)")
+    return "\n".join(lines)
+
+
+def _conflict_lines(number: int, conflict: Conflict, indent: str) -> list[str]:
+    lines = [f"{indent}{number}. " + "  +  ".join(conflict.specs)]
+    lines += [f"{indent}     | {line}" for line in conflict.explanation]
+    return lines
+
+
+def _hint_text(hint: Hint, conflict: Conflict, report: ConflictReport) -> str:
+    parts = []
+    fits = [f.environment for f in hint.fits if f.fits]
+    if fits and _names_python(conflict):
+        parts.append(f"belongs in {' or '.join(fits)}, not {report.environment} (it fits there)")
+    elif fits:
+        parts.append(f"also solves with {' and '.join(fits)}'s requirements")
+    elif hint.fits and all(f.fits is False for f in hint.fits):
+        parts.append(f"does not fit {' or '.join(f.environment for f in hint.fits)} either")
+    rest = [s for s in conflict.specs if s != hint.spec]
+    r = hint.relaxation
+    if r is not None:
+        which = "newest" if r.newest else "a"
+        against = f"with {', '.join(rest)}" if rest else "on this platform"
+        parts.append(f"{which} version that fits {against}: {r.package} {r.version}")
+    else:
+        parts.append("no version of it fits " + (f"with {', '.join(rest)}" if rest else "here"))
+    return f"{hint.spec}: " + "; ".join(parts)
+
+
+def _clash_text(clash: AlignmentClash) -> str:
+    envs = " and ".join(clash.environments)
+    lines = [f"align {clash.package} on {clash.platform}: no single build fits {envs}"]
+    lines += [f"  {env} locks {clash.package} {pin}" for env, pin in clash.pins]
+    for trial in clash.trials:
+        lines += _trial_lines(clash, trial)
+    lines.append(f"  hint: {_clash_hint(clash)}")
+    return "\n".join(lines)
+
+
+def _trial_lines(clash: AlignmentClash, trial: AlignmentTrial) -> list[str]:
+    what = f"{clash.package} {trial.candidate}"
+    if trial.accepted:
+        return [f"  {trial.environment} accepts {what} with its own requirements"]
+    if trial.accepted is None:
+        return [f"  {trial.environment} with {what}: not tried (time limit)"]
+    lines = [f"  {trial.environment} refuses {what}:"]
+    for number, conflict in enumerate(trial.conflicts, 1):
+        lines += _conflict_lines(number, conflict, "    ")
+    if not trial.complete:
+        lines.append("    (the time limit stopped the search: more conflicts may remain)")
+    return lines
+
+
+def _clash_hint(clash: AlignmentClash) -> str:
+    by_candidate: dict[str, list[AlignmentTrial]] = {}
+    for trial in clash.trials:
+        by_candidate.setdefault(trial.candidate, []).append(trial)
+    shared = [c for c, trials in by_candidate.items() if all(t.accepted for t in trials)]
+    drop = f"or drop '{clash.package}' from 'align'"
+    if shared:
+        return (
+            f"every environment accepts {clash.package} {shared[0]} with its own requirements: "
+            "the clash comes from another aligned package or from an environment that was "
+            f"not relocked; lock the environments together (without --env), {drop}"
+        )
+    blamed = dict.fromkeys(
+        f"{spec} ({trial.environment})"
+        for trial in clash.trials
+        for conflict in trial.conflicts
+        for spec in conflict.specs
+        if spec != clash.pin_spec(trial.candidate)
+    )
+    if not blamed:
+        return f"relax what holds {clash.package} apart, {drop}"
+    if all(any(_names_python(c) for c in t.conflicts) for t in clash.trials):
+        # Different interpreters are the point of separate environments: do not suggest
+        # moving them.
+        if clash.package == "python":
+            return f"the environments pin different Pythons, {drop}"
+        return (
+            f"{clash.package} builds are tied to each environment's Python, which differ: "
+            f"drop '{clash.package}' from 'align' (align only packages that do not depend "
+            "on Python)"
+        )
+    return f"to share one build, relax {' or '.join(blamed)}, {drop}"
+
+
+def _names_python(conflict: Conflict) -> bool:
+    return any(Requirement(spec).name == "python" for spec in conflict.specs)

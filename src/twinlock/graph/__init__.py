@@ -1,0 +1,1 @@
+"""The dependency graph of a locked environment and its renderings (DOT, Mermaid, JSON, SVG)."""

@@ -1,0 +1,1 @@
+"""Container images: Rubin Science Platform tags, and maintenance rebuilds of historical locks."""

@@ -1,0 +1,188 @@
+"""Is every lock fresh and self-consistent? (``twinlock check``)
+
+Fresh: the inputs the composition would solve today hash to what the lock
+recorded, and the lock's metadata (prefix, requirements) and ``@EXPLICIT``
+twins match. Consistent: every dependency of every locked package is met by
+another package of the same environment x platform (or by a recorded virtual
+package). Findings are values; the CLI renders them and sets the exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from twinlock.model.composition import Composition, Environment
+from twinlock.model.inputs import SolveInputs
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
+
+if TYPE_CHECKING:
+    from rattler import PackageRecord
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something wrong with the lock of one environment (x platform)."""
+
+    environment: str
+    platform: str | None
+    # "stale" | "missing" | "inconsistent" | "orphan" | "misaligned" | "kernel" | "overlap"
+    kind: str
+    detail: str
+
+
+def check_freshness(
+    composition: Composition,
+    locks: Mapping[str, EnvironmentLock],
+    expected_metadata: Mapping[str, EnvironmentLock],
+) -> list[Finding]:
+    """Stale or missing locks, each with the input that changed."""
+    findings: list[Finding] = []
+    for env in composition.environments:
+        lock = locks.get(env.name)
+        if lock is None:
+            findings.append(Finding(env.name, None, "missing", "no lock file; run twinlock lock"))
+            continue
+        for platform in env.platforms:
+            findings += _platform_freshness(composition, lock, platform)
+        for platform in sorted(set(lock.platform_names) - set(env.platforms)):
+            findings.append(
+                Finding(env.name, platform, "stale", "platform no longer in the composition")
+            )
+        expected = expected_metadata.get(env.name)
+        if expected is not None:
+            findings += _metadata_findings(lock, expected)
+    return findings
+
+
+def _platform_freshness(
+    composition: Composition, lock: EnvironmentLock, platform: str
+) -> list[Finding]:
+    env = composition.environment(lock.environment)
+    now = SolveInputs.for_environment(composition, env, platform)
+    recorded = SolveInputs.recorded_in(lock, platform)
+    plat = lock.platform(platform)
+    if recorded is None or plat is None:
+        return [Finding(env.name, platform, "missing", "platform not in the lock")]
+    if plat.input_hash == now.digest():
+        return []
+    reasons = now.changes_since(recorded) or [
+        "recorded input hash does not match (lock edited by hand or made by another version)"
+    ]
+    return [Finding(env.name, platform, "stale", r) for r in reasons]
+
+
+def _metadata_findings(lock: EnvironmentLock, expected: EnvironmentLock) -> list[Finding]:
+    out = []
+    if lock.prefix != expected.prefix:
+        out.append(
+            Finding(lock.environment, None, "stale", f"prefix {lock.prefix} -> {expected.prefix}")
+        )
+    same_specs = sorted(r.spec for r in lock.requirements) == sorted(
+        r.spec for r in expected.requirements
+    )
+    # A changed spec set is already reported per platform, as an input change.
+    if same_specs and lock.requirements != expected.requirements:
+        out.append(
+            Finding(lock.environment, None, "stale", "requirement order or provenance changed")
+        )
+    return out
+
+
+def check_consistency(lock: EnvironmentLock) -> list[Finding]:
+    """Dependencies of locked packages that no other locked package satisfies."""
+    return [
+        Finding(lock.environment, plat.platform, "inconsistent", problem)
+        for plat in lock.platforms
+        for problem in unmet_dependencies(plat)
+    ]
+
+
+def unmet_dependencies(plat: PlatformLock) -> list[str]:
+    """Each ``pkg needs 'dep spec'`` that the platform lock does not satisfy."""
+    from rattler import MatchSpec
+
+    records = {p.name: _record(p) for p in plat.packages}
+    records |= {v.name: _virtual_record(v.name, v.version, v.build) for v in plat.virtual_packages}
+    problems = []
+    for pkg in plat.packages:
+        for dep in pkg.depends:
+            name = dep.split(" ", 1)[0].lower()
+            record = records.get(name)
+            if record is None:
+                problems.append(f"{pkg.name} {pkg.version} needs '{dep}': not in the lock")
+            elif not MatchSpec(dep).matches(record):
+                found = f"{record.version} {record.build}"
+                problems.append(f"{pkg.name} {pkg.version} needs '{dep}': locked {found}")
+    return problems
+
+
+def _record(pkg: LockedPackage) -> PackageRecord:
+    return _virtual_record(pkg.name, pkg.version, pkg.build, pkg.subdir)
+
+
+def _virtual_record(name: str, version: str, build: str, subdir: str = "noarch") -> PackageRecord:
+    from rattler import BuildString, PackageRecord
+
+    tail = build.rsplit("_", 1)[-1]
+    number = int(tail) if tail.isdigit() else 0
+    return PackageRecord(name, version, BuildString(build), number, subdir)
+
+
+def cross_environment_findings(
+    composition: Composition, locks: Mapping[str, EnvironmentLock]
+) -> list[Finding]:
+    """What spans environments: aligned packages whose pins differ, kernels lacking ipykernel."""
+
+    findings = misalignment_findings(composition, locks)
+    findings += [Finding("kernel", None, "kernel", w) for w in kernel_warnings(composition, locks)]
+    return findings
+
+
+def misalignment_findings(
+    composition: Composition, locks: Mapping[str, EnvironmentLock]
+) -> list[Finding]:
+    """Packages of the composition's ``align`` list pinned differently across environments."""
+    from twinlock.lock.alignment import misaligned
+
+    platform_locks = {
+        (lock.environment, plat.platform): plat
+        for lock in locks.values()
+        for plat in lock.platforms
+    }
+    return [
+        Finding(
+            ", ".join(sorted(pins)),
+            platform,
+            "misaligned",
+            f"{name} is aligned but pinned differently: "
+            + ", ".join(f"{env} {pkg.version} {pkg.build}" for env, pkg in sorted(pins.items())),
+        )
+        for platform, name, pins in misaligned(composition.align, platform_locks)
+    ]
+
+
+def kernel_warnings(composition: Composition, locks: Mapping[str, EnvironmentLock]) -> list[str]:
+    """Warnings for kernel environments whose lock lacks ipykernel on some platform."""
+    warnings: list[str] = []
+    for env in composition.environments:
+        lock = locks.get(env.name)
+        if env.kernel is None or lock is None or env.kernel.argv:
+            continue
+        missing = [
+            p.platform
+            for p in lock.platforms
+            if p.package("ipykernel") is None and p.pypi_package("ipykernel") is None
+        ]
+        if missing:
+            warnings.append(_missing_ipykernel(env, missing))
+    return warnings
+
+
+def _missing_ipykernel(env: Environment, platforms: list[str]) -> str:
+    return (
+        f"{env.name} is wired as kernel '{env.kernel.name if env.kernel else ''}' but its lock "
+        f"has no ipykernel on {', '.join(platforms)}: the kernel will not start "
+        f"(add ipykernel to {env.name}'s requirements)"
+    )

@@ -1,0 +1,338 @@
+"""Lock planning and assembly: decide what to solve, then build the new locks.
+
+Pure logic over the composition, the previous locks and a :class:`Solver`:
+
+* an environment x platform whose input hash is unchanged is **reused**
+  (not solved; its pins are kept byte for byte);
+* when only its requirements changed, it is re-solved **preferring** the
+  previous pins (``locked_packages``), so unrelated packages do not move;
+* when channels, snapshot or virtual packages changed, it is solved afresh
+  (a snapshot bump means "take what was current then");
+* ``--update PKG`` re-solves preferring every previous pin *except* the named
+  packages, so only they and what they force move;
+* ``full=True`` ignores previous locks altogether.
+
+Environments with a PyPI layer get it resolved (by a :class:`PypiResolver`,
+see :mod:`twinlock.pypilocking`) after their conda layer, on every platform
+that was solved; ``--update`` accepts PyPI names too. A PyPI-only environment
+has no conda solve.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
+from twinlock.model.composition import Composition, Environment, normalize_pypi_name
+from twinlock.model.inputs import SolveInputs
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
+from twinlock.pypi.locking import PypiJob, PypiResolver, add_pypi_layers
+from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
+
+log = logging.getLogger(__name__)
+
+Action = Literal["reused", "solved"]
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    """A package whose pin differs between the previous and the new lock."""
+
+    name: str
+    old: str | None  # "version build", None when added
+    new: str | None  # None when removed
+
+
+@dataclass(frozen=True)
+class PlatformSummary:
+    environment: str
+    platform: str
+    action: Action
+    packages: int
+    seconds: float
+    changes: tuple[PackageChange, ...] = ()
+    pypi: int = 0  # PyPI packages on top of the conda packages
+
+
+@dataclass(frozen=True)
+class LockResult:
+    locks: tuple[EnvironmentLock, ...]
+    summaries: tuple[PlatformSummary, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    env: Environment
+    inputs: SolveInputs
+    previous: PlatformLock | None
+    request: SolveRequest | None  # None: reuse previous
+
+
+def lock_composition(
+    composition: Composition,
+    previous: Mapping[str, EnvironmentLock],
+    solver: Solver,
+    *,
+    sources: Mapping[str, tuple[str, ...]],
+    environments: Sequence[str] = (),
+    update: Iterable[str] = (),
+    full: bool = False,
+    pypi: PypiResolver | None = None,
+) -> LockResult:
+    """Solve what needs solving and return the new locks of the selected environments."""
+    selected = composition.select(list(environments))
+    updates = frozenset(n.lower() for n in update)
+    _check_update_names(updates, selected, previous)
+    plans = [
+        _plan(
+            composition,
+            env,
+            platform,
+            previous=previous.get(env.name),
+            updates=updates,
+            full=full,
+        )
+        for env in selected
+        for platform in env.platforms
+    ]
+    # A PyPI-only environment has nothing for the conda solver.
+    requests = [p.request for p in plans if p.request is not None and p.request.specs]
+    outcomes = {(o.request.environment, o.request.platform): o for o in solver.solve_all(requests)}
+    failures = [
+        (o.request.environment, o.request.platform, o.error or "")
+        for o in outcomes.values()
+        if not o.solved
+    ]
+    if failures:
+        raise UnsolvableError(failures)
+    settled = {
+        (plan.env.name, plan.inputs.platform): _settle(
+            plan, outcomes.get((plan.env.name, plan.inputs.platform))
+        )
+        for plan in plans
+    }
+    if composition.align:
+        settled = _align(composition, plans, settled, previous, solver)
+    # The PyPI layer goes on the final conda layer (its python record, its packages).
+    settled = _with_pypi_layers(plans, settled, pypi, updates, full=full)
+    summaries = [summary for _, summary in settled.values()]
+    platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
+    for (env_name, _), (lock, _) in settled.items():
+        platform_locks[env_name].append(lock)
+    locks = tuple(
+        environment_lock(composition, env, platform_locks[env.name], sources[env.name])
+        for env in selected
+    )
+    return LockResult(locks, tuple(summaries))
+
+
+def _with_pypi_layers(
+    plans: Sequence[_Plan],
+    settled: dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    resolver: PypiResolver | None,
+    updates: frozenset[str],
+    *,
+    full: bool,
+) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
+    """Add the PyPI layer to every solved platform lock of an environment that has one."""
+    by_key = {(p.env.name, p.inputs.platform): p for p in plans}
+    jobs = [
+        PypiJob(plan.env, settled[key][0], plan.previous, plan.inputs.snapshot)
+        for key, plan in by_key.items()
+        if settled[key][1].action == "solved" and plan.env.pypi
+    ]
+    if not jobs:
+        return settled
+    if resolver is None:
+        raise TwinlockError("PyPI requirements need a PyPI resolver", "pass pypi=UvResolver()")
+    layered, layered_seconds = add_pypi_layers(jobs, resolver, updates=updates, full=full)
+    out = dict(settled)
+    for key, new in layered.items():
+        summary, previous = settled[key][1], by_key[key].previous
+        changes = summary.changes + (pypi_changes(previous, new) if previous else ())
+        seconds = summary.seconds + layered_seconds.get(key, 0.0)
+        out[key] = (new, replace(summary, changes=changes, pypi=len(new.pypi), seconds=seconds))
+    return out
+
+
+def pypi_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[PackageChange, ...]:
+    """PyPI packages added, removed or re-pinned (named ``pypi:<name>``)."""
+    before = {p.name: p.version for p in old.pypi} if old else {}
+    after = {p.name: p.version for p in new.pypi}
+    return tuple(
+        PackageChange(f"pypi:{name}", before.get(name), after.get(name))
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    )
+
+
+def _align(
+    composition: Composition,
+    plans: Sequence[_Plan],
+    settled: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    previous: Mapping[str, EnvironmentLock],
+    solver: Solver,
+) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
+    """Apply the composition's ``align`` list (see :mod:`twinlock.alignment`)."""
+    from twinlock.lock.alignment import align_locks
+
+    by_key = {(p.env.name, p.inputs.platform): p for p in plans}
+    locked_now = {p.env.name for p in plans}
+    # Environments not being locked keep their previous pins: alignment must meet them.
+    fixed = {
+        (env.name, plat.platform): plat
+        for env in composition.environments
+        if env.name not in locked_now and env.name in previous
+        for plat in previous[env.name].platforms
+    }
+
+    def request_for(env: str, platform: str) -> SolveRequest:
+        plan = by_key[(env, platform)]
+        return plan.request or SolveRequest.for_environment(
+            composition, plan.env, plan.inputs.platform
+        )
+
+    aligned = align_locks(
+        composition.align,
+        {key: lock for key, (lock, _) in settled.items()},
+        request_for,
+        solver,
+        fixed=fixed,
+    )
+    out = {}
+    for key, (lock, summary) in settled.items():
+        new = aligned.locks[key]
+        if new is lock:
+            out[key] = (lock, summary)
+            continue
+        previous_lock = by_key[key].previous
+        out[key] = (
+            new,
+            replace(
+                summary,
+                action="solved",
+                packages=len(new.packages),
+                seconds=summary.seconds + aligned.seconds.get(key, 0.0),
+                changes=package_changes(previous_lock, new) if previous_lock else (),
+            ),
+        )
+    return out
+
+
+def _check_update_names(
+    updates: frozenset[str],
+    selected: Sequence[Environment],
+    previous: Mapping[str, EnvironmentLock],
+) -> None:
+    if not updates:
+        return
+    plats = [p for env in selected if env.name in previous for p in previous[env.name].platforms]
+    locked_names = {pkg.name for plat in plats for pkg in plat.packages}
+    locked_names |= {pkg.name for plat in plats for pkg in plat.pypi}
+    for name in sorted(u for u in updates if not _touches({u}, locked_names)):
+        raise TwinlockError(
+            f"--update {name}: no such package in the locks of "
+            f"{', '.join(e.name for e in selected)} {did_you_mean(name, locked_names)}".rstrip(),
+            "name a package that is already locked (add new ones as requirements instead)",
+        )
+
+
+def _touches(updates: Iterable[str], names: set[str]) -> bool:
+    """Does any --update name match a locked conda name or (normalised) PyPI name?"""
+    return any(u in names or normalize_pypi_name(u) in names for u in updates)
+
+
+def _plan(
+    composition: Composition,
+    env: Environment,
+    platform: str,
+    *,
+    previous: EnvironmentLock | None,
+    updates: frozenset[str],
+    full: bool,
+) -> _Plan:
+    inputs = SolveInputs.for_environment(composition, env, platform)
+    prev_platform = previous.platform(platform) if previous and not full else None
+    if prev_platform is None:
+        return _Plan(env, inputs, None, SolveRequest.for_environment(composition, env, platform))
+    assert previous is not None
+    names = {p.name for p in prev_platform.packages} | {p.name for p in prev_platform.pypi}
+    touched = _touches(updates, names)
+    if prev_platform.input_hash == inputs.digest() and not touched:
+        return _Plan(env, inputs, prev_platform, None)
+    recorded = SolveInputs.recorded_in(previous, platform)
+    keep_pins = touched or (recorded is not None and inputs.only_requirements_differ(recorded))
+    locked = tuple(p for p in prev_platform.packages if p.name not in updates) if keep_pins else ()
+    return _Plan(
+        env, inputs, prev_platform, SolveRequest.for_environment(composition, env, platform, locked)
+    )
+
+
+def _settle(plan: _Plan, outcome: SolveOutcome | None) -> tuple[PlatformLock, PlatformSummary]:
+    env, platform = plan.env.name, plan.inputs.platform
+    if plan.request is None:
+        assert plan.previous is not None
+        lock = plan.previous
+        summary = PlatformSummary(env, platform, "reused", len(lock.packages), 0.0)
+        return lock, replace(summary, pypi=len(lock.pypi))
+    packages: tuple[LockedPackage, ...] = ()
+    if plan.request.specs:  # else PyPI-only: no conda layer
+        assert outcome is not None and outcome.packages is not None
+        packages = outcome.packages
+    seconds = outcome.seconds if outcome is not None else 0.0
+    lock = PlatformLock.create(
+        platform, plan.inputs.digest(), plan.inputs.virtual_packages, packages
+    )
+    changes = package_changes(plan.previous, lock) if plan.previous else ()
+    summary = PlatformSummary(env, platform, "solved", len(lock.packages), seconds, changes)
+    return lock, summary
+
+
+def package_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[PackageChange, ...]:
+    """Packages added, removed or re-pinned between two locks of one platform."""
+    before = old.by_name() if old else {}
+    after = new.by_name()
+    changes = []
+    for name in sorted(before.keys() | after.keys()):
+        a, b = before.get(name), after.get(name)
+        old_text = f"{a.version} {a.build}" if a else None
+        new_text = f"{b.version} {b.build}" if b else None
+        if old_text != new_text:
+            changes.append(PackageChange(name, old_text, new_text))
+    return tuple(changes)
+
+
+def environment_lock(
+    composition: Composition,
+    env: Environment,
+    platforms: Iterable[PlatformLock],
+    sources: tuple[str, ...],
+) -> EnvironmentLock:
+    """The lock of *env* made of *platforms*, with metadata taken from the composition."""
+    return EnvironmentLock(
+        composition=composition.name,
+        environment=env.name,
+        prefix=env.prefix,
+        channels=tuple(c.url for c in env.channels),
+        requirements=env.requirements,
+        platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
+        snapshot=composition.snapshot_text(),
+        sources=sources,
+        pypi_requirements=env.pypi,
+        python=env.python,
+        align=composition.align,
+    )
+
+
+def expected_shell(
+    composition: Composition, env: Environment, sources: tuple[str, ...]
+) -> EnvironmentLock:
+    """What a fresh lock of *env* must record, without its packages."""
+    shells = []
+    for platform in env.platforms:
+        inputs = SolveInputs.for_environment(composition, env, platform)
+        shells.append(PlatformLock.create(platform, inputs.digest(), inputs.virtual_packages, ()))
+    return environment_lock(composition, env, shells, sources)

@@ -1,0 +1,181 @@
+"""The composition model: what an environment maintainer asks for.
+
+A *composition* is a set of conda environments that live side by side in one
+image (typically ``lab`` in ``/opt/lab`` and ``payload`` in ``/opt/payload``),
+sharing channels, target platforms, an optional ``snapshot`` date and the
+system requirements that fix the virtual packages of each platform.
+
+These are plain frozen values; :mod:`twinlock.parsing` builds them from YAML
+data and is the only place that knows the file syntax.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from twinlock.errors import TwinlockError, did_you_mean
+from twinlock.model.platforms import VirtualPackage, virtual_packages_for
+
+CONDA_FORGE_BASE = "https://conda.anaconda.org"
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A conda channel: the name as written and its canonical base URL.
+
+    The canonical URL is what lock files record, whatever local mirror was
+    used to solve (``conda-forge`` -> ``https://conda.anaconda.org/conda-forge``).
+    """
+
+    name: str
+    url: str
+
+    @classmethod
+    def from_string(cls, text: str) -> Channel:
+        """Parse ``conda-forge``, ``conda-forge/label/x`` or a URL; raises ValueError."""
+        text = text.strip()
+        if "://" in text:
+            return cls(name=text.rstrip("/"), url=text.rstrip("/"))
+        parts = text.strip("/").split("/")
+        if not text or not all(_NAME_RE.fullmatch(p) for p in parts):
+            raise ValueError(f"'{text}' is neither a channel name nor a URL")
+        name = "/".join(parts)
+        return cls(name=name, url=f"{CONDA_FORGE_BASE}/{name}")
+
+    def package_url(self, subdir: str, file_name: str) -> str:
+        return f"{self.url}/{subdir}/{file_name}"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A conda match spec plus, optionally, who asked for it and why."""
+
+    spec: str
+    requested_by: str | None = None
+    reason: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The package name of the spec (lower-cased, channel prefix dropped)."""
+        head = re.split(r"[\s=<>!~\[]", self.spec.split("::")[-1], maxsplit=1)[0]
+        return head.lower()
+
+
+@dataclass(frozen=True)
+class PypiRequirement(Requirement):
+    """A PEP 508 requirement resolved from PyPI (by uv), with optional provenance."""
+
+    @property
+    def name(self) -> str:
+        """The PEP 503 normalised project name (``PyYAML`` -> ``pyyaml``)."""
+        return normalize_pypi_name(re.split(r"[\s=<>!~\[;@(]", self.spec, maxsplit=1)[0])
+
+
+def normalize_pypi_name(name: str) -> str:
+    """PEP 503 normalisation, also used to compare PyPI names with conda names."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """How an environment is offered as a Jupyter kernel inside another one (the lab).
+
+    ``argv`` overrides the default launch command (``<prefix>/bin/python -m
+    ipykernel_launcher -f {connection_file}``); ``hide_native`` hides the lab's
+    own Python kernel so users only see the kernels twinlock wires in.
+    """
+
+    name: str
+    display_name: str
+    lab: str
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    argv: tuple[str, ...] = ()
+    hide_native: bool = True
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment of a composition, installed into its own prefix."""
+
+    name: str
+    prefix: str
+    requirements: tuple[Requirement, ...]
+    channels: tuple[Channel, ...]
+    platforms: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    # The PyPI layer, resolved by uv on top of the conda packages ...
+    pypi: tuple[PypiRequirement, ...] = ()
+    # ... or, when set, the Python version of a PyPI-only environment (no conda layer),
+    # and optionally the interpreter to build it from (else found on the machine).
+    python: str | None = None
+    python_interpreter: str | None = None
+    kernel: Kernel | None = None
+
+    @property
+    def specs(self) -> tuple[str, ...]:
+        return tuple(r.spec for r in self.requirements)
+
+    @property
+    def pypi_specs(self) -> tuple[str, ...]:
+        return tuple(r.spec for r in self.pypi)
+
+    @property
+    def pypi_only(self) -> bool:
+        """True for an environment built from a machine interpreter with uv, without conda."""
+        return self.python is not None
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Environments that share an image, channels, platforms and a snapshot."""
+
+    name: str
+    source: str
+    channels: tuple[Channel, ...]
+    platforms: tuple[str, ...]
+    environments: tuple[Environment, ...]
+    snapshot: dt.datetime | None = None
+    system_requirements: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # Packages that must resolve to one version and build in every environment
+    # that has them (per platform); see twinlock.alignment.
+    align: tuple[str, ...] = ()
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        names = [e.name for e in self.environments]
+        raise TwinlockError(
+            f"{self.source}: no environment named '{name}' "
+            f"(it has: {', '.join(names)}) {did_you_mean(name, names)}".rstrip(),
+            "pass one of the environment names listed under 'environments'",
+        )
+
+    def select(self, names: tuple[str, ...] | list[str] | None) -> tuple[Environment, ...]:
+        """The named environments (all when *names* is empty), in composition order."""
+        if not names:
+            return self.environments
+        wanted = {self.environment(n).name for n in names}
+        return tuple(e for e in self.environments if e.name in wanted)
+
+    def virtual_packages(self, platform: str) -> tuple[VirtualPackage, ...]:
+        """The virtual packages assumed for *platform* (defaults + system requirements)."""
+        return virtual_packages_for(platform, self.system_requirements.get(platform))
+
+    def snapshot_text(self) -> str | None:
+        return format_snapshot(self.snapshot)
+
+
+def format_snapshot(moment: dt.datetime | None) -> str | None:
+    """ISO-8601 UTC text of a snapshot, the form recorded in locks."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,1 @@
+"""The PyPI layer: what to ask uv for, how to read its answer, and the uv adapter."""

@@ -1,0 +1,277 @@
+"""The solver adapter: the one place that talks to ``rattler.solve``.
+
+The core hands over :class:`SolveRequest` values and gets :class:`SolveOutcome`
+values back; tests substitute a fake with the same ``solve_all`` method.
+:class:`RattlerSolver` runs every request concurrently on one shared
+``rattler.Gateway`` (so repodata is read once), reading each channel from its
+configured local mirror and recording the canonical URL in the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from twinlock.errors import ChannelError, SolveError
+from twinlock.model.composition import Channel, Composition, Environment
+from twinlock.model.lock import LockedPackage
+from twinlock.model.platforms import VirtualPackage
+
+if TYPE_CHECKING:
+    from rattler import Gateway, RepoDataRecord
+
+
+@dataclass(frozen=True)
+class SolveRequest:
+    """One environment x platform to solve."""
+
+    environment: str
+    platform: str
+    specs: tuple[str, ...]
+    channels: tuple[Channel, ...]
+    virtual_packages: tuple[VirtualPackage, ...]
+    snapshot: dt.datetime | None = None
+    # Preferred pins (kept unless a requirement forces a change) ...
+    locked: tuple[LockedPackage, ...] = ()
+    # ... and hard pins (never changed).
+    pinned: tuple[LockedPackage, ...] = ()
+
+    @classmethod
+    def for_environment(
+        cls,
+        composition: Composition,
+        env: Environment,
+        platform: str,
+        locked: tuple[LockedPackage, ...] = (),
+    ) -> SolveRequest:
+        """*env* on *platform* as the composition states it, preferring *locked* pins."""
+        return cls(
+            environment=env.name,
+            platform=platform,
+            specs=env.specs,
+            channels=env.channels,
+            virtual_packages=composition.virtual_packages(platform),
+            snapshot=composition.snapshot,
+            locked=locked,
+        )
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """The result of one request: packages, or the solver's explanation of failure."""
+
+    request: SolveRequest
+    packages: tuple[LockedPackage, ...] | None
+    error: str | None
+    seconds: float
+
+    @property
+    def solved(self) -> bool:
+        return self.packages is not None
+
+
+class Solver(Protocol):
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]: ...
+
+
+# --- Record lookup (importing historical locks) --------------------------------------
+# Separate from solving: find the channel record of an exact package file, so a pin
+# read from a foreign lock gets its dependencies and hashes from the channel.
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """An exact package file in a channel: ``<channel>/<subdir>/<file_name>``."""
+
+    channel: Channel
+    subdir: str
+    file_name: str
+
+    @property
+    def name(self) -> str:
+        """The package name (file names are ``<name>-<version>-<build>.<ext>``)."""
+        return self.file_name.rsplit("-", 2)[0].lower()
+
+
+class PackageFinder(Protocol):
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]: ...
+
+
+@runtime_checkable
+class PackageIndex(Protocol):
+    """What package names channels hold (conflict reports name the absent ones)."""
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]: ...
+
+
+class RattlerSolver:
+    """Solve with py-rattler against local mirrors of the requested channels.
+
+    *channel_dir* maps a canonical channel URL to the local directory to read
+    (see :func:`twinlock.solve.channels.local_channel_dir`); channels without a mirror
+    are read from their canonical URL.
+    """
+
+    def __init__(
+        self,
+        mirrors: Mapping[str, str],
+        channel_dir: Callable[[str], Any],
+        timeout: dt.timedelta | None = None,
+    ) -> None:
+        self._mirrors = mirrors
+        self._channel_dir = channel_dir
+        self._timeout = timeout
+        # One gateway per solver: repodata already read is reused by later calls
+        # (conflict reports solve many small batches in a row).
+        self._gateway: Gateway | None = None
+
+    def _shared_gateway(self) -> Gateway:
+        from rattler import Gateway
+
+        if self._gateway is None:
+            self._gateway = Gateway()
+        return self._gateway
+
+    def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        return asyncio.run(self._solve_all(requests))
+
+    async def _solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        gateway = self._shared_gateway()
+        return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
+
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        """The records behind *refs* (absent when the channel does not hold the file)."""
+        return asyncio.run(self._find_packages(refs)) if refs else {}
+
+    async def _find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        import rattler
+
+        gateway = self._shared_gateway()
+        out: dict[PackageRef, LockedPackage] = {}
+        for channel in sorted({r.channel for r in refs}, key=lambda c: c.url):
+            group = [r for r in refs if r.channel == channel]
+            source = rattler.Channel(self._source(channel))
+            subdirs: list[Any] = sorted({r.subdir for r in group})
+            try:
+                found = await gateway.query(
+                    [source], subdirs, sorted({r.name for r in group}), recursive=False
+                )
+            except Exception as exc:
+                raise _lookup_error(exc, channel) from exc
+            index = {(r.subdir, r.file_name): r for per in found for r in per}
+            for ref in group:
+                record = index.get((ref.subdir, ref.file_name))
+                if record is not None:
+                    out[ref] = LockedPackage.from_record(record, channel)
+        return out
+
+    def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        """Every package name in *channels* for *platform* and ``noarch``."""
+        return asyncio.run(self._package_names(channels, platform))
+
+    async def _package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+        import rattler
+
+        sources = [rattler.Channel(self._source(c)) for c in channels]
+        platforms: list[Any] = [platform, "noarch"]
+        try:
+            names = await self._shared_gateway().names(sources, platforms)
+        except Exception as exc:
+            where = SolveRequest("the package index", platform, (), tuple(channels), ())
+            raise _classify(exc, where) from exc
+        return frozenset(n.normalized for n in names)
+
+    def _source(self, channel: Channel) -> str:
+        location = self._mirrors.get(channel.url)
+        if location is None:
+            return channel.url
+        return str(self._channel_dir(location))
+
+    async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> SolveOutcome:
+        import rattler
+        from rattler.exceptions import SolverError
+
+        start = time.perf_counter()
+        sources = [rattler.Channel(self._source(c)) for c in request.channels]
+        canonical = {_base(s.base_url): c for s, c in zip(sources, request.channels, strict=True)}
+        platforms: list[Any] = [request.platform, "noarch"]
+        try:
+            locked = await _records_for(gateway, sources, platforms, request.locked)
+            pinned = await _records_for(gateway, sources, platforms, request.pinned)
+            records = await rattler.solve(
+                sources,
+                list(request.specs),
+                gateway=gateway,
+                platforms=platforms,
+                locked_packages=locked,
+                pinned_packages=pinned,
+                virtual_packages=[_to_rattler(v) for v in request.virtual_packages],
+                timeout=self._timeout,
+                # rattler reads a datetime's wall-clock fields as UTC.
+                exclude_newer=request.snapshot.astimezone(dt.UTC) if request.snapshot else None,
+                # Snapshot records seen only in conda-lock files carry no timestamp;
+                # keep them rather than silently shrinking the channel.
+                timestamp_policy="allow-missing",
+            )
+        except SolverError as exc:
+            return SolveOutcome(request, None, str(exc), time.perf_counter() - start)
+        except Exception as exc:
+            raise _classify(exc, request) from exc
+        packages = tuple(
+            LockedPackage.from_record(r, canonical.get(_base(r.channel), _fallback(r)))
+            for r in records
+        )
+        return SolveOutcome(request, packages, None, time.perf_counter() - start)
+
+
+def _base(url: str | None) -> str:
+    return (url or "").rstrip("/")
+
+
+def _fallback(record: RepoDataRecord) -> Channel:
+    base = _base(record.channel)
+    return Channel(name=base, url=base)
+
+
+def _to_rattler(vp: VirtualPackage) -> Any:
+    from rattler import BuildString, GenericVirtualPackage, PackageName, Version
+
+    return GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build))
+
+
+async def _records_for(
+    gateway: Gateway, sources: list[Any], platforms: list[Any], packages: Sequence[LockedPackage]
+) -> list[RepoDataRecord]:
+    """The repodata records behind locked packages (looked up by name, matched by file)."""
+    if not packages:
+        return []
+    wanted = {(p.subdir, p.file_name) for p in packages}
+    names = sorted({p.name for p in packages})
+    found = await gateway.query(sources, platforms, names, recursive=False)
+    return [r for per_channel in found for r in per_channel if (r.subdir, r.file_name) in wanted]
+
+
+def _lookup_error(exc: Exception, channel: Channel) -> Exception:
+    return ChannelError(
+        f"cannot read channel {channel.name} to resolve imported pins: {exc}",
+        "conda channels are unreachable offline: configure a local mirror "
+        "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+    )
+
+
+def _classify(exc: Exception, request: SolveRequest) -> Exception:
+    text = str(exc)
+    where = f"{request.environment} on {request.platform}"
+    if type(exc).__name__ in ("GatewayError", "FetchRepoDataError", "InvalidChannelError"):
+        return ChannelError(
+            f"cannot read the channels for {where}: {text}",
+            "conda channels are unreachable offline: configure a local mirror "
+            "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+        )
+    return SolveError(
+        f"solving {where} failed: {text}", "report this with the composition attached"
+    )

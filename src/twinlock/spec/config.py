@@ -1,0 +1,126 @@
+"""Project configuration: where the project root is, and which local mirror serves a channel.
+
+The mirror mapping is deliberately *not* part of a composition: a composition
+names channels (``conda-forge``), the lock records their canonical URLs, and
+where the repodata is read from is a property of the machine doing the solve.
+
+``twinlock.toml`` at the project root::
+
+    [project]
+    composition = "envs/rsp.yaml"   # default COMPOSITION argument
+    locks-dir = "locks"
+
+    [mirrors]
+    # channel name or URL = local channel directory, or "bundled:<name>"
+    conda-forge = "bundled:conda-forge-snapshot"
+
+``--mirror NAME=DIR`` on the command line overrides the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from twinlock.errors import ConfigError, did_you_mean
+from twinlock.model.composition import Channel
+
+CONFIG_NAME = "twinlock.toml"
+BUNDLED_PREFIX = "bundled:"
+_SECTIONS = ("project", "mirrors")
+_PROJECT_KEYS = ("composition", "locks-dir")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The resolved configuration of one twinlock project."""
+
+    root: Path
+    composition: Path | None = None
+    locks_dir: Path | None = None
+    # canonical channel URL -> mirror location (a directory or "bundled:<name>")
+    mirrors: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def default_locks_dir(self) -> Path:
+        return self.locks_dir or self.root / "locks"
+
+    def with_mirrors(self, overrides: Mapping[str, str]) -> ProjectConfig:
+        merged = {**self.mirrors, **overrides}
+        return ProjectConfig(self.root, self.composition, self.locks_dir, MappingProxyType(merged))
+
+    def relative(self, path: Path) -> str:
+        """*path* relative to the project root (as recorded in locks), POSIX style."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+
+def parse_config(data: Mapping[str, object], *, root: Path, source: str) -> ProjectConfig:
+    """Validate the TOML *data* of a config file living in *root*."""
+    problems: list[str] = []
+    for key in data:
+        if key not in _SECTIONS:
+            problems.append(f"unknown section [{key}] {did_you_mean(key, _SECTIONS)}".rstrip())
+    project = data.get("project", {})
+    mirrors_raw = data.get("mirrors", {})
+    if not isinstance(project, Mapping) or not isinstance(mirrors_raw, Mapping):
+        problems.append("[project] and [mirrors] must be tables")
+        project, mirrors_raw = {}, {}
+    for key in project:
+        if key not in _PROJECT_KEYS:
+            problems.append(
+                f"unknown key project.{key} {did_you_mean(key, _PROJECT_KEYS)}".rstrip()
+            )
+    mirrors = parse_mirror_table(mirrors_raw, root=root, problems=problems)
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems), "fix the keys named above")
+    comp, locks = project.get("composition"), project.get("locks-dir")
+    return ProjectConfig(
+        root=root,
+        composition=root / comp if isinstance(comp, str) else None,
+        locks_dir=root / locks if isinstance(locks, str) else None,
+        mirrors=MappingProxyType(mirrors),
+    )
+
+
+def parse_mirror_table(
+    table: Mapping[str, object], *, root: Path, problems: list[str]
+) -> dict[str, str]:
+    """``{channel: location}`` -> ``{canonical URL: absolute dir or bundled:name}``."""
+    out: dict[str, str] = {}
+    for channel_text, location in table.items():
+        try:
+            channel = Channel.from_string(channel_text)
+        except ValueError as exc:
+            problems.append(f"mirror {channel_text!r}: {exc}")
+            continue
+        if not isinstance(location, str) or not location:
+            problems.append(f"mirror {channel_text!r}: expected a directory path")
+            continue
+        if location.startswith(BUNDLED_PREFIX):
+            out[channel.url] = location
+        else:
+            out[channel.url] = str((root / location).resolve())
+    return out
+
+
+def parse_mirror_options(options: list[str], *, cwd: Path) -> dict[str, str]:
+    """``--mirror NAME=DIR`` options, relative paths taken from *cwd*."""
+    table: dict[str, object] = {}
+    for option in options:
+        name, sep, location = option.partition("=")
+        if not sep or not name or not location:
+            raise ConfigError(
+                f"--mirror {option!r}: expected CHANNEL=DIRECTORY",
+                "e.g. --mirror conda-forge=/srv/mirrors/conda-forge",
+            )
+        table[name] = location
+    problems: list[str] = []
+    out = parse_mirror_table(table, root=cwd, problems=problems)
+    if problems:
+        raise ConfigError("; ".join(problems), "e.g. --mirror conda-forge=/srv/mirrors/conda-forge")
+    return out

@@ -1,0 +1,95 @@
+"""Reading a project from disk: its root, twinlock.toml, a composition and the files it names."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from twinlock.errors import (
+    CompositionError,
+    ConfigError,
+    Problem,
+)
+from twinlock.fileio import display_path
+from twinlock.model.composition import Composition
+from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
+from twinlock.spec.parse import parse_composition, referenced_files
+from twinlock.spec.requirements import FileUnavailable
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above *start* holding twinlock.toml, else *start*."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    return start
+
+
+def load_config(start: Path) -> ProjectConfig:
+    """Find and read the configuration of the project containing *start*."""
+    root = find_project_root(start)
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        return ProjectConfig(root=root)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}", "fix the TOML syntax") from exc
+    return parse_config(data, root=root, source=str(path))
+
+
+def _read_yaml(path: Path, source: str) -> object:
+    try:
+        return yaml.load(path.read_text(), Loader=_Loader)
+    except FileNotFoundError as exc:
+        raise CompositionError(
+            [Problem(source, "", "file not found", "check the path (or create the file)")]
+        ) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise CompositionError(
+            [Problem(source, "", f"cannot read YAML: {exc}", "fix the YAML syntax")]
+        ) from exc
+
+
+def load_composition(path: Path) -> Composition:
+    """Read and validate the composition at *path* and the environment files it names.
+
+    ``file:`` entries are read as YAML, ``pypi-file:`` entries (requirements.txt) as text.
+    """
+    source = display_path(path)
+    data = _read_yaml(path, source)
+    files: dict[str, object] = {}
+    for ref in referenced_files(data):
+        target = path.parent / ref
+        try:
+            files[ref] = yaml.load(target.read_text(), Loader=_Loader)
+        except FileNotFoundError:
+            files[ref] = FileUnavailable(f"no such file {display_path(target)}")
+        except (OSError, yaml.YAMLError) as exc:
+            files[ref] = FileUnavailable(str(exc))
+    for ref in referenced_files(data, "pypi-file"):
+        target = path.parent / ref
+        try:
+            files[ref] = target.read_text()
+        except FileNotFoundError:
+            files[ref] = FileUnavailable(f"no such file {display_path(target)}")
+        except (OSError, UnicodeDecodeError) as exc:
+            files[ref] = FileUnavailable(str(exc))
+    return parse_composition(data, source=source, files=files)
+
+
+def environment_sources(
+    composition: Composition, path: Path, config: ProjectConfig
+) -> dict[str, tuple[str, ...]]:
+    """Per environment: the composition file and its environment file, root-relative."""
+    main = config.relative(path)
+    return {
+        env.name: (main, *(config.relative(path.parent / ref) for ref in env.sources))
+        for env in composition.environments
+    }

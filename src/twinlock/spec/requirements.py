@@ -1,0 +1,283 @@
+"""Requirement lists: conda match specs, PyPI requirements and the files holding them.
+
+A requirement is a conda match spec string, or a mapping that also says who
+asked for it and why (kept in the lock and shown by ``twinlock why``)::
+
+    - numpy >=1.26
+    - spec: astropy >=6
+      requested-by: science pipelines
+      reason: coordinates and units
+
+Specs are validated with rattler's own match-spec parser. PyPI requirements
+(``pypi:`` lists, ``requirements.txt`` files, the ``pip:`` section of an
+``environment.yml``) are PEP 508 strings validated with ``packaging``; direct
+references (``name @ git+https://...``) and pip options are refused because
+they cannot be resolved into hash-checked artifacts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from twinlock.errors import CompositionError, Problems, kind_of
+from twinlock.model.composition import Channel, PypiRequirement, Requirement
+
+REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
+ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables")
+_PYTHON_RE = re.compile(r"3\.\d{1,2}(\.\d{1,2})?")
+
+
+@dataclass(frozen=True)
+class EnvironmentFile:
+    """What a conda ``environment.yml`` contributes: conda specs, channels, its pip section."""
+
+    requirements: tuple[Requirement, ...]
+    channels: tuple[Channel, ...]
+    pypi: tuple[PypiRequirement, ...] = ()
+
+
+def parse_environment_file(
+    data: object, *, source: str, problems: Problems | None = None
+) -> tuple[tuple[Requirement, ...], tuple[Channel, ...]]:
+    """Requirements and channels of an ``environment.yml`` (see :func:`read_environment_file`)."""
+    parts = read_environment_file(data, source=source, problems=problems)
+    return parts.requirements, parts.channels
+
+
+def read_environment_file(
+    data: object, *, source: str, problems: Problems | None = None
+) -> EnvironmentFile:
+    """The conda specs, channels and ``pip:`` section (PyPI layer) of an ``environment.yml``."""
+    own = problems is None
+    sink = Problems(source) if problems is None else problems
+    file_problems = Problems(source)
+    body = file_problems.mapping(data, "")
+    parts = EnvironmentFile((), ())
+    if body is not None:
+        file_problems.unknown_keys(body, ENV_FILE_KEYS, "")
+        listed = file_problems.string_list(body.get("channels") or [], "channels") or []
+        names = [c for c in listed if c != "nodefaults"]
+        channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
+        requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems)
+        parts = EnvironmentFile(requirements, channels, pypi)
+    sink.items.extend(file_problems.items)
+    if own and sink.items:
+        raise CompositionError(sink.items)
+    return parts
+
+
+def _parse_dependencies(
+    value: object, problems: Problems
+) -> tuple[tuple[Requirement, ...], tuple[PypiRequirement, ...]]:
+    if not isinstance(value, list):
+        problems.add("dependencies", f"expected a list, got {kind_of(value)}", "list conda specs")
+        return (), ()
+    specs: list[object] = []
+    pypi: list[PypiRequirement] = []
+    for i, item in enumerate(value):
+        if isinstance(item, Mapping) and "pip" in item:
+            problems.unknown_keys(item, ("pip",), f"dependencies[{i}]")
+            pypi += parse_pypi_requirements(item["pip"], f"dependencies[{i}].pip", problems)
+        else:
+            specs.append(item)
+    return parse_requirements(specs, "dependencies", problems), tuple(pypi)
+
+
+def parse_pypi_requirements(
+    value: object, key: str, problems: Problems
+) -> tuple[PypiRequirement, ...]:
+    """A list of PEP 508 strings (or ``{spec, requested-by, reason}`` mappings)."""
+    if not isinstance(value, list):
+        problems.add(
+            key, f"expected a list of PyPI requirements, got {kind_of(value)}", "e.g. - numpy>=2"
+        )
+        return ()
+    out = []
+    for i, item in enumerate(value):
+        req = _parse_requirement(item, f"{key}[{i}]", problems, pypi=True)
+        if isinstance(req, PypiRequirement):
+            out.append(req)
+    return tuple(out)
+
+
+def parse_requirements_txt(text: str, key: str, problems: Problems) -> tuple[PypiRequirement, ...]:
+    """The requirements of a ``requirements.txt`` (comments and blank lines skipped)."""
+    specs: list[object] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-"):
+            problems.add(
+                f"{key}:{number}",
+                f"pip option '{line}' is not supported",
+                "list plain requirements; indexes come from uv's configuration",
+            )
+            continue
+        specs.append(line)
+    reqs = parse_pypi_requirements(specs, key, problems)
+    return reqs
+
+
+def pypi_requirement_error(spec: str) -> str | None:
+    """Why *spec* is not a lockable PEP 508 requirement, or None when it is."""
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as Pep508
+
+    if "://" in spec and "@" not in spec.split("://", 1)[0]:
+        return "a bare URL is not a PEP 508 requirement"
+    try:
+        parsed = Pep508(spec)
+    except InvalidRequirement as exc:
+        return str(exc).splitlines()[0]
+    if parsed.url:
+        return "direct references cannot be locked with hashes from an index"
+    return None
+
+
+def parse_requirements(value: object, key: str, problems: Problems) -> tuple[Requirement, ...]:
+    if not isinstance(value, list):
+        problems.add(key, f"expected a list of match specs, got {kind_of(value)}", "e.g. - numpy")
+        return ()
+    out = []
+    for i, item in enumerate(value):
+        req = _parse_requirement(item, f"{key}[{i}]", problems)
+        if req is not None:
+            out.append(req)
+    return tuple(out)
+
+
+def _parse_requirement(
+    item: object, key: str, problems: Problems, *, pypi: bool = False
+) -> Requirement | None:
+    requested_by = reason = None
+    if isinstance(item, Mapping):
+        problems.unknown_keys(item, REQUIREMENT_KEYS, key)
+        spec, requested_by, reason = item.get("spec"), item.get("requested-by"), item.get("reason")
+        key = f"{key}.spec"
+    else:
+        spec = item
+    if not isinstance(spec, str) or not spec.strip():
+        problems.add(key, f"expected a match spec, got {kind_of(spec)}", "e.g. numpy >=1.26")
+        return None
+    spec = " ".join(spec.split())
+    if pypi:
+        error = pypi_requirement_error(spec)
+        if error:
+            problems.add(
+                key,
+                f"invalid PyPI requirement '{spec}': {error}",
+                "write a PEP 508 requirement published on the index, e.g. numpy>=2,<3",
+            )
+            return None
+    else:
+        error = match_spec_error(spec)
+        if error:
+            problems.add(
+                key, f"invalid match spec '{spec}': {error}", "see conda's match spec syntax"
+            )
+            return None
+    kind = PypiRequirement if pypi else Requirement
+    return kind(
+        spec,
+        str(requested_by) if requested_by is not None else None,
+        str(reason) if reason is not None else None,
+    )
+
+
+def match_spec_error(spec: str) -> str | None:
+    """Why rattler cannot parse *spec*, or None when it can."""
+    from rattler import MatchSpec
+
+    try:
+        MatchSpec(spec)
+    except Exception as exc:  # rattler raises its own InvalidMatchSpecError
+        return str(exc)
+    return None
+
+
+def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel, ...] | None:
+    """A channel list (names or URLs); None when absent or not a list of strings."""
+    if value is None:
+        problems.add(key, "missing required key", "e.g. channels: [conda-forge]")
+        return None
+    names = problems.string_list(value, key)
+    if names is None:
+        return None
+    if not names:
+        problems.add(key, "no channels given", "e.g. channels: [conda-forge]")
+    channels = []
+    for i, text in enumerate(names):
+        try:
+            channels.append(Channel.from_string(text))
+        except ValueError as exc:
+            problems.add(f"{key}[{i}]", str(exc), "write a name like conda-forge or a URL")
+    return tuple(channels)
+
+
+def parse_python_keys(
+    body: Mapping[str, Any], key: str, problems: Problems
+) -> tuple[str | None, str | None]:
+    """``python:`` (a version such as "3.12") and ``python-interpreter:`` (an absolute path)."""
+    version = body.get("python")
+    interpreter = body.get("python-interpreter")
+    if version is not None and not (isinstance(version, str) and _PYTHON_RE.fullmatch(version)):
+        hint = 'quote it: python: "3.10" (YAML reads 3.10 as the number 3.1)'
+        if isinstance(version, str):
+            hint = 'a Python 3 version such as "3.12" or "3.12.7"'
+        problems.add(f"{key}.python", f"invalid Python version {version!r}", hint)
+        version = None
+    if interpreter is not None:
+        if "python" not in body:
+            problems.add(
+                f"{key}.python-interpreter",
+                "only a PyPI-only environment (python:) takes an interpreter",
+                'add python: "3.X" or remove python-interpreter (conda provides Python)',
+            )
+        if not isinstance(interpreter, str) or not interpreter.startswith("/"):
+            problems.add(
+                f"{key}.python-interpreter",
+                f"expected an absolute path, got {interpreter!r}",
+                "e.g. /usr/bin/python3.12",
+            )
+            interpreter = None
+    return version, interpreter
+
+
+@dataclass(frozen=True)
+class FileUnavailable:
+    """Stands in for a referenced file that could not be loaded."""
+
+    reason: str
+
+
+PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
+
+
+def parse_pypi_sources(
+    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
+) -> tuple[tuple[PypiRequirement, ...], tuple[str, ...]]:
+    """The ``pypi:`` list and the ``pypi-file:`` requirements.txt of an environment."""
+    reqs: tuple[PypiRequirement, ...] = ()
+    if "pypi" in body:
+        reqs = parse_pypi_requirements(body["pypi"], f"{key}.pypi", problems)
+    if "pypi-file" not in body:
+        return reqs, ()
+    ref = body["pypi-file"]
+    if not isinstance(ref, str) or not ref:
+        problems.add(f"{key}.pypi-file", "expected a file name", "e.g. pypi-file: requirements.txt")
+        return reqs, ()
+    loaded = files.get(ref, FileUnavailable("it was not loaded"))
+    if not isinstance(loaded, str):
+        reason = loaded.reason if isinstance(loaded, FileUnavailable) else "not a text file"
+        problems.add(f"{key}.pypi-file", f"cannot read '{ref}': {reason}", "check the path")
+        return reqs, ()
+    source = posixpath.join(posixpath.dirname(problems.source), ref)
+    file_problems = Problems(source)
+    from_file = parse_requirements_txt(loaded, "line", file_problems)
+    problems.items.extend(file_problems.items)
+    return reqs + from_file, (ref,)
