@@ -37,6 +37,7 @@ from twinlock.errors import InstallError
 from twinlock.fileio import cache_dir
 from twinlock.install import kernels
 from twinlock.install import linker as installer
+from twinlock.install.frozen import FROZEN_MARKER, frozen_drift
 
 pytestmark = pytest.mark.slow
 CANONICAL = f"https://conda.anaconda.org/{CHANNEL}"
@@ -173,6 +174,49 @@ def test_verify_finds_package_drift(
     assert [(d.environment, d.kind, d.detail) for d in drift] == [
         ("payload", "missing", "zlib 1.3.1 0")
     ]
+
+
+def test_install_freezes_each_conda_prefix(
+    installed: tuple[Project, Path, deploy.InstallReport],
+) -> None:
+    project, root, report = installed
+    marker = root / "opt/payload" / FROZEN_MARKER
+    assert sorted(p.relative_to(root).as_posix() for p in report.frozen) == [
+        "opt/lab/conda-meta/frozen",
+        "opt/payload/conda-meta/frozen",
+    ]
+    message = json.loads(marker.read_text())["message"]
+    assert "environment 'payload' of the twinlock composition 'duo'" in message
+    assert "twinlock install" in message
+    marker.unlink()
+    drift = deploy.run_verify(project, root=root, platform="linux-64")
+    assert [(d.environment, d.kind) for d in drift] == [("payload", "unfrozen")]
+    assert "conda-meta/frozen is missing" in drift[0].detail
+    assert deploy.run_verify(project, root=root, platform="linux-64", frozen=False) == []
+    again = deploy.run_install(project, root=root, platform="linux-64")
+    assert again.frozen == (marker,) and json.loads(marker.read_text())["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        pytest.param("", True, id="empty-marker"),
+        pytest.param('{"message": "ask the admins"}', True, id="message"),
+        pytest.param('{"message": ""}', False, id="empty-message"),
+        pytest.param("[1, 2]", False, id="not-an-object"),
+        pytest.param("frozen!", False, id="not-json"),
+    ],
+)
+def test_frozen_marker_forms(text: str, ok: bool) -> None:
+    assert (frozen_drift("payload", text) == []) is ok
+
+
+def test_no_freeze_leaves_conda_free_to_change_the_prefix(tmp_path: Path) -> None:
+    _, project = _locked(tmp_path)
+    root = tmp_path / "root"
+    report = deploy.run_install(project, root=root, platform="linux-64", freeze=False)
+    assert report.frozen == ()
+    assert not (root / "opt/lab" / FROZEN_MARKER).exists()
 
 
 def test_verify_reports_absent_prefix(tmp_path: Path) -> None:

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from twinlock.app.project import Project
 from twinlock.errors import InstallError, LockFileError
-from twinlock.fileio import cache_dir, is_empty_dir, sha256_of, write_files
+from twinlock.fileio import cache_dir, is_empty_dir, read_text_if_exists, sha256_of, write_files
 from twinlock.install import kernels
 from twinlock.install import linker as installer
 from twinlock.install import pypi as pypiinstall
+from twinlock.install.frozen import FROZEN_MARKER, frozen_drift, frozen_marker
 from twinlock.install.plan import (
     Action,
     Drift,
@@ -64,6 +65,7 @@ class InstallReport:
     kernel_files: tuple[Path, ...]
     seconds: float
     pypi: tuple[LayerResult, ...] = ()
+    frozen: tuple[Path, ...] = ()  # CEP 22 markers written (unchanged ones are not listed)
 
 
 def current_platform() -> str:
@@ -110,8 +112,13 @@ def run_install(
     force: bool = False,
     caches: Sequence[Path] = (),
     progress: installer.Progress | None = None,
+    freeze: bool = True,
 ) -> InstallReport:
-    """Install every selected environment into ``root/<prefix>``; all archives verified first."""
+    """Install every selected environment into ``root/<prefix>``; all archives verified first.
+
+    With *freeze*, each conda prefix gets CEP 22's ``conda-meta/frozen`` marker, so conda
+    refuses to change what was verified (written after the PyPI layer, which uv installs).
+    """
     start = time.perf_counter()
     chosen = targets(project, environments, platform or current_platform(), root)
     actions = {
@@ -144,7 +151,14 @@ def run_install(
         environments=environments,
     )
     written = _write_kernel_files(project, root)
-    return InstallReport(tuple(results), tuple(written), time.perf_counter() - start, tuple(layers))
+    frozen = _freeze(project, chosen) if freeze else []
+    return InstallReport(
+        tuple(results),
+        tuple(written),
+        time.perf_counter() - start,
+        tuple(layers),
+        tuple(frozen),
+    )
 
 
 def _verify_all(
@@ -206,6 +220,15 @@ def _write_kernel_files(project: Project, root: Path) -> list[Path]:
     return write_files(contents)
 
 
+def _freeze(project: Project, chosen: Sequence[Target]) -> list[Path]:
+    return write_files(
+        {
+            t.path / FROZEN_MARKER: frozen_marker(project.composition.name, t.environment)
+            for t in chosen
+        }
+    )
+
+
 def run_verify(
     project: Project,
     *,
@@ -213,8 +236,12 @@ def run_verify(
     environments: Sequence[str] = (),
     platform: str | None = None,
     deep: bool = False,
+    frozen: bool = True,
 ) -> list[Drift]:
-    """Every difference between the installed prefixes under *root* and their locks."""
+    """Every difference between the installed prefixes under *root* and their locks.
+
+    With *frozen*, a conda prefix without a valid CEP 22 marker is a difference too.
+    """
     drift: list[Drift] = pypiinstall.pypi_drift(
         project.composition,
         project.read_locks(),
@@ -228,6 +255,8 @@ def run_verify(
             drift.append(Drift(t.environment, "no-prefix", f"{t.path} has no conda-meta"))
             continue
         drift += package_drift(t.environment, t.packages, installed)
+        if frozen:
+            drift += frozen_drift(t.environment, read_text_if_exists(t.path / FROZEN_MARKER))
         if deep:
             drift += file_drift(t.environment, installed, _hasher(t.path))
     return drift

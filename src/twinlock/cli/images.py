@@ -159,6 +159,13 @@ def install(
     ] = None,
     locks_dir: LocksDirOpt = None,
     mirror: MirrorOpt = None,
+    freeze: Annotated[
+        bool,
+        typer.Option(
+            "--freeze/--no-freeze",
+            help="Write conda-meta/frozen (CEP 22) so conda refuses to change the prefix.",
+        ),
+    ] = True,
 ) -> None:
     """Install each environment's locked packages into ROOT/<prefix>, hash-verified."""
     from twinlock.app import install as deploy
@@ -175,6 +182,7 @@ def install(
             force=force,
             caches=cache or [],
             progress=progress,
+            freeze=freeze,
         )
     typer.echo(render.install_report(report, Path.cwd()))
 
@@ -230,6 +238,13 @@ def verify(
         bool, typer.Option("--deep", help="Also hash every installed file against conda-meta.")
     ] = False,
     locks_dir: LocksDirOpt = None,
+    frozen: Annotated[
+        bool,
+        typer.Option(
+            "--frozen/--no-frozen",
+            help="Expect conda-meta/frozen (CEP 22) in each conda prefix, as install writes it.",
+        ),
+    ] = True,
 ) -> None:
     """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
     from twinlock.app import install as deploy
@@ -238,7 +253,12 @@ def verify(
 
     project = open_project(composition, locks_dir=locks_dir)
     drift = deploy.run_verify(
-        project, root=root, environments=split_values(env), platform=platform, deep=deep
+        project,
+        root=root,
+        environments=split_values(env),
+        platform=platform,
+        deep=deep,
+        frozen=frozen,
     )
     checked = len(project.composition.select(split_values(env)))
     typer.echo(render.verify_report(drift, checked, deep=deep))

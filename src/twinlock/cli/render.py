@@ -131,6 +131,7 @@ def install_report(report: InstallReport, cwd: Path) -> str:
             f"packages, hash-checked) {how} in {layer.seconds:.2f} s"
         )
     lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
+    lines += [f"froze {_rel(p, cwd)} (conda refuses to change it)" for p in report.frozen]
     return "\n".join(lines)
 
 

@@ -74,7 +74,8 @@ class Drift:
     """One way an installed environment differs from its lock."""
 
     environment: str
-    kind: str  # "no-prefix" | "missing" | "extra" | "changed" | "modified" | "deleted"
+    # "no-prefix" | "missing" | "extra" | "changed" | "modified" | "deleted" | "unfrozen"
+    kind: str
     detail: str
 
 
