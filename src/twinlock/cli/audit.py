@@ -112,3 +112,50 @@ def sbom(
     write_text_atomic(output, text + "\n")
     count = sum(len(p.packages) for lock in locks for p in lock.platforms)
     typer.echo(f"wrote {output} ({count} components)")
+
+
+@app.command(name="export")
+@handle_errors
+def export_command(
+    composition: CompositionArg = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="pixi-lock (one multi-environment lock pixi and rattler read), explicit, "
+            "or environment-yml.",
+        ),
+    ] = "pixi-lock",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="pixi-lock: the file (default pixi.lock). Text formats: a directory "
+            "(default: standard output for one environment x platform, else build/export).",
+        ),
+    ] = None,
+    env: EnvOpt = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option("--platform", help="Only these platforms (text formats; repeatable)."),
+    ] = None,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Export the locks for other tools: pixi, rattler-based installers, conda."""
+    from twinlock.app.export import run_export
+    from twinlock.app.project import open_project
+
+    project = open_project(composition, locks_dir=locks_dir)
+    report = run_export(
+        project,
+        fmt,
+        output=output,
+        environments=split_values(env),
+        platforms=split_values(platform),
+    )
+    if report.text is not None:
+        typer.echo(report.text, nl=False)
+    for path in report.written:
+        typer.echo(f"wrote {path}", err=True)

@@ -112,8 +112,12 @@ class PypiPackage:
         return self.file_name.endswith(".whl")
 
     def dependency_map(self) -> dict[str, str]:
-        """``{name: "*"}``: uv reports which projects are required, not the constraints."""
-        return {name: "*" for name in self.depends}
+        """``{name: ""}``: uv reports which projects are required, not the constraints.
+
+        An empty PEP 440 specifier, not conda's ``*``: rattler (and so pixi) rejects ``*``
+        in a pip entry, while conda-lock reads both.
+        """
+        return {name: "" for name in self.depends}
 
     def requirement_line(self) -> str:
         """A hash-checked requirements.txt line installing exactly this artifact."""
