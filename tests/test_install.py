@@ -35,7 +35,7 @@ from twinlock.app.project import Project, open_project
 from twinlock.cli.main import app
 from twinlock.errors import InstallError
 from twinlock.fileio import cache_dir
-from twinlock.install import kernels
+from twinlock.install import kernels, launcher
 from twinlock.install import linker as installer
 from twinlock.install.frozen import FROZEN_MARKER, frozen_drift
 
@@ -85,8 +85,27 @@ def test_install_creates_both_prefixes_and_kernel(
     assert (lab / "conda-meta").is_dir() and (payload / "conda-meta").is_dir()
     assert (payload / "share/zlib/file0.txt").is_file()  # from the .tar.bz2 package
     spec = json.loads((lab / "share/jupyter/kernels/payload/kernel.json").read_text())
-    assert spec["argv"][:3] == ["/opt/payload/bin/python", "-m", "ipykernel_launcher"]
-    assert spec["argv"][-2:] == ["-f", "{connection_file}"]
+    kernel_dir = "/opt/lab/share/jupyter/kernels/payload"
+    assert spec["argv"] == [
+        "/opt/lab/bin/python",
+        "-I",
+        f"{kernel_dir}/twinlock-launch.py",
+        "{connection_file}",
+    ]
+    assert (root / kernel_dir.lstrip("/") / "twinlock-launch.py").is_file()
+    project = installed[0]
+    plat = project.read_locks()["payload"].platform("linux-64")
+    assert plat is not None
+    assert spec["metadata"]["twinlock"] == {
+        "composition": "duo",
+        "environment": "payload",
+        "prefix": "/opt/payload",
+        "lock_digest": kernels.lock_digest(plat),
+        "payload": spec["metadata"]["twinlock"]["payload"],
+    }
+    stamp = json.loads((payload / ".twinlock/stamp.json").read_text())
+    assert stamp["lock_digest"] == kernels.lock_digest(plat)
+    assert stamp["fingerprint"] == launcher.fingerprint(str(payload))
     assert spec["env"] == {"PAYLOAD_MODE": "science"}
     assert spec["display_name"] == "Payload (Python 3.11)"
     config = json.loads((lab / kernels.SERVER_CONFIG).read_text())

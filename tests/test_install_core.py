@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from twinlock.install.plan import (
     package_drift,
     prefix_state,
 )
-from twinlock.model.lock import LockedPackage
+from twinlock.model.composition import Composition
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.spec.parse import parse_composition
 
 
@@ -76,27 +78,49 @@ def test_bad_kernel_is_refused(kernel: Any, match: str) -> None:
         parse_composition(_composition(kernel), source="c.yaml")
 
 
-def test_kernelspec_starts_payload_python_with_env() -> None:
+def _locks(comp: Composition) -> dict[str, EnvironmentLock]:
+    """Locks with one package per environment (the requested one), on linux-64."""
+    out = {}
+    for env in comp.environments:
+        pkg = LockedPackage(
+            env.requirements[-1].name, "9.0.0", "0", "linux-64", "https://x/y.conda", "c", "0" * 32
+        )
+        plat = PlatformLock("linux-64", "h", (), (pkg,))
+        out[env.name] = EnvironmentLock(comp.name, env.name, env.prefix, (), (), (plat,))
+    return out
+
+
+def test_kernelspec_runs_the_launcher_with_the_lab_python() -> None:
     comp = parse_composition(_composition(GOOD_KERNEL), source="c.yaml")
-    out = {f.path: f for f in kernels.kernel_files(comp)}
-    spec = kernels.kernelspec(comp.environment("payload").kernel, "/opt/payload")  # type: ignore[arg-type]
+    locks = _locks(comp)
+    out = {f.path: f for f in kernels.kernel_files(comp, locks, "linux-64")}
+    spec = json.loads(out["share/jupyter/kernels/payload/kernel.json"].text)
     assert spec["argv"] == [
-        "/opt/payload/bin/python",
-        "-m",
-        "ipykernel_launcher",
-        "-f",
+        "/opt/lab/bin/python",
+        "-I",
+        "/opt/lab/share/jupyter/kernels/payload/twinlock-launch.py",
         "{connection_file}",
     ]
+    assert (
+        spec["metadata"]["twinlock"]["payload"]
+        == f"{comp.environment('payload').requirements[-1].name} 9.0.0"
+    )
     assert spec["env"] == {"A": "1"}
-    assert set(out) == {"share/jupyter/kernels/payload/kernel.json", kernels.SERVER_CONFIG}
+    assert set(out) == {
+        "share/jupyter/kernels/payload/kernel.json",
+        "share/jupyter/kernels/payload/twinlock-launch.py",
+        kernels.SERVER_CONFIG,
+    }
     assert all(f.lab == "lab" for f in out.values())
     assert '"ensure_native_kernel": false' in out[kernels.SERVER_CONFIG].text
+    assert kernels.kernel_files(comp, {}, "linux-64") == []  # nothing locked, nothing wired
 
 
 def test_native_kernel_stays_when_not_hidden() -> None:
     comp = parse_composition(_composition({**GOOD_KERNEL, "hide-native": False}), source="c.yaml")
-    assert [f.path for f in kernels.kernel_files(comp)] == [
-        "share/jupyter/kernels/payload/kernel.json"
+    assert [f.path for f in kernels.kernel_files(comp, _locks(comp), "linux-64")] == [
+        "share/jupyter/kernels/payload/kernel.json",
+        "share/jupyter/kernels/payload/twinlock-launch.py",
     ]
 
 
@@ -109,7 +133,9 @@ def test_allow_list_names_every_kernel_wired_into_the_lab() -> None:
         "kernel": {"name": "ml", "display-name": "ML", "lab": "lab", "hide-native": False},
     }
     comp = parse_composition(data, source="c.yaml")
-    config = {f.path: f for f in kernels.kernel_files(comp)}[kernels.SERVER_CONFIG]
+    config = {f.path: f for f in kernels.kernel_files(comp, _locks(comp), "linux-64")}[
+        kernels.SERVER_CONFIG
+    ]
     assert '"allowed_kernelspecs": [\n      "ml",\n      "payload"\n    ]' in config.text
 
 

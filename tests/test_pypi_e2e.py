@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import textwrap
@@ -55,6 +56,17 @@ _DRIVER = textwrap.dedent(
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = kc.get_shell_msg(timeout=90)
         content = reply["content"]
+        shown = []  # what the notebook shows under the cell: streams and errors
+        while True:
+            msg = kc.get_iopub_msg(timeout=90)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                shown.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                shown.append(msg["content"]["ename"] + ": " + msg["content"]["evalue"])
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
         answers = {
             k: v["data"]["text/plain"].strip("'")
             for k, v in content.get("user_expressions", {}).items()
@@ -65,6 +77,7 @@ _DRIVER = textwrap.dedent(
             "lab": "%d.%d.%d" % sys.version_info[:3],
             "kernel": answers,
             "specs": sorted(ksm.find_kernel_specs()),
+            "shown": "".join(shown),
         }))
     finally:
         kc.stop_channels()
@@ -89,7 +102,8 @@ def _composition(root: Path) -> dict[str, object]:
             "lab": {
                 "prefix": str(root / "opt" / "lab"),
                 "python": "3.12",
-                "pypi": ["jupyter_client", "jupyter_server"],
+                # ipykernel: the launcher's fallback kernel runs on the lab's Python
+                "pypi": ["jupyter_client", "jupyter_server", "ipykernel"],
             },
             "payload": {
                 "prefix": str(root / "opt" / "payload"),
@@ -165,7 +179,26 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     assert kernel["numpy"] == payload_numpy.version
     assert kernel["executable"].startswith(str(root / "opt" / "payload"))
     assert kernel["product"] == "10"
-    assert answer["specs"] == ["rubin"]
+    assert "rubin" in answer["specs"]  # beside the lab ipykernel's own python3
+    assert answer["shown"] == ""  # a sound payload starts silently
+
+    kernels = root / "opt" / "lab" / "share" / "jupyter" / "kernels"
+    payload = root / "opt" / "payload"
+    # A user's install into the payload: the kernel still starts, and the first cell says so.
+    site = next(payload.glob("lib/python3.*/site-packages"))
+    (site / "evil-1.0.dist-info").mkdir()
+    (site / "evil-1.0.dist-info" / "METADATA").write_text("Name: evil\nVersion: 1.0\n")
+    drifted = _run_driver(lab_python, kernels, tmp_path)
+    assert drifted["status"] == "ok" and drifted["kernel"]["numpy"] == payload_numpy.version
+    assert "twinlock: " in drifted["shown"] and "+evil-1.0.dist-info/RECORD" in drifted["shown"]
+    assert "twinlock verify" in drifted["shown"]
+    shutil.rmtree(site / "evil-1.0.dist-info")
+    # No payload at all: a fallback kernel that explains, instead of a dead kernel.
+    payload.rename(payload.with_name("payload-gone"))
+    missing = _run_driver(lab_python, kernels, tmp_path)
+    payload.with_name("payload-gone").rename(payload)
+    assert missing["status"] == "error"
+    assert "the payload environment is missing" in str(missing["shown"])
 
     # Drift after a user uninstall is reported; a rerun repairs it from uv's cache.
     subprocess.run(

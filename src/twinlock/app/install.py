@@ -23,6 +23,7 @@ from twinlock.install import kernels
 from twinlock.install import linker as installer
 from twinlock.install import pypi as pypiinstall
 from twinlock.install.frozen import FROZEN_MARKER, frozen_drift, frozen_marker
+from twinlock.install.launcher import STAMP
 from twinlock.install.plan import (
     Action,
     Drift,
@@ -150,8 +151,9 @@ def run_install(
         root=root,
         environments=environments,
     )
-    written = _write_kernel_files(project, root)
     frozen = _freeze(project, chosen) if freeze else []
+    # Last: the stamp fingerprints conda-meta, the frozen marker included.
+    written = _write_kernel_files(project, root, platform or current_platform())
     return InstallReport(
         tuple(results),
         tuple(written),
@@ -209,15 +211,28 @@ def _install_one(
     )
 
 
-def _write_kernel_files(project: Project, root: Path) -> list[Path]:
-    """Kernelspecs and server config into every lab prefix that is installed under *root*."""
+def _write_kernel_files(project: Project, root: Path, platform: str) -> list[Path]:
+    """Kernelspecs, launchers and server config into every lab prefix installed under *root*,
+    and a stamp into each kernel's prefix for the launcher to check at start-up."""
+    locks = project.read_locks()
     contents: dict[Path, str] = {}
-    for item in kernels.kernel_files(project.composition):
+    for item in kernels.kernel_files(project.composition, locks, platform):
         lab: Environment = project.composition.environment(item.lab)
         lab_path = root_path(root, lab.prefix)
-        if (lab_path / "conda-meta").is_dir() or (lab_path / "pyvenv.cfg").is_file():
+        if _installed_at(lab_path):
             contents[lab_path / item.path] = item.text
-    return write_files(contents)
+    written = write_files(contents)
+    stamps: dict[Path, str] = {}
+    for env in project.composition.environments:
+        prefix = root_path(root, env.prefix)
+        plat = locks[env.name].platform(platform) if env.name in locks else None
+        if env.kernel is not None and plat is not None and _installed_at(prefix):
+            stamps[prefix / STAMP] = kernels.stamp_text(plat, prefix)
+    return written + write_files(stamps)
+
+
+def _installed_at(path: Path) -> bool:
+    return (path / "conda-meta").is_dir() or (path / "pyvenv.cfg").is_file()
 
 
 def _freeze(project: Project, chosen: Sequence[Target]) -> list[Path]:
