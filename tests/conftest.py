@@ -37,9 +37,10 @@ def mix_composition(**env: Any) -> dict[str, Any]:
 def _isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One unpacked snapshot per test session, never the user's own cache."""
+    """One unpacked snapshot per test session, never the user's own cache (nor .condarc)."""
     cache = tmp_path_factory.getbasetemp() / "twinlock-cache"
     monkeypatch.setenv("TWINLOCK_CACHE_DIR", str(cache))
+    monkeypatch.setenv("CONDARC", str(tmp_path_factory.getbasetemp() / "no-condarc"))
 
 
 @pytest.fixture

@@ -426,6 +426,33 @@ def test_remote_archives_are_downloaded_verified_and_cached(
     assert not cached.exists()
 
 
+@pytest.mark.parametrize("via", ["mirror-url", "channel-alias"])
+def test_channel_read_and_installed_through_a_url(
+    tmp_path: Path, http_channel: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, via: str
+) -> None:
+    """A [mirrors] URL, or conda's channel_alias, serves repodata and archives; the locks
+    still record the canonical conda.anaconda.org URLs."""
+    monkeypatch.setenv("TWINLOCK_CACHE_DIR", str(tmp_path / "cache"))
+    served, url = http_channel
+    ip = make_install_project(tmp_path)
+    cp.build_channel(served / CHANNEL, packages())
+    if via == "mirror-url":
+        (ip.root / "twinlock.toml").write_text(f'[mirrors]\n{CHANNEL} = "{url}/{CHANNEL}/"\n')
+    else:
+        (ip.root / "twinlock.toml").write_text("")
+        (tmp_path / "condarc").write_text(f"channel_alias: {url}\n")
+        monkeypatch.setenv("CONDARC", str(tmp_path / "condarc"))
+    project = _open(ip)
+    run_lock(project)
+    lock = project.read_locks()["payload"].platform("linux-64")
+    assert lock is not None
+    assert {p.url.rsplit("/", 2)[0] for p in lock.packages} == {CANONICAL}
+    root = tmp_path / "root"
+    deploy.run_install(project, root=root, platform="linux-64")
+    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert (cache_dir() / "archives" / "zlib-1.3.1-0.tar.bz2").is_file()  # downloaded
+
+
 def test_lock_warns_when_kernel_env_lacks_ipykernel(tmp_path: Path) -> None:
     composition = json.loads(json.dumps(COMPOSITION))
     composition["environments"]["payload"]["requirements"] = ["python 3.11.*", "zlib"]

@@ -154,3 +154,12 @@ def test_launcher_parses_as_python_38() -> None:
     """The launcher is copied into labs of any age and runs with their Python."""
     source = Path(launcher.__file__).read_text()
     ast.parse(source, feature_version=(3, 8))
+
+
+def test_fingerprint_skips_what_is_not_a_site_packages(tmp_path: Path) -> None:
+    prefix = _prefix(tmp_path)
+    (prefix / "lib/python-prefix.txt").write_text("a file whose name starts with python")
+    assert sorted(launcher.fingerprint(str(prefix))) == [
+        "conda-meta",
+        "lib/python3.11/site-packages",
+    ]

@@ -7,6 +7,7 @@ adapter). The CLI calls these functions and renders what they return.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,13 @@ from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver
 from twinlock.solve.adapter import RattlerSolver, Solver
 from twinlock.solve.channels import local_channel_dir
-from twinlock.spec.config import ProjectConfig, parse_mirror_options
-from twinlock.spec.load import environment_sources, load_composition, load_config
+from twinlock.spec.config import ProjectConfig, alias_mirrors, parse_mirror_options
+from twinlock.spec.load import (
+    condarc_channel_alias,
+    environment_sources,
+    load_composition,
+    load_config,
+)
 
 if TYPE_CHECKING:
     pass
@@ -73,9 +79,14 @@ def open_project(
     """Resolve the composition (argument, config default, or the only envs/*.yaml)."""
     cwd = cwd or Path.cwd()
     config = load_config(composition.parent if composition else cwd)
-    config = config.with_mirrors(parse_mirror_options(list(mirrors), cwd=cwd))
     path = composition or config.composition or _only_composition(config.root)
     comp = load_composition(path)
+    # conda's channel_alias reads named channels elsewhere; explicit mirrors win over it.
+    alias = condarc_channel_alias(os.environ)
+    if alias:
+        channels = [c for env in comp.environments for c in env.channels]
+        config = config.with_mirrors(alias_mirrors(channels, alias), under=True)
+    config = config.with_mirrors(parse_mirror_options(list(mirrors), cwd=cwd))
     base = locks_dir or config.default_locks_dir
     return Project(config, path, comp, LockPaths(base / comp.name))
 

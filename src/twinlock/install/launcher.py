@@ -59,8 +59,8 @@ def _entries(directory: str) -> list[tuple[str, int]]:
 
 def _site_packages(prefix: str) -> list[str]:
     lib = os.path.join(prefix, "lib")
-    names = [n for n, _ in _entries(lib) if n.startswith("python")]
-    return [os.path.join(lib, n, "site-packages") for n in names]
+    found = [os.path.join(lib, n, "site-packages") for n in _names(lib) if n.startswith("python")]
+    return [site for site in found if os.path.isdir(site)]
 
 
 def fingerprint(prefix: str) -> dict[str, list[str]]:
@@ -72,11 +72,18 @@ def fingerprint(prefix: str) -> dict[str, list[str]]:
     areas = {"conda-meta": [f"{n} {s}" for n, s in _entries(os.path.join(prefix, "conda-meta"))]}
     for site in _site_packages(prefix):
         rows = []
-        for name in sorted(os.listdir(site)):
+        for name in _names(site):
             if name.endswith(".dist-info"):
                 rows.append(f"{name}/RECORD {_size(os.path.join(site, name, 'RECORD'))}")
         areas[os.path.relpath(site, prefix)] = rows
     return areas
+
+
+def _names(directory: str) -> list[str]:
+    try:
+        return sorted(os.listdir(directory))
+    except OSError:  # not a directory (lib/python-prefix.txt), or unreadable
+        return []
 
 
 def _size(path: str) -> int:

@@ -67,9 +67,16 @@ class ArchiveSources:
 
     def mirror_dir(self, channel: str) -> Path | None:
         location = self.mirrors.get(channel.rstrip("/"))
-        if location is None or location.startswith(BUNDLED):
+        if location is None or location.startswith(BUNDLED) or "://" in location:
             return None
         return Path(location)
+
+    def download_url(self, pkg: LockedPackage) -> str:
+        """Where to download *pkg*: its channel's URL mirror, else the lock's own URL."""
+        location = self.mirrors.get(pkg.channel.rstrip("/"))
+        if location is not None and "://" in location:
+            return f"{location}/{pkg.subdir}/{pkg.file_name}"
+        return pkg.url
 
     def candidates(self, pkg: LockedPackage) -> list[Path]:
         """Local files that may hold *pkg*'s archive, most preferred first."""
@@ -102,7 +109,7 @@ def fetch_verified(pkg: LockedPackage, sources: ArchiveSources) -> Path:
                 return path
             problems.append(problem)
     if sources.mirror_dir(pkg.channel) is None and not pkg.url.startswith("file://"):
-        downloaded, problem = _download(pkg, sources.download_dir)
+        downloaded, problem = _download(pkg, sources.download_url(pkg), sources.download_dir)
         if downloaded is not None:
             return downloaded
         problems.append(problem)
@@ -116,7 +123,7 @@ def fetch_verified(pkg: LockedPackage, sources: ArchiveSources) -> Path:
     )
 
 
-def _download(pkg: LockedPackage, cache: Path) -> tuple[Path | None, str]:
+def _download(pkg: LockedPackage, url: str, cache: Path) -> tuple[Path | None, str]:
     from rattler.networking import Client
     from rattler.package_streaming import download_to_path
 
@@ -126,14 +133,14 @@ def _download(pkg: LockedPackage, cache: Path) -> tuple[Path | None, str]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        asyncio.run(download_to_path(Client(), pkg.url, tmp))
+        asyncio.run(download_to_path(Client(), url, tmp))
         problem = _check(pkg, tmp)
         if problem is None:
             os.replace(tmp, cache / pkg.file_name)
             return cache / pkg.file_name, ""
-        return None, problem.replace(str(tmp), pkg.url)
+        return None, problem.replace(str(tmp), url)
     except Exception as exc:  # rattler raises its own, unexported, network errors
-        return None, f"cannot download {pkg.url}: {exc}"
+        return None, f"cannot download {url}: {exc}"
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -189,6 +189,8 @@ class RattlerSolver:
         location = self._mirrors.get(channel.url)
         if location is None:
             return channel.url
+        if "://" in location:  # a URL mirror: rattler reads it like the channel itself
+            return location
         return str(self._channel_dir(location))
 
     async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> SolveOutcome:

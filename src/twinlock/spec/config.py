@@ -11,21 +11,23 @@ where the repodata is read from is a property of the machine doing the solve.
     locks-dir = "locks"
 
     [mirrors]
-    # channel name or URL = local channel directory, or "bundled:<name>"
+    # channel name or URL = local channel directory, "bundled:<name>", or a URL
     conda-forge = "bundled:conda-forge-snapshot"
+    # conda-forge = "https://conda-mirror.example.org/conda-forge"
 
 ``--mirror NAME=DIR`` on the command line overrides the file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from twinlock.errors import ConfigError, did_you_mean
-from twinlock.model.composition import Channel
+from twinlock.model.composition import CONDA_FORGE_BASE, Channel
 
 CONFIG_NAME = "twinlock.toml"
 BUNDLED_PREFIX = "bundled:"
@@ -47,8 +49,9 @@ class ProjectConfig:
     def default_locks_dir(self) -> Path:
         return self.locks_dir or self.root / "locks"
 
-    def with_mirrors(self, overrides: Mapping[str, str]) -> ProjectConfig:
-        merged = {**self.mirrors, **overrides}
+    def with_mirrors(self, overrides: Mapping[str, str], *, under: bool = False) -> ProjectConfig:
+        """These mirrors added: over the configured ones, or *under* them (defaults)."""
+        merged = {**overrides, **self.mirrors} if under else {**self.mirrors, **overrides}
         return ProjectConfig(self.root, self.composition, self.locks_dir, MappingProxyType(merged))
 
     def relative(self, path: Path) -> str:
@@ -103,9 +106,40 @@ def parse_mirror_table(
             continue
         if location.startswith(BUNDLED_PREFIX):
             out[channel.url] = location
+        elif is_url(location):
+            problem = url_problem(location)
+            if problem:
+                problems.append(f"mirror {channel_text!r}: {problem}")
+                continue
+            out[channel.url] = location.rstrip("/")
         else:
             out[channel.url] = str((root / location).resolve())
     return out
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def url_problem(location: str) -> str | None:
+    """Why *location* cannot serve a channel (None: it can)."""
+    parsed = urllib.parse.urlsplit(location)
+    if parsed.scheme not in ("http", "https", "file"):
+        return f"{parsed.scheme}:// is not a channel URL scheme (use http, https or file)"
+    if parsed.scheme != "file" and not parsed.hostname:
+        return f"URL {location[:80]!r} has no host"
+    return None
+
+
+def alias_mirrors(channels: Iterable[Channel], alias: str) -> dict[str, str]:
+    """conda's ``channel_alias`` as mirrors: a named channel is read from ``<alias>/<name>``.
+
+    Locks still record the canonical ``https://conda.anaconda.org/<name>`` URLs.
+    """
+    alias = alias.rstrip("/")
+    if alias == CONDA_FORGE_BASE:
+        return {}
+    return {c.url: f"{alias}/{c.name}" for c in channels if c.url == f"{CONDA_FORGE_BASE}/{c.name}"}
 
 
 def parse_mirror_options(options: list[str], *, cwd: Path) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from twinlock.spec.parse import parse_composition, referenced_files
 from twinlock.spec.requirements import FileUnavailable
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+logger = logging.getLogger(__name__)
 
 
 def find_project_root(start: Path) -> Path:
@@ -93,3 +96,23 @@ def environment_sources(
         env.name: (main, *(config.relative(path.parent / ref) for ref in env.sources))
         for env in composition.environments
     }
+
+
+def condarc_channel_alias(environ: Mapping[str, str]) -> str | None:
+    """conda's ``channel_alias`` from ``$CONDARC`` or ``~/.condarc`` (None when unset).
+
+    A .condarc that cannot be read is ignored with a warning: it belongs to conda.
+    """
+    path = Path(environ["CONDARC"]) if environ.get("CONDARC") else Path.home() / ".condarc"
+    try:
+        data = yaml.load(path.read_text(), Loader=_Loader)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        logger.warning("ignoring %s: %s", path, str(exc)[:200])
+        return None
+    alias = data.get("channel_alias") if isinstance(data, dict) else None
+    if alias is not None and not isinstance(alias, str):
+        logger.warning("ignoring channel_alias in %s: not a URL string", path)
+        return None
+    return alias
