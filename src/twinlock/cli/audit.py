@@ -48,10 +48,8 @@ def diff(
     import shutil
     import sys
 
-    from twinlock.app.project import open_project
-    from twinlock.audit import diff as lockdiff
+    from twinlock.app.audit import run_diff
     from twinlock.audit import diffrender
-    from twinlock.audit import sources as locksources
     from twinlock.errors import did_you_mean
 
     if output_format not in DIFF_FORMATS:
@@ -60,10 +58,7 @@ def diff(
             f"{did_you_mean(output_format, DIFF_FORMATS)}".rstrip(),
             f"choose one of: {', '.join(DIFF_FORMATS)}",
         )
-    sides = locksources.diff_sides(
-        old, new, git=git, default_path=lambda: open_project(None).paths.directory
-    )
-    result = lockdiff.diff_lock_sets(*sides)
+    result = run_diff(old, new, git=git)
     if output_format == "json":
         text = diffrender.render_json(result)
     elif output_format == "markdown":
@@ -94,24 +89,22 @@ def sbom(
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """A CycloneDX SBOM of the locked packages (one component per package and platform)."""
-    import datetime as dt
-
+    from twinlock.app.audit import run_sbom
+    from twinlock.app.output import write_output
     from twinlock.app.project import open_project
-    from twinlock.audit import sbom as sbom_lib
-    from twinlock.fileio import write_text_atomic
 
-    sbom_lib.check_format(output_format)
     project = open_project(composition, locks_dir=locks_dir)
-    locks = sbom_lib.select_locks(
-        project.composition, project.read_locks(), split_values(env), split_values(platform)
+    document = run_sbom(
+        project,
+        environments=split_values(env),
+        platforms=split_values(platform),
+        output_format=output_format,
     )
-    text = sbom_lib.render_sbom(project.composition.name, locks, timestamp=dt.datetime.now(dt.UTC))
     if output is None:
-        typer.echo(text)
+        typer.echo(document.text)
         return
-    write_text_atomic(output, text + "\n")
-    count = sum(len(p.packages) for lock in locks for p in lock.platforms)
-    typer.echo(f"wrote {output} ({count} components)")
+    write_output(output, document.text + "\n")
+    typer.echo(f"wrote {output} ({document.components} components)")
 
 
 @app.command(name="export")

@@ -53,18 +53,24 @@ def rebuild(
     mirror: MirrorOpt = None,
 ) -> None:
     """Maintenance rebuild: keep historical environments exactly, refresh or update the rest."""
-    from twinlock.app import rebuild as maintenance
+    from twinlock.app.images import rebuild as run_rebuild
     from twinlock.app.project import open_project
     from twinlock.cli import render
-    from twinlock.images.rebuild import RebuildOptions
 
     project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    options = RebuildOptions.parse(split_values(refresh), split_values(update), _snapshot(snapshot))
-    report = maintenance.run_rebuild(project, sources=from_ or [], options=options, dry_run=dry_run)
+    report = run_rebuild(
+        project,
+        sources=from_ or [],
+        refresh=split_values(refresh),
+        update=split_values(update),
+        snapshot=_snapshot(snapshot),
+        dry_run=dry_run,
+    )
     typer.echo(render.rebuild_report(report, Path.cwd()))
 
 
 def _snapshot(text: str | None) -> Any:
+    """An ISO date or date-time (UTC unless it says otherwise), or None."""
     import datetime as dt
 
     if text is None:
@@ -89,20 +95,20 @@ AliasOpt = Annotated[
 @handle_errors
 def tag_parse(tags: list[str], alias: AliasOpt = None) -> None:
     """Category and display name of each tag; exit 2 naming the wrong part of an invalid one."""
+    from twinlock.app.images import parse_tags
     from twinlock.cli import render
-    from twinlock.images.tags import parse_tag
 
-    typer.echo(render.tag_table([parse_tag(t, aliases=alias or []) for t in tags]))
+    typer.echo(render.tag_table(parse_tags(tags, alias or [])))
 
 
 @tag_app.command("sort")
 @handle_errors
 def tag_sort(tags: list[str], alias: AliasOpt = None) -> None:
     """Group tags by category and list each category newest first."""
+    from twinlock.app.images import sorted_tags
     from twinlock.cli import render
-    from twinlock.images.tags import parse_tag, sort_tags
 
-    typer.echo(render.tag_table(sort_tags(parse_tag(t, aliases=alias or []) for t in tags)))
+    typer.echo(render.tag_table(sorted_tags(tags, alias or [])))
 
 
 @tag_app.command("compose")
@@ -120,9 +126,9 @@ def tag_compose(
     arch: Annotated[str | None, typer.Option("--arch", help="amd64 or arm64.")] = None,
 ) -> None:
     """The tag of a (maintenance) build of PAYLOAD_TAG: <version>_rsp<N>, sorting after all."""
-    from twinlock.images.tags import compose_tag
+    from twinlock.app.images import new_tag
 
-    tag = compose_tag(
+    tag = new_tag(
         payload_tag,
         build=build,
         built_at=_snapshot(built_at) if built_at else None,

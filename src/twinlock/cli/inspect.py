@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,10 +16,6 @@ from twinlock.cli.app import (
 )
 from twinlock.errors import TwinlockError
 
-if TYPE_CHECKING:
-    from twinlock.model.lock import EnvironmentLock
-
-
 PlatformOpt = Annotated[
     str | None,
     typer.Option("--platform", "-p", help="Platform of the lock (default: its first platform)."),
@@ -28,26 +24,6 @@ CompositionOpt = Annotated[
     Path | None,
     typer.Option("--composition", "-c", help="Composition file (default as for 'lock')."),
 ]
-
-
-def _env_lock(composition: Path | None, locks_dir: Path | None, env: str | None) -> EnvironmentLock:
-    """The lock of *env* (the only environment when *env* is None)."""
-    from twinlock.app.project import open_project
-    from twinlock.graph import model as graph
-    from twinlock.lock.store import read_locks
-
-    project = open_project(composition, locks_dir=locks_dir)
-    names = [e.name for e in project.composition.environments]
-    if env is None:
-        if len(names) != 1:
-            raise TwinlockError(
-                f"{project.composition.source} has several environments ({', '.join(names)})",
-                "choose one with --env",
-            )
-        env = names[0]
-    name = project.composition.environment(env).name
-    # Only this environment's lock: parsing the others would double the wait.
-    return graph.lock_for(project.composition, read_locks(project.paths, [name]), name)
 
 
 @app.command("graph")
@@ -86,24 +62,27 @@ def graph_command(
     requested packages themselves). Pictures drop edges implied by longer paths
     unless --all-edges.
     """
-    from twinlock.fileio import write_text_atomic
-    from twinlock.graph import model as graph
+    from twinlock.app.inspect import graph_view
+    from twinlock.app.output import write_output
+    from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
-    lock = _env_lock(composition, locks_dir, env)
     if fmt not in graphrender.GRAPH_FORMATS:
         raise TwinlockError(
             f"unknown --format '{fmt}'",
             f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
         )
-    full = graph.DependencyGraph.from_lock(lock, platform)
-    shown = graph.view(full, depth=depth, focus=focus, radius=radius)
+    project = open_project(composition, locks_dir=locks_dir)
+    drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius)
+    shown = drawn.shown
     text = graphrender.render_graph(shown, fmt, all_edges=all_edges, edge_labels=edge_labels)
     if output is None:
         typer.echo(text, nl=False)
     else:
-        write_text_atomic(output, text)
-        typer.echo(f"wrote {output} ({len(shown.graph)} of {len(full.graph)} packages)", err=True)
+        write_output(output, text)
+        typer.echo(
+            f"wrote {output} ({len(shown.graph)} of {len(drawn.full.graph)} packages)", err=True
+        )
 
 
 @app.command()
@@ -119,14 +98,17 @@ def why(
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Why is PACKAGE in ENV: every path from a requested package to it, shortest first."""
-    from twinlock.graph import model as graph
+    from twinlock.app.inspect import why as why_paths
+    from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
-    lock = _env_lock(composition, locks_dir, env)
-    deps = graph.DependencyGraph.from_lock(lock, platform)
-    name = deps.require(package)
-    paths, more = deps.paths_to(name, limit or None)
-    typer.echo(graphrender.why_text(deps, name, paths, more=more, roots=deps.root_count(name)))
+    project = open_project(composition, locks_dir=locks_dir)
+    answer = why_paths(project, env, package, platform, limit or None)
+    typer.echo(
+        graphrender.why_text(
+            answer.graph, answer.name, answer.paths, more=answer.more, roots=answer.roots
+        )
+    )
 
 
 @app.command()
@@ -142,12 +124,12 @@ def tree(
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """The dependency tree of ENV from its requested packages (or inverted from one package)."""
-    from twinlock.graph import model as graph
+    from twinlock.app.inspect import tree as dependency_tree
+    from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
-    lock = _env_lock(composition, locks_dir, env)
-    deps = graph.DependencyGraph.from_lock(lock, platform)
-    lines = deps.tree(depth=depth, invert=invert)
+    project = open_project(composition, locks_dir=locks_dir)
+    deps, lines = dependency_tree(project, env, platform, depth=depth, invert=invert)
     typer.echo(graphrender.tree_text(deps, lines, inverted=invert is not None))
 
 
@@ -162,13 +144,11 @@ def overlap(
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Packages shared by environments (identical / build / version differs) and boundary pairs."""
+    from twinlock.app.audit import run_overlap
     from twinlock.app.project import open_project
-    from twinlock.audit import overlap as overlap_mod
     from twinlock.audit import overlaprender
 
     project = open_project(composition, locks_dir=locks_dir)
-    locks = project.read_locks()
-    ordered = [locks[e.name] for e in project.composition.environments if e.name in locks]
-    results = overlap_mod.overlap(ordered, split_values(platform))
+    results = run_overlap(project, split_values(platform))
     render = overlaprender.overlap_json if as_json else overlaprender.overlap_text
     typer.echo(render(project.composition.name, results), nl=not as_json)

@@ -1,0 +1,55 @@
+"""Auditing locks (``diff``, ``overlap``, ``sbom``) as library calls.
+
+The CLI parses arguments, calls these and renders the result with
+:mod:`twinlock.audit.diffrender` / :mod:`twinlock.audit.overlaprender`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from twinlock.app.project import Project, open_project
+from twinlock.audit.diff import LocksDiff, diff_lock_sets
+from twinlock.audit.overlap import PlatformOverlap, overlap
+from twinlock.audit.sbom import check_format, render_sbom, select_locks
+from twinlock.audit.sources import diff_sides
+
+
+def run_diff(old: str | None, new: str | None, *, git: str | None = None) -> LocksDiff:
+    """Compare two lock sets named as on the command line (see :func:`diff_sides`).
+
+    A missing PATH defaults to the lock directory of the project in the current directory.
+    """
+    sides = diff_sides(old, new, git=git, default_path=lambda: open_project(None).paths.directory)
+    return diff_lock_sets(*sides)
+
+
+def run_overlap(project: Project, platforms: Sequence[str] = ()) -> list[PlatformOverlap]:
+    """Packages the project's locked environments share, per platform (or only *platforms*)."""
+    locks = project.read_locks()
+    ordered = [locks[e.name] for e in project.composition.environments if e.name in locks]
+    return overlap(ordered, platforms)
+
+
+@dataclass(frozen=True)
+class SbomDocument:
+    text: str
+    components: int
+
+
+def run_sbom(
+    project: Project,
+    *,
+    environments: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+    output_format: str = "cyclonedx-json",
+    timestamp: dt.datetime | None = None,
+) -> SbomDocument:
+    """An SBOM of the chosen environments and platforms (all by default)."""
+    check_format(output_format)
+    locks = select_locks(project.composition, project.read_locks(), environments, platforms)
+    moment = timestamp or dt.datetime.now(dt.UTC)
+    text = render_sbom(project.composition.name, locks, timestamp=moment)
+    return SbomDocument(text, sum(len(p.packages) for lock in locks for p in lock.platforms))
