@@ -1,0 +1,117 @@
+"""The import contracts of pyproject.toml hold, and a forbidden import breaks them.
+
+Each case copies the package source to a temporary directory, appends one
+import that a contract forbids, and runs the real ``lint-imports`` (what
+``make lint`` runs) against the copy: it must exit non-zero naming the contract.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _copy_tree(tmp_path: Path) -> Path:
+    """A copy of src/twinlock and pyproject.toml that lint-imports analyses instead."""
+    shutil.copytree(
+        ROOT / "src" / "twinlock",
+        tmp_path / "src" / "twinlock",
+        ignore=shutil.ignore_patterns("__pycache__", "data"),
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH puts the copy before the editable install, so grimp reads the copy.
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo", str(tree / "pyproject.toml")],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_tree_as_committed_keeps_every_contract(tmp_path: Path) -> None:
+    result = _lint_imports(_copy_tree(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract", "offender"),
+    [
+        pytest.param(
+            "model/composition.py",
+            "import twinlock.app",
+            "stages import only downward BROKEN",
+            "twinlock.model.composition -> twinlock.app",
+            id="model-imports-app",
+        ),
+        pytest.param(
+            "solve/adapter.py",
+            "import twinlock.lock.format",
+            "stages import only downward BROKEN",
+            "twinlock.solve.adapter -> twinlock.lock.format",
+            id="solve-imports-lock",
+        ),
+        pytest.param(
+            "model/lock.py",
+            "import twinlock.fileio",
+            "the model imports nothing of twinlock but errors BROKEN",
+            "twinlock.model.lock -> twinlock.fileio",
+            id="model-imports-fileio",
+        ),
+        pytest.param(
+            "cli/lock.py",
+            "import twinlock.solve.adapter",
+            "cli imports app and renderers only BROKEN",
+            "twinlock.cli.lock -> twinlock.solve.adapter",
+            id="cli-imports-solve",
+        ),
+        pytest.param(
+            "cli/audit.py",
+            "import twinlock.audit.diff",
+            "cli imports app and renderers only BROKEN",
+            "twinlock.cli.audit -> twinlock.audit.diff",
+            id="cli-imports-audit-core",
+        ),
+        pytest.param(
+            "cli/app.py",
+            "import twinlock.cli.lock",
+            "cli: main, then command modules, then the typer app, then rendering BROKEN",
+            "twinlock.cli.app -> twinlock.cli.lock",
+            id="cli-app-imports-command-module",
+        ),
+        pytest.param(
+            "model/composition.py",
+            "import twinlock.model.lock",
+            "no import cycles inside any package BROKEN",
+            ".lock -> .composition",
+            id="cycle-inside-model",
+        ),
+    ],
+)
+def test_a_forbidden_import_breaks_its_contract(
+    tmp_path: Path, module: str, line: str, contract: str, offender: str
+) -> None:
+    tree = _copy_tree(tmp_path)
+    target = tree / "src" / "twinlock" / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{line}  # noqa\n", encoding="utf-8")
+    result = _lint_imports(tree)
+    assert result.returncode != 0, result.stdout
+    assert contract in result.stdout, result.stdout
+    # The report names the offending import (read from the copy, not the installed tree).
+    assert offender in result.stdout, result.stdout
