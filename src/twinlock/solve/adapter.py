@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from twinlock.errors import ChannelError, SolveError
+from twinlock.fileio import cache_dir
 from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.lock import LockedPackage
 from twinlock.model.platforms import VirtualPackage
@@ -133,7 +134,8 @@ class RattlerSolver:
         from rattler import Gateway
 
         if self._gateway is None:
-            self._gateway = Gateway()
+            # rattler's repodata cache goes under TWINLOCK_CACHE_DIR, not rattler's default in ~.
+            self._gateway = Gateway(cache_dir=cache_dir() / "rattler")
         return self._gateway
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
@@ -266,9 +268,12 @@ def _lookup_error(exc: Exception, channel: Channel) -> Exception:
 
 
 def _classify(exc: Exception, request: SolveRequest) -> Exception:
+    """A channel that cannot be read is the user's to fix; anything else is a bug to report."""
+    from rattler.exceptions import FetchRepoDataError, GatewayError, InvalidChannelError
+
     text = str(exc)
     where = f"{request.environment} on {request.platform}"
-    if type(exc).__name__ in ("GatewayError", "FetchRepoDataError", "InvalidChannelError"):
+    if isinstance(exc, GatewayError | FetchRepoDataError | InvalidChannelError):
         return ChannelError(
             f"cannot read the channels for {where}: {text}",
             "conda channels are unreachable offline: configure a local mirror "
