@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 
 from twinlock.errors import CompositionError
 from twinlock.model.composition import Channel, Requirement
-from twinlock.model.platforms import VirtualPackage
+from twinlock.model.platforms import KNOWN_PLATFORMS, PLATFORMS, VirtualPackage
+from twinlock.pypi.plan import supported_platform
 from twinlock.spec.parse import parse_composition
 from twinlock.spec.requirements import parse_environment_file
 
@@ -253,6 +255,54 @@ def test_virtual_packages(system: object, platform: str, expected: set[str]) -> 
 def test_invalid_compositions(data: object, files: dict[str, object] | None, message: str) -> None:
     with pytest.raises(CompositionError, match=message):
         parse(data, files)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        pytest.param(
+            "linux_64", r"unknown platform 'linux_64' \(did you mean 'linux-64'", id="typo"
+        ),
+        pytest.param(
+            "osx-arm46", r"unknown platform 'osx-arm46' \(did you mean 'osx-arm64'", id="digits"
+        ),
+        # Near no platform twinlock targets: the suggestion comes from rattler's list.
+        pytest.param(
+            "freebsd64",
+            r"unknown platform 'freebsd64' \(did you mean 'freebsd-64'",
+            id="rattler-near-miss",
+        ),
+        pytest.param(
+            "linux-s390x",
+            r"'linux-s390x' is a conda platform twinlock cannot target",
+            id="conda-not-targeted",
+        ),
+        pytest.param("noarch", r"'noarch' is a conda platform twinlock cannot target", id="noarch"),
+        pytest.param("amiga-68k", r"unknown platform 'amiga-68k'$", id="nothing-near"),
+    ],
+)
+def test_platform_names_are_checked_against_rattlers_list(name: str, message: str) -> None:
+    with pytest.raises(CompositionError) as info:
+        parse(composition(platforms=["linux-64", name]))
+    (problem,) = info.value.problems
+    assert problem.key == "platforms[1]"
+    assert re.search(message, problem.message), problem.message
+    assert problem.hint.startswith("known platforms: linux-64, linux-aarch64")
+
+
+def test_every_platform_twinlock_targets_is_a_conda_platform() -> None:
+    import rattler
+
+    assert set(KNOWN_PLATFORMS) <= {str(p) for p in rattler.Subdir.all()}
+    # The PyPI layer locks wherever uv has a target, and the wheel tags need the architecture.
+    assert all((p.uv_target is None) == (p.wheel_arch is None) for p in PLATFORMS.values())
+    assert [p for p in KNOWN_PLATFORMS if supported_platform(p)] == [
+        "linux-64",
+        "linux-aarch64",
+        "osx-64",
+        "osx-arm64",
+        "win-64",
+    ]
 
 
 def test_every_problem_is_collected_with_its_fix() -> None:

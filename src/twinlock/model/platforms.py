@@ -12,24 +12,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-KNOWN_PLATFORMS: tuple[str, ...] = (
-    "linux-64",
-    "linux-aarch64",
-    "linux-ppc64le",
-    "osx-64",
-    "osx-arm64",
-    "win-64",
-)
 
-# archspec names what conda-forge's microarchitecture-aware packages select on.
-_ARCHSPEC = {
-    "linux-64": "x86_64",
-    "linux-aarch64": "aarch64",
-    "linux-ppc64le": "ppc64le",
-    "osx-64": "x86_64",
-    "osx-arm64": "m1",
-    "win-64": "x86_64",
+@dataclass(frozen=True)
+class PlatformFacts:
+    """What twinlock needs to know about one target platform, in one row.
+
+    *archspec* is the CPU family conda-forge's microarchitecture-aware packages
+    select on (``__archspec``); *uv_target* is uv's ``--python-platform`` name
+    (``{}``: the manylinux level, from the glibc requirement) and *wheel_arch*
+    the architecture in wheel tags; both are None where twinlock does not lock
+    a PyPI layer.
+    """
+
+    name: str
+    archspec: str
+    uv_target: str | None = None
+    wheel_arch: str | None = None
+
+    @property
+    def family(self) -> str:
+        """``linux``, ``osx`` or ``win``."""
+        return self.name.split("-", 1)[0]
+
+
+# Every platform twinlock can target. spec validation checks other names against
+# rattler's own list, so a real conda platform is told apart from a typo.
+PLATFORMS: Mapping[str, PlatformFacts] = {
+    p.name: p
+    for p in (
+        PlatformFacts("linux-64", "x86_64", "x86_64-manylinux_{}", "x86_64"),
+        PlatformFacts("linux-aarch64", "aarch64", "aarch64-manylinux_{}", "aarch64"),
+        PlatformFacts("linux-ppc64le", "ppc64le"),
+        PlatformFacts("osx-64", "x86_64", "x86_64-apple-darwin", "x86_64"),
+        PlatformFacts("osx-arm64", "m1", "aarch64-apple-darwin", "arm64"),
+        PlatformFacts("win-64", "x86_64", "x86_64-pc-windows-msvc", "amd64"),
+    )
 }
+KNOWN_PLATFORMS: tuple[str, ...] = tuple(PLATFORMS)
+
+# The manylinux levels uv accepts as targets (the glibc minor versions of manylinux_2_N).
+MANYLINUX_LEVELS: tuple[int, ...] = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 
 SYSTEM_REQUIREMENT_KEYS: tuple[str, ...] = ("linux", "libc", "macos", "cuda", "archspec")
 
@@ -79,6 +101,7 @@ def virtual_packages_for(
         packages.append(VirtualPackage("__win", "0"))
     if "cuda" in req:
         packages.append(VirtualPackage("__cuda", req["cuda"]))
-    archspec = req.get("archspec", _ARCHSPEC.get(platform, "0"))
+    facts = PLATFORMS.get(platform)
+    archspec = req.get("archspec", facts.archspec if facts else "0")
     packages.append(VirtualPackage("__archspec", "1", archspec))
     return tuple(sorted(packages))

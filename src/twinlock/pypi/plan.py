@@ -29,19 +29,7 @@ from dataclasses import dataclass, field
 from twinlock.errors import PypiError
 from twinlock.model.composition import normalize_pypi_name
 from twinlock.model.lock import LockedPackage, PypiPackage
-from twinlock.model.platforms import VirtualPackage
-
-# uv --python-platform names per conda platform ({} = the manylinux glibc level).
-_UV_PLATFORMS = {
-    "linux-64": "x86_64-manylinux_{}",
-    "linux-aarch64": "aarch64-manylinux_{}",
-    "osx-64": "x86_64-apple-darwin",
-    "osx-arm64": "aarch64-apple-darwin",
-    "win-64": "x86_64-pc-windows-msvc",
-}
-# The manylinux levels uv accepts as targets.
-_MANYLINUX = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
-_ARCH = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "osx-64": "x86_64", "osx-arm64": "arm64"}
+from twinlock.model.platforms import MANYLINUX_LEVELS, PLATFORMS, VirtualPackage
 
 
 @dataclass(frozen=True)
@@ -64,9 +52,15 @@ class PypiRequest:
 
     @property
     def uv_platform(self) -> str:
-        template = _UV_PLATFORMS[self.platform]
+        template = PLATFORMS[self.platform].uv_target
+        if template is None:
+            raise PypiError(
+                f"PyPI layer of {self.environment}: uv cannot target {self.platform}",
+                "PyPI layers lock on "
+                + ", ".join(p.name for p in PLATFORMS.values() if p.uv_target),
+            )
         minor = int((self.glibc or "2.28").split(".")[1])
-        level = max((m for m in _MANYLINUX if m <= minor), default=17)
+        level = max((m for m in MANYLINUX_LEVELS if m <= minor), default=17)
         return template.format(f"2_{level}")
 
     def constraint_lines(self) -> list[str]:
@@ -85,7 +79,9 @@ class PypiOutcome:
 
 
 def supported_platform(platform: str) -> bool:
-    return platform in _UV_PLATFORMS
+    """Whether uv can resolve a PyPI layer for *platform*."""
+    facts = PLATFORMS.get(platform)
+    return facts is not None and facts.uv_target is not None
 
 
 def python_version_of(packages: Iterable[LockedPackage]) -> str | None:
@@ -197,7 +193,7 @@ def target_tag_ranks(request: PypiRequest) -> dict[str, int]:
 def _platform_tags(request: PypiRequest) -> list[str]:
     from packaging import tags
 
-    arch = _ARCH.get(request.platform, "")
+    arch = PLATFORMS[request.platform].wheel_arch or ""
     if request.platform.startswith("linux"):
         level = int(request.uv_platform.rsplit("_", 1)[-1])
         legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
@@ -209,7 +205,7 @@ def _platform_tags(request: PypiRequest) -> list[str]:
         return out
     if request.platform.startswith("osx"):
         return list(tags.mac_platforms((11, 0) if arch == "arm64" else (10, 16), arch))
-    return ["win_amd64"]
+    return [f"win_{arch}"]
 
 
 def build_packages(

@@ -1,7 +1,7 @@
 """Turn composition data (already loaded YAML) into a validated :class:`Composition`.
 
 The parser takes data, not paths: files an environment refers to
-(``file: payload.environment.yml``) are loaded by :mod:`twinlock.files` and
+(``file: payload.environment.yml``) are loaded by :mod:`twinlock.spec.load` and
 handed in through ``files``. Every problem is collected before raising one
 :class:`CompositionError`, each naming the file, the key path and the fix.
 
@@ -51,10 +51,9 @@ import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from types import MappingProxyType
 from typing import Any
 
-from twinlock.errors import CompositionError, Problems, did_you_mean
+from twinlock.errors import CompositionError, Problems
 from twinlock.model.composition import (
     Channel,
     Composition,
@@ -62,8 +61,9 @@ from twinlock.model.composition import (
     PypiRequirement,
     Requirement,
 )
-from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
+from twinlock.model.platforms import KNOWN_PLATFORMS
 from twinlock.spec.kernels import check_kernels, parse_kernel
+from twinlock.spec.platforms import parse_platforms, parse_system_requirements
 from twinlock.spec.requirements import (
     PYPI_HINT,
     FileUnavailable,
@@ -125,9 +125,9 @@ def parse_composition(
     problems.unknown_keys(top, TOP_KEYS, "")
     name = _parse_name(top.get("name"), "name", problems)
     channels = parse_channels(top.get("channels"), "channels", problems) or ()
-    platforms = _parse_platforms(top.get("platforms"), "platforms", problems) or ()
+    platforms = parse_platforms(top.get("platforms"), "platforms", problems) or ()
     snapshot = _parse_snapshot(top.get("snapshot"), problems)
-    system = _parse_system_requirements(top.get("system-requirements"), problems)
+    system = parse_system_requirements(top.get("system-requirements"), problems)
     align = _parse_align(top.get("align"), problems)
     environments = _parse_environments(
         top.get("environments"), channels, platforms, files or {}, problems
@@ -155,25 +155,6 @@ def _parse_name(value: object, key: str, problems: Problems) -> str:
         f"set '{key}' to letters, digits, '-' or '_' (it names the lock directory)",
     )
     return ""
-
-
-def _parse_platforms(value: object, key: str, problems: Problems) -> tuple[str, ...] | None:
-    if value is None:
-        problems.add(key, "missing required key", "e.g. platforms: [linux-64, osx-arm64]")
-        return None
-    names = problems.string_list(value, key)
-    if names is None:
-        return None
-    if not names:
-        problems.add(key, "no platforms given", "list at least one platform")
-    for i, platform in enumerate(names):
-        if platform not in KNOWN_PLATFORMS:
-            problems.add(
-                f"{key}[{i}]",
-                f"unknown platform '{platform}' {did_you_mean(platform, KNOWN_PLATFORMS)}".rstrip(),
-                f"known platforms: {', '.join(KNOWN_PLATFORMS)}",
-            )
-    return tuple(dict.fromkeys(names))
 
 
 def _parse_snapshot(value: object, problems: Problems) -> dt.datetime | None:
@@ -220,54 +201,6 @@ def _parse_align(value: object, problems: Problems) -> tuple[str, ...]:
         else:
             out.append(name.lower())
     return tuple(out)
-
-
-def _parse_system_requirements(
-    value: object, problems: Problems
-) -> Mapping[str, Mapping[str, str]]:
-    """Per-platform requirement overrides (a top-level key applies to every platform)."""
-    if value is None:
-        return MappingProxyType({})
-    data = problems.mapping(value, "system-requirements")
-    if data is None:
-        return MappingProxyType({})
-    common: dict[str, str] = {}
-    per_platform: dict[str, dict[str, str]] = {}
-    for key, item in data.items():
-        where = f"system-requirements.{key}"
-        if key in KNOWN_PLATFORMS:
-            nested = problems.mapping(item, where) or {}
-            problems.unknown_keys(nested, SYSTEM_REQUIREMENT_KEYS, where)
-            per_platform[key] = {
-                k: _system_value(k, v, f"{where}.{k}", problems) for k, v in nested.items()
-            }
-        elif key in SYSTEM_REQUIREMENT_KEYS:
-            common[key] = _system_value(key, item, where, problems)
-        else:
-            allowed = SYSTEM_REQUIREMENT_KEYS + KNOWN_PLATFORMS
-            problems.add(
-                where,
-                f"unknown key '{key}' {did_you_mean(str(key), allowed)}".rstrip(),
-                f"use one of {', '.join(SYSTEM_REQUIREMENT_KEYS)} or a platform name",
-            )
-    merged = {p: MappingProxyType({**common, **per_platform.get(p, {})}) for p in KNOWN_PLATFORMS}
-    return MappingProxyType(merged)
-
-
-# libc needs major.minor (PyPI's manylinux tag is derived from it); the others a version.
-_SYSTEM_VERSION = {"libc": r"\d+\.\d+(\.\d+)*", "linux": r"\d+(\.\d+)*"}
-_SYSTEM_VERSION |= {"macos": _SYSTEM_VERSION["linux"], "cuda": _SYSTEM_VERSION["linux"]}
-
-
-def _system_value(key: str, value: object, where: str, problems: Problems) -> str:
-    text = str(value)
-    pattern = _SYSTEM_VERSION.get(key)
-    if pattern is not None and not re.fullmatch(pattern, text):
-        example = "2.28" if key == "libc" else "12.4"
-        problems.add(
-            where, f"{text!r} is not a version", f'write it as a quoted version: "{example}"'
-        )
-    return text
 
 
 def _parse_environments(
@@ -353,7 +286,7 @@ def _parse_env_platforms(
 ) -> tuple[str, ...]:
     if value is None:
         return platforms
-    narrowed = _parse_platforms(value, f"{key}.platforms", problems) or ()
+    narrowed = parse_platforms(value, f"{key}.platforms", problems) or ()
     for p in narrowed:
         if p in KNOWN_PLATFORMS and p not in platforms:
             problems.add(
