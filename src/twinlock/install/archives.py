@@ -9,6 +9,14 @@ zstandard-compressed tarballs (``info-*.tar.zst``, ``pkg-*.tar.zst``);
 
 :func:`unsafe_members` is pure (it judges member descriptions);
 :func:`archive_members` and :func:`file_digests` read files.
+
+Why not ``rattler.package_streaming`` (checked with py-rattler 0.28): its
+entries say file, symlink or hard link (with the target) but nothing more, so
+a fifo or a device looks exactly like a directory and the "no special files"
+rule could only guess from a trailing ``/``; and a ``../`` or absolute member
+ends the stream with an ``OSError`` whose text is the only description, hiding
+every member after it. Reading the tarballs with :mod:`tarfile` sees every
+member with its real type, for both archive formats.
 """
 
 from __future__ import annotations
