@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,22 @@ class PlatformFacts:
     uv_target: str | None = None
     wheel_arch: str | None = None
 
-    @property
-    def family(self) -> str:
-        """``linux``, ``osx`` or ``win``."""
-        return self.name.split("-", 1)[0]
-
 
 # Every platform twinlock can target. spec validation checks other names against
 # rattler's own list, so a real conda platform is told apart from a typo.
-PLATFORMS: Mapping[str, PlatformFacts] = {
-    p.name: p
-    for p in (
-        PlatformFacts("linux-64", "x86_64", "x86_64-manylinux_{}", "x86_64"),
-        PlatformFacts("linux-aarch64", "aarch64", "aarch64-manylinux_{}", "aarch64"),
-        PlatformFacts("linux-ppc64le", "ppc64le"),
-        PlatformFacts("osx-64", "x86_64", "x86_64-apple-darwin", "x86_64"),
-        PlatformFacts("osx-arm64", "m1", "aarch64-apple-darwin", "arm64"),
-        PlatformFacts("win-64", "x86_64", "x86_64-pc-windows-msvc", "amd64"),
-    )
-}
+PLATFORMS: Mapping[str, PlatformFacts] = MappingProxyType(
+    {
+        p.name: p
+        for p in (
+            PlatformFacts("linux-64", "x86_64", "x86_64-manylinux_{}", "x86_64"),
+            PlatformFacts("linux-aarch64", "aarch64", "aarch64-manylinux_{}", "aarch64"),
+            PlatformFacts("linux-ppc64le", "ppc64le"),
+            PlatformFacts("osx-64", "x86_64", "x86_64-apple-darwin", "x86_64"),
+            PlatformFacts("osx-arm64", "m1", "aarch64-apple-darwin", "arm64"),
+            PlatformFacts("win-64", "x86_64", "x86_64-pc-windows-msvc", "amd64"),
+        )
+    }
+)
 KNOWN_PLATFORMS: tuple[str, ...] = tuple(PLATFORMS)
 
 # The manylinux levels uv accepts as targets (the glibc minor versions of manylinux_2_N).
