@@ -137,7 +137,8 @@ def pip_entry_problem(spec: str) -> tuple[str, str] | None:
             "a local path cannot be locked (it is not a published artifact)",
             f"publish the package to an index and list it by name, {_DIRECT_HINT}",
         )
-    if "://" in spec and "#sha256=" not in spec.lower() and "--hash" not in spec:
+    direct = "@" in spec.split("://", 1)[0] and "://" in spec
+    if direct and "#sha256=" not in spec.lower() and "--hash" not in spec:
         return (
             "a direct reference without a hash cannot be verified",
             "append the file's digest: name @ https://host/file.whl#sha256=<64 hex digits>",

@@ -157,13 +157,13 @@ def pypi_requirement_error(spec: str) -> str | None:
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Pep508
 
-    if "://" in spec and "@" not in spec.split("://", 1)[0]:
-        return "a bare URL is not a PEP 508 requirement (write name @ URL#sha256=...)"
     text, _, options = spec.partition(" --")
     options = f"--{options}" if options else ""
     leftover = _HASH_OPTION.sub("", options).strip()
     if leftover:
         return f"only --hash=sha256:<64 hex digits> may follow a requirement, not '{leftover}'"
+    if "://" in text and "@" not in text.split("://", 1)[0]:
+        return "a bare URL is not a PEP 508 requirement (write name @ URL#sha256=...)"
     try:
         Pep508(text)
     except InvalidRequirement as exc:
@@ -253,9 +253,12 @@ def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel
             channels += [c for c in Channel.defaults() if c not in channels]
             continue
         try:
-            channels.append(Channel.from_string(text))
+            channel = Channel.from_string(text)
         except ValueError as exc:
             problems.add(f"{key}[{i}]", str(exc), "write a name like conda-forge or a URL")
+            continue
+        if channel not in channels:
+            channels.append(channel)
     return tuple(channels)
 
 
