@@ -88,8 +88,10 @@ ACCEPTED: list[Any] = [
     pytest.param(
         ("local-pip-repository/environment.yaml",),
         {},
-        lambda env: env.pypi_indexes.urls == ("file://$PYPI_FILE_URL/",)
-        and env.pypi_specs == ("fake-private-package==1.0.0", "six"),
+        lambda env: (
+            env.pypi_indexes.urls == ("file://$PYPI_FILE_URL/",)
+            and env.pypi_specs == ("fake-private-package==1.0.0", "six")
+        ),
         id="pip-repositories-file-url",
     ),
     pytest.param(
@@ -358,7 +360,9 @@ def test_virtual_packages_files_become_system_requirements(
 
 def test_bad_virtual_packages_are_all_reported() -> None:
     problems = Problems("vp.yml")
-    data = {"subdirs": {"linux-46": {}, "linux-64": {"packages": {"__glibcc": "2.28", "__unix": 1}}}}
+    data = {
+        "subdirs": {"linux-46": {}, "linux-64": {"packages": {"__glibcc": "2.28", "__unix": 1}}}
+    }
     parse_virtual_packages(data, problems)
     assert [p.message for p in problems.items] == [
         "unknown platform 'linux-46' (did you mean 'linux-64'?)",

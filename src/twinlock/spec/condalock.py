@@ -34,7 +34,12 @@ from typing import TypeVar
 from twinlock.errors import Problems, did_you_mean, kind_of
 from twinlock.model.platforms import KNOWN_PLATFORMS
 
-CONDA_LOCK_KEYS: tuple[str, ...] = ("platforms", "category", "pip-repositories", "allow-pypi-requests")
+CONDA_LOCK_KEYS: tuple[str, ...] = (
+    "platforms",
+    "category",
+    "pip-repositories",
+    "allow-pypi-requests",
+)
 MAIN_CATEGORY = "main"
 
 
@@ -128,8 +133,7 @@ def pip_entry_problem(spec: str) -> tuple[str, str] | None:
         )
     if _VCS.search(spec):
         return (
-            "a git reference has no hash to lock (the repository can change under the same "
-            "name)",
+            "a git reference has no hash to lock (the repository can change under the same name)",
             f"pin a release published on the index (name==1.2.3), {_DIRECT_HINT}",
         )
     if _LOCAL.search(spec):
@@ -198,8 +202,7 @@ def parse_virtual_packages(data: object, problems: Problems) -> dict[str, dict[s
         if platform not in KNOWN_PLATFORMS:
             problems.add(
                 key,
-                f"unknown platform '{platform}' {did_you_mean(str(platform), KNOWN_PLATFORMS)}"
-                .rstrip(),
+                f"unknown platform '{platform}' {did_you_mean(str(platform), KNOWN_PLATFORMS)}".rstrip(),
                 f"known platforms: {', '.join(KNOWN_PLATFORMS)}",
             )
             continue

@@ -100,8 +100,7 @@ def narrow_to_file_platforms(
             f"{key}.file",
             f"the environment file's platforms name {', '.join(outside)}, which the "
             f"composition's platforms ({', '.join(composition_platforms)}) do not",
-            "add them to the composition's 'platforms', or remove them from the file's "
-            "'platforms'",
+            "add them to the composition's 'platforms', or remove them from the file's 'platforms'",
         )
     if explicit:
         excluded = [p for p in env_platforms if p not in file_platforms]
@@ -110,8 +109,7 @@ def narrow_to_file_platforms(
                 f"{key}.platforms",
                 f"{', '.join(excluded)} is not among the platforms of the environment file "
                 f"({', '.join(file_platforms)})",
-                "narrow the environment to the file's platforms, or add the platform to "
-                "the file",
+                "narrow the environment to the file's platforms, or add the platform to the file",
             )
         return env_platforms
     return tuple(p for p in composition_platforms if p in file_platforms)

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from twinlock.model.composition import Composition
+from twinlock.spec.condalock import unify_sources
 from twinlock.spec.parse import parse_composition
 
 # What the bundled example's lab holds (envs/rsp.yaml): JupyterLab 4 on Python 3.12,
@@ -114,13 +115,14 @@ _HEADER = """\
 
 
 def _channels(files: Any) -> list[str]:
-    """The first file's channels (the lab solves from the same channels), nodefaults dropped."""
+    """The files' channels merged as conda-lock merges them (nodefaults dropped): the lab
+    solves from the same channels as the payload."""
+    lists = []
     for data in files:
         listed = data.get("channels") if isinstance(data, Mapping) else None
-        names = [c for c in listed or [] if isinstance(c, str) and c != "nodefaults"]
-        if names:
-            return names
-    return ["conda-forge"]
+        lists.append([c for c in listed or [] if isinstance(c, str) and c != "nodefaults"])
+    merged = unify_sources(lists) or next((names for names in lists if names), [])
+    return list(merged) or ["conda-forge"]
 
 
 def _system_requirements(
@@ -143,4 +145,3 @@ def _system_requirements(
         if rest:
             out[platform] = rest
     return out
-
