@@ -326,7 +326,7 @@ def test_defaults_resolves_to_condas_default_channels(names: list[str], urls: li
 def test_defaults_is_not_one_mirror() -> None:
     with pytest.raises(ValueError, match="name pkgs/main and pkgs/r instead"):
         Channel.from_string("defaults")
-    with pytest.raises(ConfigError, match="mirror 'defaults'.*name pkgs/main and pkgs/r"):
+    with pytest.raises(ConfigError, match=r"mirror 'defaults'.*name pkgs/main and pkgs/r"):
         parse_config({"mirrors": {"defaults": "/srv/x"}}, root=Path("/tmp"), source="t.toml")
 
 

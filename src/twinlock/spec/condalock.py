@@ -60,11 +60,7 @@ def parse_extensions(body: Mapping[str, object], problems: Problems) -> FileExte
         names = problems.string_list(body["platforms"], "platforms") or []
         for i, name in enumerate(names):
             if name not in KNOWN_PLATFORMS:
-                problems.add(
-                    f"platforms[{i}]",
-                    f"unknown platform '{name}' {did_you_mean(name, KNOWN_PLATFORMS)}".rstrip(),
-                    f"known platforms: {', '.join(KNOWN_PLATFORMS)}",
-                )
+                _unknown_platform(name, f"platforms[{i}]", problems)
         platforms = tuple(dict.fromkeys(n for n in names if n in KNOWN_PLATFORMS))
     category = body.get("category") or MAIN_CATEGORY
     if not isinstance(category, str):
@@ -80,6 +76,14 @@ def parse_extensions(body: Mapping[str, object], problems: Problems) -> FileExte
         )
         allow = True
     return FileExtensions(platforms, category, repositories, allow)
+
+
+def _unknown_platform(name: str, key: str, problems: Problems) -> None:
+    problems.add(
+        key,
+        f"unknown platform '{name}' {did_you_mean(name, KNOWN_PLATFORMS)}".rstrip(),
+        f"known platforms: {', '.join(KNOWN_PLATFORMS)}",
+    )
 
 
 def _parse_repositories(value: object, problems: Problems) -> tuple[str, ...]:
@@ -200,11 +204,7 @@ def parse_virtual_packages(data: object, problems: Problems) -> dict[str, dict[s
     for platform, body in subdirs.items():
         key = f"subdirs.{platform}"
         if platform not in KNOWN_PLATFORMS:
-            problems.add(
-                key,
-                f"unknown platform '{platform}' {did_you_mean(str(platform), KNOWN_PLATFORMS)}".rstrip(),
-                f"known platforms: {', '.join(KNOWN_PLATFORMS)}",
-            )
+            _unknown_platform(str(platform), key, problems)
             continue
         entry = problems.mapping(body, key) or {}
         problems.unknown_keys(entry, ("packages",), key)

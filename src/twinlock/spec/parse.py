@@ -65,9 +65,9 @@ from twinlock.model.composition import (
     Requirement,
 )
 from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
-from twinlock.spec.kernels import check_kernels, parse_kernel
 from twinlock.spec.condalock import FileExtensions
 from twinlock.spec.envfiles import file_refs, merge_environment_files, narrow_to_file_platforms
+from twinlock.spec.kernels import check_kernels, parse_kernel
 from twinlock.spec.requirements import (
     PYPI_HINT,
     EnvironmentFile,

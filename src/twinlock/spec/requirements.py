@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from twinlock.errors import CompositionError, Problems, kind_of
@@ -51,7 +51,7 @@ class EnvironmentFile:
     requirements: tuple[Requirement, ...]
     channels: tuple[Channel, ...]
     pypi: tuple[PypiRequirement, ...] = ()
-    extensions: FileExtensions = FileExtensions()
+    extensions: FileExtensions = field(default_factory=FileExtensions)
 
 
 def parse_environment_file(
