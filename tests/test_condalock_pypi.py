@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from twinlock.app.check import run_check
+from twinlock.app.lock import run_lock
 from twinlock.errors import PypiError
 from twinlock.model.composition import Channel, PypiIndexes, PypiRequirement
 from twinlock.model.inputs import SolveInputs
@@ -20,7 +23,7 @@ from twinlock.pypi.plan import PypiRequest, build_packages
 from twinlock.pypi.uv import index_args
 from twinlock.solve.adapter import failed_channels, offline_hint
 
-from .conftest import DATA, REPO
+from .conftest import DATA, REPO, ProjectFactory, mix_composition
 
 UV = DATA / "condalock" / "uv"
 FLIT_WHEEL = "7aada352fb0c7f5538c4fafeddf314d3a6a92ee8e2b1de70482329e42de70301"
@@ -196,3 +199,48 @@ def test_cli_offline_hint_names_the_channel_not_conda_forge(tmp_path: Path) -> N
     assert f"--mirror {missing}=DIR" in hint
     assert "conda-forge=DIR" not in hint
     assert not (tmp_path / "locks").exists()
+
+
+@pytest.mark.slow
+def test_conda_lock_file_with_private_index_and_hashes_locks_and_checks(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real lock (bundled conda snapshot + uv against PyPI) of a conda-lock environment file:
+    pypi.org reached only as a 'private' index named through a variable, a hash-pinned
+    requirement that allows only the sdist, and a direct reference with its hash."""
+    monkeypatch.setenv("TL_INDEX_HOST", "pypi.org")
+    env_file = {
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "category": "main",
+        "pip-repositories": ["https://${TL_INDEX_HOST}/simple"],
+        "allow-pypi-requests": False,
+        "dependencies": [
+            "python 3.11.*",
+            {
+                "pip": [
+                    f"flit-core==3.9.0 --hash=sha256:{FLIT_SDIST}",
+                    "typing-extensions @ https://files.pythonhosted.org/packages/24/21/"
+                    "7d397a4b7934ff4028987914ac1044d3b7d52712f30e2ac7a2ae5bc86dd0/"
+                    f"typing_extensions-4.8.0-py3-none-any.whl#sha256={TYPING}",
+                ]
+            },
+        ],
+    }
+    project = make_project(
+        mix_composition(file="env.yml"),
+        extra_files={"envs/env.yml": yaml.safe_dump(env_file)},
+    )
+    run_lock(project)
+    lock = project.read_locks()["payload"]
+    assert lock.pypi_indexes == ("https://${TL_INDEX_HOST}/simple",)
+    plat = lock.platforms[0]
+    flit, typing = plat.pypi_package("flit-core"), plat.pypi_package("typing-extensions")
+    assert flit is not None and (flit.file_name, flit.sha256) == (
+        "flit_core-3.9.0.tar.gz",
+        FLIT_SDIST,
+    )
+    assert typing is not None and (typing.version, typing.sha256) == ("4.8.0", TYPING)
+    text = project.paths.conda_lock("payload").read_text()
+    assert "pypi.org/simple" not in text.replace("${TL_INDEX_HOST}", "")
+    assert run_check(project) == []
