@@ -369,3 +369,17 @@ def test_bad_virtual_packages_are_all_reported() -> None:
         "unknown virtual package '__glibcc' (did you mean '__glibc'?)",
         "__unix is always 0",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        pytest.param("https://conda.anaconda.org/conda-forge", "conda-forge", id="conda-forge"),
+        pytest.param("https://repo.anaconda.com/pkgs/main/", "pkgs/main", id="pkgs-main"),
+        pytest.param("file:///srv/chan", "file:///srv/chan", id="other-url"),
+    ],
+)
+def test_install_hints_name_a_locked_channel_as_a_mirror_key(url: str, name: str) -> None:
+    channel = Channel.from_url(url)
+    assert channel.name == name
+    assert Channel.from_string(name).url == channel.url

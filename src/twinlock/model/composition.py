@@ -60,6 +60,15 @@ class Channel:
         return cls(name=name, url=f"{base}/{name}")
 
     @classmethod
+    def from_url(cls, url: str) -> Channel:
+        """The channel of a canonical base URL, named as a composition would name it."""
+        url = url.rstrip("/")
+        for base in (CONDA_FORGE_BASE, ANACONDA_REPO_BASE):
+            if url.startswith(base + "/"):
+                return cls(name=url.removeprefix(base + "/"), url=url)
+        return cls(name=url, url=url)
+
+    @classmethod
     def defaults(cls) -> tuple[Channel, ...]:
         """What conda's ``defaults`` means on Linux and macOS: pkgs/main, then pkgs/r."""
         return tuple(cls.from_string(name) for name in DEFAULT_CHANNEL_NAMES)
