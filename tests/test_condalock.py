@@ -383,3 +383,14 @@ def test_install_hints_name_a_locked_channel_as_a_mirror_key(url: str, name: str
     channel = Channel.from_url(url)
     assert channel.name == name
     assert Channel.from_string(name).url == channel.url
+
+
+def test_a_hash_pinned_requirements_file_is_read_with_its_continuations() -> None:
+    """uv's own --generate-hashes output: one requirement over three lines, '# via' comments."""
+    problems = Problems("pins.txt")
+    reqs = parse_requirements_txt((CONDALOCK / "uv" / "pins.txt").read_text(), "line", problems)
+    assert not problems.items
+    assert [(r.name, r.requirement.split(" @ ")[0], len(r.hashes)) for r in reqs] == [
+        ("flit-core", "flit-core==3.9.0", 2),
+        ("typing-extensions", "typing-extensions", 1),
+    ]

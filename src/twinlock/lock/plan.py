@@ -324,7 +324,7 @@ def environment_lock(
         pypi_requirements=env.pypi,
         python=env.python,
         align=composition.align,
-        pypi_indexes=() if env.pypi_indexes.default else env.pypi_indexes.recorded(),
+        pypi_indexes=env.recorded_pypi_indexes,
     )
 
 

@@ -205,6 +205,14 @@ class Environment:
         return tuple(r.spec for r in self.pypi)
 
     @property
+    def recorded_pypi_indexes(self) -> tuple[str, ...]:
+        """The PyPI indexes as locks and input hashes see them: none for plain pypi.org or
+        without PyPI requirements."""
+        if self.pypi_indexes.default or not self.pypi:
+            return ()
+        return self.pypi_indexes.recorded()
+
+    @property
     def pypi_only(self) -> bool:
         """True for an environment built from a machine interpreter with uv, without conda."""
         return self.python is not None

@@ -55,7 +55,7 @@ class SolveInputs:
             pypi_specs=env.pypi_specs,
             python=env.python,
             align=composition.align,
-            pypi_indexes=() if env.pypi_indexes.default else env.pypi_indexes.recorded(),
+            pypi_indexes=env.recorded_pypi_indexes,
         )
 
     @classmethod

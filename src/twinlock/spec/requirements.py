@@ -132,7 +132,7 @@ def parse_pypi_requirements(
 def parse_requirements_txt(text: str, key: str, problems: Problems) -> tuple[PypiRequirement, ...]:
     """The requirements of a ``requirements.txt`` (comments and blank lines skipped)."""
     specs: list[object] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in _logical_lines(text):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
@@ -150,6 +150,24 @@ def parse_requirements_txt(text: str, key: str, problems: Problems) -> tuple[Pyp
         specs.append(line)
     reqs = parse_pypi_requirements(specs, key, problems)
     return reqs
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) with pip's ``\\`` continuations joined: hash-pinned files
+    put each ``--hash`` on its own line."""
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        start, head = pending if pending is not None else (number, "")
+        joined = f"{head} {raw.strip()}".strip()
+        if raw.rstrip().endswith("\\"):
+            pending = (start, joined.removesuffix("\\").strip())
+            continue
+        pending = None
+        out.append((start, joined))
+    if pending is not None:
+        out.append(pending)
+    return out
 
 
 def pypi_requirement_error(spec: str) -> str | None:
