@@ -1,20 +1,26 @@
-"""Environments made from conda environment files: one or several, merged like conda-lock.
+"""Where an environment's conda requirements come from: inline, or environment files.
 
-``file: a.yml`` or ``file: [a.yml, b.yml]`` (conda-lock's ``-f a.yml -f b.yml``). The
-rules of the merge, and why, are in :mod:`twinlock.spec.condalock`; this module applies
-them to parsed :class:`~twinlock.spec.requirements.EnvironmentFile` values and checks a
-file's ``platforms`` against the composition's.
+``requirements: [...]``, ``file: a.yml`` or ``file: [a.yml, b.yml]`` (conda-lock's ``-f
+a.yml -f b.yml``). The rules of the merge, and why, are in :mod:`twinlock.spec.condalock`;
+this module applies them to parsed :class:`~twinlock.spec.requirements.EnvironmentFile`
+values and checks a file's ``platforms`` against the composition's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+import posixpath
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from twinlock.errors import Problems, kind_of
-from twinlock.model.composition import Requirement
-from twinlock.spec.condalock import merge_extensions, unify_sources
-from twinlock.spec.requirements import EnvironmentFile
+from twinlock.model.composition import Channel, PypiRequirement, Requirement
+from twinlock.spec.condalock import FileExtensions, merge_extensions, unify_sources
+from twinlock.spec.requirements import (
+    EnvironmentFile,
+    FileUnavailable,
+    parse_requirements,
+    read_environment_file,
+)
 
 _R = TypeVar("_R", bound=Requirement)
 
@@ -113,3 +119,55 @@ def narrow_to_file_platforms(
             )
         return env_platforms
     return tuple(p for p in composition_platforms if p in file_platforms)
+
+
+def requirement_sources(
+    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
+) -> tuple[
+    tuple[Requirement, ...],
+    tuple[Channel, ...],
+    tuple[str, ...],
+    tuple[PypiRequirement, ...],
+    FileExtensions,
+]:
+    """Conda requirements, channels, source files, pip section and conda-lock keys."""
+    nothing = (), (), (), (), FileExtensions()
+    has_inline, has_file = "requirements" in body, "file" in body
+    if "python" in body:
+        if has_inline or has_file:
+            problems.add(
+                key,
+                "a PyPI-only environment (python:) takes no conda 'requirements' or 'file'",
+                "remove 'python:' to layer PyPI packages on conda's Python, "
+                "or move every package to 'pypi:'",
+            )
+        return nothing
+    if has_inline == has_file:
+        problems.add(
+            key,
+            "give exactly one of 'requirements' (a list of specs) or 'file' (an environment.yml)",
+            "keep one of the two keys (or set python: for a PyPI-only environment)",
+        )
+        return nothing
+    if has_inline:
+        reqs = parse_requirements(body["requirements"], f"{key}.requirements", problems)
+        return reqs, (), (), (), FileExtensions()
+    refs = file_refs(body["file"], f"{key}.file", problems)
+    parts: list[tuple[str, EnvironmentFile]] = []
+    for ref in refs:
+        loaded = files.get(ref, FileUnavailable("it was not loaded"))
+        if isinstance(loaded, FileUnavailable):
+            problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", "check the path")
+            continue
+        source = posixpath.join(posixpath.dirname(problems.source), ref)
+        parts.append((ref, read_environment_file(loaded, source=source, problems=problems)))
+    if not parts:
+        return nothing
+    merged = merge_environment_files(parts, f"{key}.file", problems)
+    return (
+        merged.requirements,
+        merged.channels,
+        tuple(ref for ref, _ in parts),
+        merged.pypi,
+        merged.extensions,
+    )

@@ -48,12 +48,10 @@ Composition syntax (``envs/<name>.yaml``)::
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from types import MappingProxyType
-from typing import Any
 
 from twinlock.errors import CompositionError, Problems, did_you_mean
 from twinlock.model.composition import (
@@ -61,22 +59,15 @@ from twinlock.model.composition import (
     Composition,
     Environment,
     PypiIndexes,
-    PypiRequirement,
-    Requirement,
 )
 from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
-from twinlock.spec.condalock import FileExtensions
-from twinlock.spec.envfiles import file_refs, merge_environment_files, narrow_to_file_platforms
+from twinlock.spec.envfiles import narrow_to_file_platforms, requirement_sources
 from twinlock.spec.kernels import check_kernels, parse_kernel
 from twinlock.spec.requirements import (
     PYPI_HINT,
-    EnvironmentFile,
-    FileUnavailable,
     parse_channels,
     parse_pypi_sources,
     parse_python_keys,
-    parse_requirements,
-    read_environment_file,
 )
 
 _PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
@@ -329,7 +320,7 @@ def _parse_environment(
     if "channels" in body:
         env_channels = parse_channels(body["channels"], f"{key}.channels", problems) or channels
     env_platforms = _parse_env_platforms(body.get("platforms"), key, platforms, problems)
-    from_file = _parse_requirement_sources(body, key, files, problems)
+    from_file = requirement_sources(body, key, files, problems)
     requirements, file_channels, sources, file_pypi = from_file[:4]
     if file_channels and "channels" not in body:
         env_channels = file_channels
@@ -408,55 +399,3 @@ def _check_prefixes(envs: list[Environment], problems: Problems) -> None:
                 f"'{first.name}' ({a}) and '{second.name}' ({b}) {relation}",
                 "give every environment its own, separate directory",
             )
-
-
-def _parse_requirement_sources(
-    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
-) -> tuple[
-    tuple[Requirement, ...],
-    tuple[Channel, ...],
-    tuple[str, ...],
-    tuple[PypiRequirement, ...],
-    FileExtensions,
-]:
-    """Conda requirements, channels, source files, pip section and conda-lock keys."""
-    nothing = (), (), (), (), FileExtensions()
-    has_inline, has_file = "requirements" in body, "file" in body
-    if "python" in body:
-        if has_inline or has_file:
-            problems.add(
-                key,
-                "a PyPI-only environment (python:) takes no conda 'requirements' or 'file'",
-                "remove 'python:' to layer PyPI packages on conda's Python, "
-                "or move every package to 'pypi:'",
-            )
-        return nothing
-    if has_inline == has_file:
-        problems.add(
-            key,
-            "give exactly one of 'requirements' (a list of specs) or 'file' (an environment.yml)",
-            "keep one of the two keys (or set python: for a PyPI-only environment)",
-        )
-        return nothing
-    if has_inline:
-        reqs = parse_requirements(body["requirements"], f"{key}.requirements", problems)
-        return reqs, (), (), (), FileExtensions()
-    refs = file_refs(body["file"], f"{key}.file", problems)
-    parts: list[tuple[str, EnvironmentFile]] = []
-    for ref in refs:
-        loaded = files.get(ref, FileUnavailable("it was not loaded"))
-        if isinstance(loaded, FileUnavailable):
-            problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", "check the path")
-            continue
-        source = posixpath.join(posixpath.dirname(problems.source), ref)
-        parts.append((ref, read_environment_file(loaded, source=source, problems=problems)))
-    if not parts:
-        return nothing
-    merged = merge_environment_files(parts, f"{key}.file", problems)
-    return (
-        merged.requirements,
-        merged.channels,
-        tuple(ref for ref, _ in parts),
-        merged.pypi,
-        merged.extensions,
-    )
