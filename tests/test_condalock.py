@@ -394,3 +394,62 @@ def test_a_hash_pinned_requirements_file_is_read_with_its_continuations() -> Non
         ("flit-core", "flit-core==3.9.0", 2),
         ("typing-extensions", "typing-extensions", 1),
     ]
+
+
+@pytest.mark.parametrize(
+    ("doc", "messages"),
+    [
+        pytest.param(
+            {
+                "category": 3,
+                "allow-pypi-requests": "no",
+                "pip-repositories": ["ftp://u:hunter2@host/simple"],
+                "platforms": ["linux-46"],
+                "dependencies": ["python"],
+            },
+            [
+                "platforms[0]: unknown platform 'linux-46' (did you mean 'linux-64'?)",
+                "category: expected a name, got int",
+                "pip-repositories[0]: 'ftp://u:***@host/simple' is not an index URL",
+                "allow-pypi-requests: expected true or false, got str",
+            ],
+            id="every-bad-value-at-once-password-hidden",
+        ),
+        pytest.param(
+            {"platforms": "linux-64", "dependencies": ["python"]},
+            ["platforms: expected a list of strings, got str"],
+            id="platforms-not-a-list",
+        ),
+    ],
+)
+def test_bad_conda_lock_values_are_all_reported(doc: dict[str, Any], messages: list[str]) -> None:
+    data = {
+        "name": "c",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {"payload": {"prefix": "/opt/payload", "file": "env.yml"}},
+    }
+    with pytest.raises(CompositionError) as info:
+        parse_composition(data, source="envs/c.yaml", files={"env.yml": doc})
+    found = [f"{p.key}: {p.message}" for p in info.value.problems]
+    assert found == messages
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        pytest.param([], r"payload.file: expected a file name or a list of them", id="empty-list"),
+        pytest.param(["a.yml", "a.yml"], r"'a.yml' is listed twice", id="twice"),
+        pytest.param(["a.yml", 3], r"expected a file name or a list of them, got list", id="int"),
+    ],
+)
+def test_bad_file_lists_are_refused(file: object, message: str) -> None:
+    data = {
+        "name": "c",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {"payload": {"prefix": "/opt/payload", "file": file}},
+    }
+    with pytest.raises(CompositionError, match=message):
+        parse_composition(data, source="envs/c.yaml", files={"a.yml": {"dependencies": ["python"]}})
