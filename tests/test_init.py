@@ -36,7 +36,14 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+SHARED_SPECS = REPO.parent / "shared" / "specs"
+
 INIT_CASES: list[Any] = [
+    pytest.param(
+        ["-f", str(SHARED_SPECS / "repo2docker" / "repo2docker-environment.py-3.12.yml")],
+        {"name": "repo2docker-environment-py-3-12", "platforms": ["linux-64"]},
+        id="nameless-file-named-after-its-file",
+    ),
     pytest.param(
         ["-f", "rsp-payload.environment.yml"],
         {

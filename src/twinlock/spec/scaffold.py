@@ -50,13 +50,13 @@ class ScaffoldInputs:
 
 
 def composition_name(files: Sequence[object], fallback: str) -> str:
-    """The first environment file's ``name:``, made a valid composition name."""
-    for data in files:
-        if isinstance(data, Mapping) and isinstance(data.get("name"), str):
-            cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", data["name"]).strip("-")
-            if cleaned:
-                return cleaned
-    return fallback
+    """The first environment file's ``name:`` (else *fallback*), made a valid name."""
+    names = [d.get("name") for d in files if isinstance(d, Mapping)]
+    for name in [*names, fallback]:
+        cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") if isinstance(name, str) else ""
+        if cleaned:
+            return cleaned
+    return "composition"
 
 
 def file_platforms(files: Sequence[object]) -> tuple[str, ...]:
