@@ -214,3 +214,38 @@ def test_init_from_the_example_payload_locks_to_the_example_pins(project: Path) 
         pins = {(p.name, p.version, p.build) for p in ours.platform("linux-64").packages}
         assert pins == {(p.name, p.version, p.build) for p in example.platform("linux-64").packages}
         assert len(pins) > 100
+
+
+@pytest.mark.slow
+def test_init_from_a_conda_lock_file_keeps_its_pins(project: Path) -> None:
+    """A conda-lock.yml written by another tool (no twinlock metadata): the printed next
+    step rebuilds the payload from its pins (none moves) and solves only the lab."""
+    data = yaml.safe_load((REPO / "locks/rsp/payload.conda-lock.yml").read_text())
+    data["metadata"].pop("custom_metadata")
+    (project / "conda-lock.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    done = run(
+        project,
+        "init",
+        "-f",
+        "rsp-payload.environment.yml",
+        "--lockfile",
+        "conda-lock.yml",
+        "--virtual-package-spec",
+        "virtual-packages.yml",
+        "--snapshot",
+        "2026-10-01",
+        "--name",
+        "rsp",
+    )
+    assert done.returncode == 0, done.stderr
+    command = done.stdout.split("next: twinlock ", 1)[1].split()
+    assert command[:3] == ["rebuild", "envs/rsp.yaml", "--from"]
+    rebuilt = run(project, *command)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "payload: kept (547 packages)" in rebuilt.stdout
+    ours = parse_conda_lock(
+        (project / "locks/rsp/payload.conda-lock.yml").read_text(), source="ours"
+    )
+    assert {p.url for p in ours.platform("linux-64").packages} == {
+        p["url"] for p in data["package"] if p["manager"] == "conda"
+    }
