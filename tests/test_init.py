@@ -139,6 +139,11 @@ def test_init_with_a_conda_lock_file_suggests_rebuild_from_its_pins(project: Pat
             id="bad-platform",
         ),
         pytest.param(
+            ["-f", "rsp-payload.environment.yml", "--lab-python", "3.x"],
+            r"error: --lab-python: '3.x' is not a Python 3 version",
+            id="bad-lab-python",
+        ),
+        pytest.param(
             ["-f", "missing.yml"],
             r"missing.yml",
             id="missing-file",

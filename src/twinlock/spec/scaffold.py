@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from twinlock.errors import CompositionError, Problem
 from twinlock.model.composition import Composition
 from twinlock.spec.condalock import unify_sources
 from twinlock.spec.parse import parse_composition
@@ -70,6 +71,17 @@ def file_platforms(files: Sequence[object]) -> tuple[str, ...]:
 
 def scaffold(inputs: ScaffoldInputs) -> tuple[str, Composition]:
     """The composition text for *inputs*, and the composition it parses to."""
+    if not re.fullmatch(r"3\.\d{1,2}", inputs.lab_python):
+        raise CompositionError(
+            [
+                Problem(
+                    "--lab-python",
+                    "",
+                    f"'{inputs.lab_python}' is not a Python 3 version",
+                    "e.g. --lab-python 3.12",
+                )
+            ]
+        )
     platforms = inputs.platforms or file_platforms(list(inputs.files.values()))
     platforms = platforms or DEFAULT_PLATFORMS
     data: dict[str, Any] = {
