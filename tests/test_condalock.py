@@ -453,3 +453,12 @@ def test_bad_file_lists_are_refused(file: object, message: str) -> None:
     }
     with pytest.raises(CompositionError, match=message):
         parse_composition(data, source="envs/c.yaml", files={"a.yml": {"dependencies": ["python"]}})
+
+
+def test_channel_alias_does_not_move_the_default_channels() -> None:
+    from twinlock.spec.config import alias_mirrors
+
+    channels = [Channel.from_string("conda-forge"), *Channel.defaults()]
+    assert alias_mirrors(channels, "https://mirror.example.org/conda") == {
+        "https://conda.anaconda.org/conda-forge": "https://mirror.example.org/conda/conda-forge"
+    }
