@@ -320,11 +320,10 @@ def _parse_environment(
     if "channels" in body:
         env_channels = parse_channels(body["channels"], f"{key}.channels", problems) or channels
     env_platforms = _parse_env_platforms(body.get("platforms"), key, platforms, problems)
-    from_file = requirement_sources(body, key, files, problems)
-    requirements, file_channels, sources, file_pypi = from_file[:4]
+    sourced = requirement_sources(body, key, files, problems)
+    requirements, file_channels, sources, file_pypi, extensions = sourced
     if file_channels and "channels" not in body:
         env_channels = file_channels
-    extensions = from_file[4]
     if extensions.platforms:
         env_platforms = narrow_to_file_platforms(
             env_platforms,
