@@ -219,8 +219,8 @@ def test_virtual_packages(system: object, platform: str, expected: set[str]) -> 
         pytest.param(
             composition(),
             {"payload.yml": {"dependencies": ["python", {"pip": ["git+https://x.org/y"]}]}},
-            r"envs/payload.yml: dependencies\[1\].pip\[0\]: invalid PyPI requirement "
-            r"'git\+https://x.org/y': a bare URL",
+            r"envs/payload.yml: dependencies\[1\].pip\[0\]: cannot lock PyPI entry "
+            r"'git\+https://x.org/y': a git reference has no hash to lock",
             id="pip-section-bad-entry",
         ),
         pytest.param(

@@ -107,14 +107,15 @@ def test_pypi_names_are_normalised() -> None:
         pytest.param(
             {"requirements": ["python"], "pypi": ["lsst @ git+https://github.com/x/y"]},
             {},
-            r"direct references cannot be locked",
+            r"cannot lock PyPI entry 'lsst @ git\+https://github.com/x/y': a git reference "
+            r"has no hash to lock",
             id="direct-reference",
         ),
         pytest.param(
             {"requirements": ["python"], "pypi-file": "req.txt"},
             {"req.txt": "numpy\n--index-url https://x\ngit+https://github.com/x/y\n"},
             r"envs/req.txt: line:2: pip option '--index-url https://x' is not supported"
-            r"(.|\n)*envs/req.txt: line\[1\]: invalid PyPI requirement 'git\+https",
+            r"(.|\n)*envs/req.txt: line\[1\]: cannot lock PyPI entry 'git\+https",
             id="requirements-txt-options-and-urls",
         ),
         pytest.param(

@@ -6,10 +6,10 @@ back, so registration has no import cycle.
 
 from __future__ import annotations
 
-from twinlock.cli import audit, images, inspect, lock
+from twinlock.cli import audit, images, init, inspect, lock
 from twinlock.cli.app import app
 
-COMMAND_MODULES = (lock, inspect, audit, images)
+COMMAND_MODULES = (lock, inspect, audit, images, init)
 
 
 def main() -> None:

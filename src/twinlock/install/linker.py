@@ -33,6 +33,7 @@ from typing import Any
 
 from twinlock.errors import InstallError
 from twinlock.install import archives
+from twinlock.model.composition import Channel
 from twinlock.model.lock import LockedPackage
 
 BUNDLED = "bundled:"
@@ -118,8 +119,8 @@ def fetch_verified(pkg: LockedPackage, sources: ArchiveSources) -> Path:
         f"no usable archive for {pkg.name} {pkg.version} {pkg.build} ({pkg.file_name}): "
         + ("; ".join(problems) if problems else f"not found in {where}"),
         "gather the archives where the channel is reachable (twinlock mirror --dest DIR), "
-        "then install with --mirror CHANNEL=DIR; a package whose hash differs from the "
-        "lock is never installed",
+        f"then install with --mirror {Channel.from_url(pkg.channel).name}=DIR; a package "
+        "whose hash differs from the lock is never installed",
     )
 
 

@@ -238,6 +238,7 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         align=tuple(json.loads(custom.get("twinlock.align", "[]"))),
         pypi_requirements=_pypi_requirements(custom),
         python=custom.get("twinlock.python"),
+        pypi_indexes=tuple(json.loads(custom.get("twinlock.pypi-indexes", "[]"))),
     )
 
 

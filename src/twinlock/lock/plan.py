@@ -324,6 +324,7 @@ def environment_lock(
         pypi_requirements=env.pypi,
         python=env.python,
         align=composition.align,
+        pypi_indexes=env.recorded_pypi_indexes,
     )
 
 

@@ -21,6 +21,11 @@ from twinlock.errors import TwinlockError, did_you_mean
 from twinlock.model.platforms import VirtualPackage, virtual_packages_for
 
 CONDA_FORGE_BASE = "https://conda.anaconda.org"
+# conda's own default channels live on repo.anaconda.com, not anaconda.org: ``defaults``
+# is an alias for pkgs/main and pkgs/r (plus pkgs/msys2, Windows-only, see README).
+ANACONDA_REPO_BASE = "https://repo.anaconda.com"
+DEFAULT_CHANNEL_NAMES: tuple[str, ...] = ("pkgs/main", "pkgs/r")
+_REPO_CHANNELS = frozenset({"pkgs/main", "pkgs/r", "pkgs/msys2", "pkgs/free", "pkgs/pro"})
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
@@ -46,7 +51,27 @@ class Channel:
         if not text or not all(_NAME_RE.fullmatch(p) for p in parts):
             raise ValueError(f"'{text}' is neither a channel name nor a URL")
         name = "/".join(parts)
-        return cls(name=name, url=f"{CONDA_FORGE_BASE}/{name}")
+        if name == "defaults":
+            raise ValueError(
+                "'defaults' is conda's alias for several channels, not one: name "
+                f"{' and '.join(DEFAULT_CHANNEL_NAMES)} instead"
+            )
+        base = ANACONDA_REPO_BASE if name in _REPO_CHANNELS else CONDA_FORGE_BASE
+        return cls(name=name, url=f"{base}/{name}")
+
+    @classmethod
+    def from_url(cls, url: str) -> Channel:
+        """The channel of a canonical base URL, named as a composition would name it."""
+        url = url.rstrip("/")
+        for base in (CONDA_FORGE_BASE, ANACONDA_REPO_BASE):
+            if url.startswith(base + "/"):
+                return cls(name=url.removeprefix(base + "/"), url=url)
+        return cls(name=url, url=url)
+
+    @classmethod
+    def defaults(cls) -> tuple[Channel, ...]:
+        """What conda's ``defaults`` means on Linux and macOS: pkgs/main, then pkgs/r."""
+        return tuple(cls.from_string(name) for name in DEFAULT_CHANNEL_NAMES)
 
     def package_url(self, subdir: str, file_name: str) -> str:
         return f"{self.url}/{subdir}/{file_name}"
@@ -69,12 +94,64 @@ class Requirement:
 
 @dataclass(frozen=True)
 class PypiRequirement(Requirement):
-    """A PEP 508 requirement resolved from PyPI (by uv), with optional provenance."""
+    """A PEP 508 requirement resolved from PyPI (by uv), with optional provenance.
+
+    The spec may carry pip's hash-checking options (``flit-core===3.9 --hash=sha256:...``):
+    the lock must then hold one of those artifacts.
+    """
 
     @property
     def name(self) -> str:
         """The PEP 503 normalised project name (``PyYAML`` -> ``pyyaml``)."""
         return normalize_pypi_name(re.split(r"[\s=<>!~\[;@(]", self.spec, maxsplit=1)[0])
+
+    @property
+    def requirement(self) -> str:
+        """The PEP 508 part (what uv resolves), without ``--hash`` options."""
+        return self.spec.split(" --hash", 1)[0].strip()
+
+    @property
+    def hashes(self) -> frozenset[str]:
+        """The sha256 digests the spec allows (``--hash`` options or a ``#sha256=`` URL)."""
+        found = re.findall(r"(?:--hash[= ]|#)sha256[:=]([0-9a-fA-F]{64})", self.spec)
+        return frozenset(h.lower() for h in found)
+
+
+@dataclass(frozen=True)
+class PypiIndexes:
+    """Where the PyPI layer is resolved from: conda-lock's ``pip-repositories`` and
+    ``allow-pypi-requests``.
+
+    URLs are kept as written; credentials in them are ``$VARIABLES`` expanded only when
+    uv runs, and :meth:`recorded` (what locks and input hashes see) drops the user part.
+    """
+
+    urls: tuple[str, ...] = ()
+    allow_pypi: bool = True
+
+    @property
+    def default(self) -> bool:
+        """True for plain pypi.org (nothing to record)."""
+        return not self.urls and self.allow_pypi
+
+    def recorded(self) -> tuple[str, ...]:
+        """The indexes without credentials, ``pypi.org`` last when it is allowed."""
+        stripped = tuple(strip_credentials(u) for u in self.urls)
+        return (*stripped, "https://pypi.org/simple") if self.allow_pypi else stripped
+
+    @classmethod
+    def from_recorded(cls, urls: tuple[str, ...]) -> PypiIndexes:
+        pypi = "https://pypi.org/simple"
+        return cls(tuple(u for u in urls if u != pypi), pypi in urls)
+
+
+def strip_credentials(url: str) -> str:
+    """*url* without its ``user:password@`` part."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rsplit('@', 1)[-1]}{slash}{path}"
 
 
 def normalize_pypi_name(name: str) -> str:
@@ -116,6 +193,8 @@ class Environment:
     python: str | None = None
     python_interpreter: str | None = None
     kernel: Kernel | None = None
+    # conda-lock's pip-repositories / allow-pypi-requests (default: pypi.org only)
+    pypi_indexes: PypiIndexes = field(default_factory=PypiIndexes)
 
     @property
     def specs(self) -> tuple[str, ...]:
@@ -124,6 +203,14 @@ class Environment:
     @property
     def pypi_specs(self) -> tuple[str, ...]:
         return tuple(r.spec for r in self.pypi)
+
+    @property
+    def recorded_pypi_indexes(self) -> tuple[str, ...]:
+        """The PyPI indexes as locks and input hashes see them: none for plain pypi.org or
+        without PyPI requirements."""
+        if self.pypi_indexes.default or not self.pypi:
+            return ()
+        return self.pypi_indexes.recorded()
 
     @property
     def pypi_only(self) -> bool:

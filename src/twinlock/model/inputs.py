@@ -39,6 +39,7 @@ class SolveInputs:
     pypi_specs: tuple[str, ...] = ()
     python: str | None = None
     align: tuple[str, ...] = ()
+    pypi_indexes: tuple[str, ...] = ()
 
     @classmethod
     def for_environment(
@@ -54,6 +55,7 @@ class SolveInputs:
             pypi_specs=env.pypi_specs,
             python=env.python,
             align=composition.align,
+            pypi_indexes=env.recorded_pypi_indexes,
         )
 
     @classmethod
@@ -72,6 +74,7 @@ class SolveInputs:
             pypi_specs=tuple(r.spec for r in lock.pypi_requirements),
             python=lock.python,
             align=lock.align,
+            pypi_indexes=lock.pypi_indexes,
         )
 
     def digest(self) -> str:
@@ -92,6 +95,9 @@ class SolveInputs:
         if self.align:
             # Only when set, so locks made without alignment keep their hashes.
             payload["align"] = sorted(self.align)
+        if self.pypi_indexes:
+            # Ordered (index priority matters), credentials never included.
+            payload["pypi_indexes"] = list(self.pypi_indexes)
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -120,6 +126,10 @@ class SolveInputs:
             old_vp = " ".join(str(v) for v in sorted(old.virtual_packages))
             new_vp = " ".join(str(v) for v in sorted(self.virtual_packages))
             reasons.append(f"virtual packages changed: {old_vp} -> {new_vp}")
+        if self.pypi_indexes != old.pypi_indexes:
+            reasons.append(
+                f"PyPI indexes changed: {list(old.pypi_indexes)} -> {list(self.pypi_indexes)}"
+            )
         if sorted(self.align) != sorted(old.align):
             reasons.append(f"align changed: {sorted(old.align)} -> {sorted(self.align)}")
         return reasons

@@ -196,6 +196,9 @@ class EnvironmentLock:
     pypi_requirements: tuple[PypiRequirement, ...] = ()
     python: str | None = None  # the Python version of a PyPI-only environment
     align: tuple[str, ...] = ()
+    # conda-lock's pip-repositories (credentials stripped), pypi.org last when allowed;
+    # empty for plain pypi.org
+    pypi_indexes: tuple[str, ...] = ()
 
     def platform(self, name: str) -> PlatformLock | None:
         for lock in self.platforms:
@@ -229,6 +232,8 @@ class EnvironmentLock:
             meta["twinlock.python"] = self.python
         if self.align:
             meta["twinlock.align"] = json.dumps(list(self.align))
+        if self.pypi_indexes:
+            meta["twinlock.pypi-indexes"] = json.dumps(list(self.pypi_indexes))
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
             for r in (*self.requirements, *self.pypi_requirements)

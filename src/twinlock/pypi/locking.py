@@ -62,12 +62,14 @@ def pypi_request(job: PypiJob, updates: frozenset[str], *, full: bool) -> PypiRe
         environment=env.name,
         platform=lock.platform,
         python_version=python,
-        requirements=env.pypi_specs,
+        requirements=tuple(r.requirement for r in env.pypi),
         glibc=glibc_of(lock.virtual_packages),
         provided=conda_provided(lock.packages),
         preferences=previous,
         upgrade=frozenset(normalize_pypi_name(u) for u in updates),
         exclude_newer=job.snapshot,
+        indexes=env.pypi_indexes,
+        allowed_hashes={r.name: r.hashes for r in env.pypi if r.hashes},
     )
 
 

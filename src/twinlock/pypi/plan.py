@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from twinlock.errors import PypiError
-from twinlock.model.composition import normalize_pypi_name
+from twinlock.model.composition import PypiIndexes, normalize_pypi_name, strip_credentials
 from twinlock.model.lock import LockedPackage, PypiPackage
 from twinlock.model.platforms import MANYLINUX_LEVELS, PLATFORMS, VirtualPackage
 
@@ -49,6 +49,10 @@ class PypiRequest:
     upgrade: frozenset[str] = frozenset()
     # the composition's snapshot: ignore distributions uploaded later (uv --exclude-newer)
     exclude_newer: str | None = None
+    # conda-lock's pip-repositories / allow-pypi-requests
+    indexes: PypiIndexes = field(default_factory=PypiIndexes)
+    # hash-pinned requirements (pip hash-checking mode): name -> the sha256 digests allowed
+    allowed_hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def uv_platform(self) -> str:
@@ -113,6 +117,8 @@ def glibc_of(virtual_packages: Iterable[VirtualPackage]) -> str | None:
 
 
 _PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s\\;]+)")
+# a direct reference uv keeps as given: its version comes from the pylock.toml
+_DIRECT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])? @ \S+")
 
 
 def parse_pins(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -121,10 +127,10 @@ def parse_pins(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     current: str | None = None
     in_via = False
     for line in text.splitlines():
-        match = _PIN_RE.match(line)
+        match = _PIN_RE.match(line) or _DIRECT_RE.match(line)
         if match:
             current = normalize_pypi_name(match.group(1))
-            pins[current] = (match.group(2), ())
+            pins[current] = (match.group(2) if match.re is _PIN_RE else "", ())
             in_via = False
             continue
         comment = line.strip().removeprefix("#").strip()
@@ -140,14 +146,32 @@ def parse_pins(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 def parse_pylock(text: str) -> dict[str, list[tuple[str, str]]]:
-    """A pylock.toml -> {name: [(url, sha256), ...]}: wheels first, then the sdist."""
+    """A pylock.toml -> {name: [(url, sha256), ...]}: wheels first, then the sdist.
+
+    A direct reference is its one ``archive``. URLs lose any ``user:password@`` an
+    index URL lent them: credentials never reach a lock.
+    """
+    return {name: artifacts for name, (_, artifacts) in read_pylock(text).items()}
+
+
+def read_pylock(text: str) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """A pylock.toml -> {name: (version, [(url, sha256), ...])} (see :func:`parse_pylock`)."""
     data = tomllib.loads(text)
-    out: dict[str, list[tuple[str, str]]] = {}
+    out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
     for pkg in data.get("packages", []):
-        artifacts = [*pkg.get("wheels", []), *([pkg["sdist"]] if "sdist" in pkg else [])]
-        out[normalize_pypi_name(pkg["name"])] = [
-            (a["url"], a["hashes"]["sha256"]) for a in artifacts if "url" in a
+        artifacts = [
+            *pkg.get("wheels", []),
+            *([pkg["sdist"]] if "sdist" in pkg else []),
+            *([pkg["archive"]] if "archive" in pkg else []),
         ]
+        out[normalize_pypi_name(pkg["name"])] = (
+            str(pkg.get("version", "")),
+            [
+                (strip_credentials(a["url"]), a["hashes"]["sha256"])
+                for a in artifacts
+                if "url" in a and "sha256" in a.get("hashes", {})
+            ],
+        )
     return out
 
 
@@ -213,7 +237,12 @@ def build_packages(
 ) -> tuple[PypiPackage, ...]:
     """The PyPI layer of one resolution: one artifact per pin, conda-provided pins left out."""
     pins = parse_pins(pins_text)
-    artifacts = parse_pylock(pylock_text)
+    pylock = read_pylock(pylock_text)
+    artifacts = {name: found for name, (_, found) in pylock.items()}
+    pins = {
+        name: (version or pylock.get(name, ("", []))[0], via)
+        for name, (version, via) in pins.items()
+    }
     depends: dict[str, set[str]] = {name: set() for name in pins}
     for name, (_, via) in pins.items():
         for parent in via:
@@ -223,7 +252,8 @@ def build_packages(
     for name, (version, _) in sorted(pins.items()):
         if request.provided.get(name) == version:
             continue
-        chosen = choose_artifact(artifacts.get(name, []), request)
+        candidates = _allowed(artifacts.get(name, []), request, name, version)
+        chosen = choose_artifact(candidates, request)
         if chosen is None:
             raise PypiError(
                 f"PyPI layer of {request.environment} on {request.platform}: uv reported no "
@@ -249,3 +279,22 @@ def condense_uv_error(stderr: str, limit: int = 12) -> str:
 
 def is_unknown_project(message: str) -> bool:
     return "not found in the package registry" in message
+
+
+def _allowed(
+    artifacts: list[tuple[str, str]], request: PypiRequest, name: str, version: str
+) -> list[tuple[str, str]]:
+    """The artifacts a hash-pinned requirement allows (all of them when it has no hashes)."""
+    allowed = request.allowed_hashes.get(name)
+    if not allowed:
+        return artifacts
+    kept = [(url, sha) for url, sha in artifacts if sha.lower() in allowed]
+    if not kept:
+        raise PypiError(
+            f"PyPI layer of {request.environment} on {request.platform}: no file of "
+            f"{name}=={version} has one of the hashes its requirement allows "
+            f"({', '.join(sorted(h[:12] + '...' for h in allowed))})",
+            f"check the --hash values of {name} (pip hash-checking mode), or pin the version "
+            "those hashes belong to",
+        )
+    return kept

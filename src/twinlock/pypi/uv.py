@@ -19,6 +19,7 @@ uv comes from PyPI as a dependency of twinlock; its binary is found with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twinlock.errors import InterpreterError, PypiError
-from twinlock.model.composition import normalize_pypi_name
+from twinlock.model.composition import PypiIndexes, normalize_pypi_name, strip_credentials
 from twinlock.model.lock import PypiPackage
 from twinlock.pypi.plan import PypiOutcome, PypiRequest, build_packages, condense_uv_error
 
@@ -98,7 +99,39 @@ def _target_args(request: PypiRequest) -> list[str]:
     args = ["--python-version", request.python_version, "--python-platform", request.uv_platform]
     if request.exclude_newer:
         args += ["--exclude-newer", request.exclude_newer]
-    return args
+    return args + index_args(request.indexes, request.environment)
+
+
+def index_args(indexes: PypiIndexes, environment: str) -> list[str]:
+    """uv's index options for conda-lock's pip-repositories / allow-pypi-requests.
+
+    ``$VARIABLES`` in the URLs (conda-lock's way of passing credentials) are expanded
+    from the environment here, at the last moment; the expanded URLs only reach uv's
+    command line, never a file twinlock writes.
+    """
+    urls = [_expanded(url, environment) for url in indexes.urls]
+    if not indexes.allow_pypi:
+        # the first repository replaces pypi.org, the others come on top
+        first, rest = urls[:1], urls[1:]
+        return [*(a for u in first for a in ("--index-url", u)), *_extra(rest)]
+    return _extra(urls)
+
+
+def _extra(urls: Sequence[str]) -> list[str]:
+    return [a for u in urls for a in ("--extra-index-url", u)]
+
+
+def _expanded(url: str, environment: str) -> str:
+    expanded = os.path.expandvars(url)
+    missing = re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", expanded)
+    if missing:
+        raise PypiError(
+            f"{environment}: pip-repositories URL {strip_credentials(url)} needs the "
+            f"environment variable {', '.join(dict.fromkeys(missing))}, which is not set",
+            "export it before running twinlock (credentials come from the environment, "
+            "as with conda-lock; they are never written into the lock)",
+        )
+    return expanded
 
 
 def interpreter_version(path: str | Path) -> str | None:

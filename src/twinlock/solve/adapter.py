@@ -184,7 +184,7 @@ class RattlerSolver:
             names = await self._shared_gateway().names(sources, platforms)
         except Exception as exc:
             where = SolveRequest("the package index", platform, (), tuple(channels), ())
-            raise _classify(exc, where) from exc
+            raise _classify(exc, where, self._mirrors) from exc
         return frozenset(n.normalized for n in names)
 
     def _source(self, channel: Channel) -> str:
@@ -224,7 +224,7 @@ class RattlerSolver:
         except SolverError as exc:
             return SolveOutcome(request, None, str(exc), time.perf_counter() - start)
         except Exception as exc:
-            raise _classify(exc, request) from exc
+            raise _classify(exc, request, self._mirrors) from exc
         packages = tuple(
             LockedPackage.from_record(r, canonical.get(_base(r.channel), _fallback(r)))
             for r in records
@@ -262,12 +262,32 @@ async def _records_for(
 def _lookup_error(exc: Exception, channel: Channel) -> Exception:
     return ChannelError(
         f"cannot read channel {channel.name} to resolve imported pins: {exc}",
-        "conda channels are unreachable offline: configure a local mirror "
-        "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+        offline_hint([channel]),
     )
 
 
-def _classify(exc: Exception, request: SolveRequest) -> Exception:
+def offline_hint(channels: Sequence[Channel]) -> str:
+    """How to give twinlock the *channels* it could not read: one --mirror per channel."""
+    mirrors = " ".join(f"--mirror {c.name}=DIR" for c in channels)
+    names = ", ".join(c.name for c in channels)
+    return (
+        f"{names} could not be read (no network or no such channel): configure a local "
+        f"mirror ({mirrors}, or [mirrors] in twinlock.toml)"
+    )
+
+
+def failed_channels(
+    text: str, channels: Sequence[Channel], mirrors: Mapping[str, str]
+) -> list[Channel]:
+    """The channels an error names (by URL or name), else those read without a mirror."""
+    named = [c for c in channels if c.url in text or f"/{c.name}/" in text]
+    unmirrored = [c for c in channels if c.url not in mirrors]
+    return named or unmirrored or list(channels)
+
+
+def _classify(
+    exc: Exception, request: SolveRequest, mirrors: Mapping[str, str] | None = None
+) -> Exception:
     """A channel that cannot be read is the user's to fix; anything else is a bug to report."""
     from rattler.exceptions import FetchRepoDataError, GatewayError, InvalidChannelError
 
@@ -276,8 +296,7 @@ def _classify(exc: Exception, request: SolveRequest) -> Exception:
     if isinstance(exc, GatewayError | FetchRepoDataError | InvalidChannelError):
         return ChannelError(
             f"cannot read the channels for {where}: {text}",
-            "conda channels are unreachable offline: configure a local mirror "
-            "(--mirror conda-forge=DIR or [mirrors] in twinlock.toml)",
+            offline_hint(failed_channels(text, request.channels, mirrors or {})),
         )
     return SolveError(
         f"solving {where} failed: {text}", "report this with the composition attached"

@@ -27,7 +27,8 @@ Composition syntax (``envs/<name>.yaml``)::
         prefix: /opt/payload
         platforms: [linux-64]       # narrows the composition's list
         file: rsp-payload.environment.yml   # a conda environment.yml (its pip: section
-                                            # becomes the PyPI layer)
+                                            # becomes the PyPI layer), or a list of them
+                                            # merged as conda-lock merges -f a -f b
         pypi: [astropy-healpix>=1]  # optional PyPI layer on top of conda's python ...
         pypi-file: extra.txt        # ... and/or a requirements.txt next to this file
         kernel:                     # optional: offer this env as a Jupyter kernel
@@ -47,31 +48,26 @@ Composition syntax (``envs/<name>.yaml``)::
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any
 
 from twinlock.errors import CompositionError, Problems
 from twinlock.model.composition import (
     Channel,
     Composition,
     Environment,
-    PypiRequirement,
-    Requirement,
+    PypiIndexes,
 )
 from twinlock.model.platforms import KNOWN_PLATFORMS
+from twinlock.spec.envfiles import narrow_to_file_platforms, requirement_sources
 from twinlock.spec.kernels import check_kernels, parse_kernel
 from twinlock.spec.platforms import parse_platforms, parse_system_requirements
 from twinlock.spec.requirements import (
     PYPI_HINT,
-    FileUnavailable,
     parse_channels,
     parse_pypi_sources,
     parse_python_keys,
-    parse_requirements,
-    read_environment_file,
 )
 
 _PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
@@ -106,12 +102,12 @@ def referenced_files(data: object, key: str = "file") -> list[str]:
     """
     if not isinstance(data, Mapping) or not isinstance(data.get("environments"), Mapping):
         return []
-    refs = [
-        env.get(key)
-        for env in data["environments"].values()
-        if isinstance(env, Mapping) and isinstance(env.get(key), str)
-    ]
-    return [r for r in refs if r]
+    refs: list[str] = []
+    for env in data["environments"].values():
+        value = env.get(key) if isinstance(env, Mapping) else None
+        items = value if isinstance(value, list) else [value]
+        refs += [r for r in items if isinstance(r, str) and r and r not in refs]
+    return refs
 
 
 def parse_composition(
@@ -257,11 +253,19 @@ def _parse_environment(
     if "channels" in body:
         env_channels = parse_channels(body["channels"], f"{key}.channels", problems) or channels
     env_platforms = _parse_env_platforms(body.get("platforms"), key, platforms, problems)
-    requirements, file_channels, sources, file_pypi = _parse_requirement_sources(
-        body, key, files, problems
-    )
+    sourced = requirement_sources(body, key, files, problems)
+    requirements, file_channels, sources, file_pypi, extensions = sourced
     if file_channels and "channels" not in body:
         env_channels = file_channels
+    if extensions.platforms:
+        env_platforms = narrow_to_file_platforms(
+            env_platforms,
+            extensions.platforms,
+            key,
+            platforms,
+            problems,
+            explicit="platforms" in body,
+        )
     pypi, pypi_sources = parse_pypi_sources(body, key, files, problems)
     python, interpreter = parse_python_keys(body, key, problems)
     if python is not None and not (pypi or file_pypi):
@@ -278,6 +282,7 @@ def _parse_environment(
         python=python,
         python_interpreter=interpreter,
         kernel=kernel,
+        pypi_indexes=PypiIndexes(extensions.pip_repositories, extensions.allow_pypi),
     )
 
 
@@ -326,41 +331,3 @@ def _check_prefixes(envs: list[Environment], problems: Problems) -> None:
                 f"'{first.name}' ({a}) and '{second.name}' ({b}) {relation}",
                 "give every environment its own, separate directory",
             )
-
-
-def _parse_requirement_sources(
-    body: Mapping[str, Any], key: str, files: Mapping[str, object], problems: Problems
-) -> tuple[
-    tuple[Requirement, ...], tuple[Channel, ...], tuple[str, ...], tuple[PypiRequirement, ...]
-]:
-    """Conda requirements, channels, source files and the pip section of an environment file."""
-    has_inline, has_file = "requirements" in body, "file" in body
-    if "python" in body:
-        if has_inline or has_file:
-            problems.add(
-                key,
-                "a PyPI-only environment (python:) takes no conda 'requirements' or 'file'",
-                "remove 'python:' to layer PyPI packages on conda's Python, "
-                "or move every package to 'pypi:'",
-            )
-        return (), (), (), ()
-    if has_inline == has_file:
-        problems.add(
-            key,
-            "give exactly one of 'requirements' (a list of specs) or 'file' (an environment.yml)",
-            "keep one of the two keys (or set python: for a PyPI-only environment)",
-        )
-        return (), (), (), ()
-    if has_inline:
-        return parse_requirements(body["requirements"], f"{key}.requirements", problems), (), (), ()
-    ref = body["file"]
-    if not isinstance(ref, str) or not ref:
-        problems.add(f"{key}.file", "expected a file name", "e.g. file: payload.environment.yml")
-        return (), (), (), ()
-    loaded = files.get(ref, FileUnavailable("it was not loaded"))
-    if isinstance(loaded, FileUnavailable):
-        problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", "check the path")
-        return (), (), (), ()
-    source = posixpath.join(posixpath.dirname(problems.source), ref)
-    parts = read_environment_file(loaded, source=source, problems=problems)
-    return parts.requirements, parts.channels, (ref,), parts.pypi

@@ -10,9 +10,12 @@ asked for it and why (kept in the lock and shown by ``twinlock why``)::
 
 Specs are validated with rattler's own match-spec parser. PyPI requirements
 (``pypi:`` lists, ``requirements.txt`` files, the ``pip:`` section of an
-``environment.yml``) are PEP 508 strings validated with ``packaging``; direct
-references (``name @ git+https://...``) and pip options are refused because
-they cannot be resolved into hash-checked artifacts.
+``environment.yml``) are PEP 508 strings validated with ``packaging``, optionally
+hash-pinned (``name==1.0 --hash=sha256:...``) or direct references carrying their
+sha256 (``name @ https://.../name-1.0-py3-none-any.whl#sha256=...``); editable
+installs, local paths, VCS URLs and other pip options are refused by name because
+they cannot be resolved into hash-checked artifacts (see :mod:`twinlock.spec.condalock`,
+which also reads conda-lock's environment.yml extension keys).
 """
 
 from __future__ import annotations
@@ -20,14 +23,24 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from twinlock.errors import CompositionError, Problems, kind_of
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
+from twinlock.spec.condalock import (
+    CONDA_LOCK_KEYS,
+    MAIN_CATEGORY,
+    FileExtensions,
+    check_pypi_access,
+    parse_extensions,
+    pip_entry_problem,
+)
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
-ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables")
+ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables", *CONDA_LOCK_KEYS)
+_R = TypeVar("_R", bound=Requirement)
+_HASH_OPTION = re.compile(r"--hash[= ]sha256:[0-9a-fA-F]{64}")
 _PYTHON_RE = re.compile(r"3\.\d{1,2}(\.\d{1,2})?")
 
 
@@ -38,6 +51,7 @@ class EnvironmentFile:
     requirements: tuple[Requirement, ...]
     channels: tuple[Channel, ...]
     pypi: tuple[PypiRequirement, ...] = ()
+    extensions: FileExtensions = field(default_factory=FileExtensions)
 
 
 def parse_environment_file(
@@ -63,11 +77,22 @@ def read_environment_file(
         names = [c for c in listed if c != "nodefaults"]
         channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
         requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems)
-        parts = EnvironmentFile(requirements, channels, pypi)
+        extensions = parse_extensions(body, file_problems)
+        check_pypi_access(extensions, bool(pypi), file_problems)
+        if extensions.category != MAIN_CATEGORY:
+            requirements = _with_category(requirements, extensions.category)
+            pypi = _with_category(pypi, extensions.category)
+        parts = EnvironmentFile(requirements, channels, pypi, extensions)
     sink.items.extend(file_problems.items)
     if own and sink.items:
         raise CompositionError(sink.items)
     return parts
+
+
+def _with_category(reqs: tuple[_R, ...], category: str) -> tuple[_R, ...]:
+    """conda-lock's category of a file, kept as each requirement's provenance."""
+    reason = f"conda-lock category '{category}'"
+    return tuple(r if r.reason else replace(r, reason=reason) for r in reqs)
 
 
 def _parse_dependencies(
@@ -107,9 +132,13 @@ def parse_pypi_requirements(
 def parse_requirements_txt(text: str, key: str, problems: Problems) -> tuple[PypiRequirement, ...]:
     """The requirements of a ``requirements.txt`` (comments and blank lines skipped)."""
     specs: list[object] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in _logical_lines(text):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
+            continue
+        entry = pip_entry_problem(line)
+        if line.startswith(("-e", "--editable")) and entry is not None:
+            problems.add(f"{key}:{number}", f"'{line}': {entry[0]}", entry[1])
             continue
         if line.startswith("-"):
             problems.add(
@@ -123,19 +152,40 @@ def parse_requirements_txt(text: str, key: str, problems: Problems) -> tuple[Pyp
     return reqs
 
 
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) with pip's ``\\`` continuations joined: hash-pinned files
+    put each ``--hash`` on its own line."""
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        start, head = pending if pending is not None else (number, "")
+        joined = f"{head} {raw.strip()}".strip()
+        if raw.rstrip().endswith("\\"):
+            pending = (start, joined.removesuffix("\\").strip())
+            continue
+        pending = None
+        out.append((start, joined))
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
 def pypi_requirement_error(spec: str) -> str | None:
     """Why *spec* is not a lockable PEP 508 requirement, or None when it is."""
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Pep508
 
-    if "://" in spec and "@" not in spec.split("://", 1)[0]:
-        return "a bare URL is not a PEP 508 requirement"
+    text, _, options = spec.partition(" --")
+    options = f"--{options}" if options else ""
+    leftover = _HASH_OPTION.sub("", options).strip()
+    if leftover:
+        return f"only --hash=sha256:<64 hex digits> may follow a requirement, not '{leftover}'"
+    if "://" in text and "@" not in text.split("://", 1)[0]:
+        return "a bare URL is not a PEP 508 requirement (write name @ URL#sha256=...)"
     try:
-        parsed = Pep508(spec)
+        Pep508(text)
     except InvalidRequirement as exc:
         return str(exc).splitlines()[0]
-    if parsed.url:
-        return "direct references cannot be locked with hashes from an index"
     return None
 
 
@@ -166,6 +216,10 @@ def _parse_requirement(
         return None
     spec = " ".join(spec.split())
     if pypi:
+        entry = pip_entry_problem(spec)
+        if entry is not None:
+            problems.add(key, f"cannot lock PyPI entry '{spec}': {entry[0]}", entry[1])
+            return None
         error = pypi_requirement_error(spec)
         if error:
             problems.add(
@@ -210,12 +264,19 @@ def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel
         return None
     if not names:
         problems.add(key, "no channels given", "e.g. channels: [conda-forge]")
-    channels = []
+    channels: list[Channel] = []
     for i, text in enumerate(names):
+        if text.strip() == "defaults":
+            # conda's alias: its real channels, recorded as such in the lock
+            channels += [c for c in Channel.defaults() if c not in channels]
+            continue
         try:
-            channels.append(Channel.from_string(text))
+            channel = Channel.from_string(text)
         except ValueError as exc:
             problems.add(f"{key}[{i}]", str(exc), "write a name like conda-forge or a URL")
+            continue
+        if channel not in channels:
+            channels.append(channel)
     return tuple(channels)
 
 
