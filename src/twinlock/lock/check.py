@@ -85,7 +85,12 @@ def _metadata_findings(lock: EnvironmentLock, expected: EnvironmentLock) -> list
     # A changed spec set is already reported per platform, as an input change.
     if same_specs and lock.requirements != expected.requirements:
         out.append(
-            Finding(lock.environment, None, "stale", "requirement order or provenance changed")
+            Finding(
+                lock.environment,
+                None,
+                "stale",
+                "requirement order, provenance or selector platforms changed",
+            )
         )
     return out
 

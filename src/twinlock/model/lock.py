@@ -32,6 +32,8 @@ LOCK_FORMAT_VERSION = "1"
 # custom_metadata key prefix of the per-platform ``{name: license}`` JSON map. conda-lock
 # entries carry no license, so twinlock records the solver's one here (for diff and sbom).
 LICENSES_KEY = "twinlock.licenses."
+# {spec: [platforms]} for requirements an environment.yml selector comment limits.
+REQUIREMENT_PLATFORMS_KEY = "twinlock.requirement-platforms"
 
 
 @dataclass(frozen=True, order=True)
@@ -229,6 +231,10 @@ class EnvironmentLock:
             meta["twinlock.python"] = self.python
         if self.align:
             meta["twinlock.align"] = json.dumps(list(self.align))
+        limited = {r.spec: list(r.platforms) for r in self.requirements if r.platforms is not None}
+        if limited:
+            # Only when a selector comment limits a requirement, so other locks are unchanged.
+            meta[REQUIREMENT_PLATFORMS_KEY] = json.dumps(limited, sort_keys=True)
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
             for r in (*self.requirements, *self.pypi_requirements)

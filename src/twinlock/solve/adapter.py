@@ -20,6 +20,7 @@ from twinlock.errors import ChannelError, SolveError
 from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.lock import LockedPackage
 from twinlock.model.platforms import VirtualPackage
+from twinlock.spec.matchspec import to_match_spec
 
 if TYPE_CHECKING:
     from rattler import Gateway, RepoDataRecord
@@ -52,7 +53,7 @@ class SolveRequest:
         return cls(
             environment=env.name,
             platform=platform,
-            specs=env.specs,
+            specs=env.solve_specs_on(platform),
             channels=env.channels,
             virtual_packages=composition.virtual_packages(platform),
             snapshot=composition.snapshot,
@@ -206,7 +207,7 @@ class RattlerSolver:
             pinned = await _records_for(gateway, sources, platforms, request.pinned)
             records = await rattler.solve(
                 sources,
-                list(request.specs),
+                [to_match_spec(s) for s in request.specs],
                 gateway=gateway,
                 platforms=platforms,
                 locked_packages=locked,

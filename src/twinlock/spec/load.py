@@ -19,7 +19,11 @@ from twinlock.fileio import display_path
 from twinlock.model.composition import Composition
 from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
 from twinlock.spec.parse import parse_composition, referenced_files
-from twinlock.spec.requirements import FileUnavailable
+from twinlock.spec.requirements import (
+    EnvironmentText,
+    FileUnavailable,
+    unreadable_yaml,
+)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 logger = logging.getLogger(__name__)
@@ -71,10 +75,14 @@ def load_composition(path: Path) -> Composition:
     for ref in referenced_files(data):
         target = path.parent / ref
         try:
-            files[ref] = yaml.load(target.read_text(), Loader=_Loader)
+            text = target.read_text()
+            # The text too: selector comments (# [linux]) are lost in the YAML data.
+            files[ref] = EnvironmentText(yaml.load(text, Loader=_Loader), text)
         except FileNotFoundError:
             files[ref] = FileUnavailable(f"no such file {display_path(target)}")
-        except (OSError, yaml.YAMLError) as exc:
+        except yaml.YAMLError as exc:
+            files[ref] = unreadable_yaml(text, str(exc))
+        except OSError as exc:
             files[ref] = FileUnavailable(str(exc))
     for ref in referenced_files(data, "pypi-file"):
         target = path.parent / ref

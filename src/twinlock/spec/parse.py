@@ -66,7 +66,9 @@ from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.spec.kernels import check_kernels, parse_kernel
 from twinlock.spec.requirements import (
     PYPI_HINT,
+    EnvironmentText,
     FileUnavailable,
+    limit_to_platforms,
     parse_channels,
     parse_pypi_sources,
     parse_python_keys,
@@ -329,6 +331,7 @@ def _parse_environment(
     )
     if file_channels and "channels" not in body:
         env_channels = file_channels
+    requirements = limit_to_platforms(requirements, env_platforms)
     pypi, pypi_sources = parse_pypi_sources(body, key, files, problems)
     python, interpreter = parse_python_keys(body, key, problems)
     if python is not None and not (pypi or file_pypi):
@@ -426,8 +429,11 @@ def _parse_requirement_sources(
         return (), (), (), ()
     loaded = files.get(ref, FileUnavailable("it was not loaded"))
     if isinstance(loaded, FileUnavailable):
-        problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", "check the path")
+        problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", loaded.hint)
         return (), (), (), ()
     source = posixpath.join(posixpath.dirname(problems.source), ref)
-    parts = read_environment_file(loaded, source=source, problems=problems)
+    data, text = (
+        (loaded.data, loaded.text) if isinstance(loaded, EnvironmentText) else (loaded, None)
+    )
+    parts = read_environment_file(data, source=source, problems=problems, text=text)
     return parts.requirements, parts.channels, (ref,), parts.pypi

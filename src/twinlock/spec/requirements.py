@@ -20,11 +20,19 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from twinlock.errors import CompositionError, Problems, kind_of
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
+from twinlock.model.platforms import KNOWN_PLATFORMS
+from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec
+from twinlock.spec.selectors import (
+    SELECTOR_NAMES,
+    InvalidSelector,
+    Selector,
+    dependency_selectors,
+)
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
 ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables")
@@ -48,21 +56,36 @@ def parse_environment_file(
     return parts.requirements, parts.channels
 
 
+@dataclass(frozen=True)
+class EnvironmentText:
+    """A loaded environment.yml: its YAML data and its text (selector comments live there)."""
+
+    data: object
+    text: str
+
+
 def read_environment_file(
-    data: object, *, source: str, problems: Problems | None = None
+    data: object, *, source: str, problems: Problems | None = None, text: str | None = None
 ) -> EnvironmentFile:
-    """The conda specs, channels and ``pip:`` section (PyPI layer) of an ``environment.yml``."""
+    """The conda specs, channels and ``pip:`` section (PyPI layer) of an ``environment.yml``.
+
+    With the file's *text*, selector comments (``# [linux]``) limit dependencies to the
+    platforms they select (see :mod:`twinlock.spec.selectors`).
+    """
     own = problems is None
     sink = Problems(source) if problems is None else problems
     file_problems = Problems(source)
     body = file_problems.mapping(data, "")
     parts = EnvironmentFile((), ())
-    if body is not None:
+    if body is not None and is_recipe(body):
+        file_problems.add("", f"this is {NOT_AN_ENV_FILE}", RECIPE_HINT)
+    elif body is not None:
         file_problems.unknown_keys(body, ENV_FILE_KEYS, "")
         listed = file_problems.string_list(body.get("channels") or [], "channels") or []
         names = [c for c in listed if c != "nodefaults"]
         channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
-        requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems)
+        selected = _selected_platforms(text, file_problems) if text is not None else {}
+        requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems, selected)
         parts = EnvironmentFile(requirements, channels, pypi)
     sink.items.extend(file_problems.items)
     if own and sink.items:
@@ -70,21 +93,101 @@ def read_environment_file(
     return parts
 
 
+# Top-level keys of conda-build's meta.yaml and rattler-build's recipe.yaml.
+_RECIPE_KEYS = frozenset({"package", "recipe", "context", "outputs", "requirements", "source"})
+NOT_AN_ENV_FILE = "a conda recipe (meta.yaml or recipe.yaml), not an environment file"
+RECIPE_HINT = (
+    "a recipe's requirements depend on its build variants and templating; point 'file:' at "
+    "an environment.yml (channels: and dependencies:) listing the packages to install"
+)
+
+
+def is_recipe(body: Mapping[str, Any]) -> bool:
+    """True for the data of a conda recipe (no ``dependencies:``, recipe sections instead)."""
+    return "dependencies" not in body and bool(_RECIPE_KEYS & set(map(str, body)))
+
+
+def unreadable_yaml(text: str, error: str) -> FileUnavailable:
+    """An environment file whose YAML failed to parse (a Jinja-templated recipe says so)."""
+    if "{%" in text or "{{" in text:
+        return FileUnavailable(
+            f"it is {NOT_AN_ENV_FILE} (Jinja templating is not YAML)", RECIPE_HINT
+        )
+    return FileUnavailable(error, "fix the YAML syntax")
+
+
 def _parse_dependencies(
-    value: object, problems: Problems
+    value: object, problems: Problems, selected: Mapping[int, tuple[str, ...]]
 ) -> tuple[tuple[Requirement, ...], tuple[PypiRequirement, ...]]:
+    """Conda requirements (limited to the platforms *selected* by index) and the pip section."""
     if not isinstance(value, list):
         problems.add("dependencies", f"expected a list, got {kind_of(value)}", "list conda specs")
         return (), ()
-    specs: list[object] = []
+    conda: list[Requirement] = []
     pypi: list[PypiRequirement] = []
     for i, item in enumerate(value):
         if isinstance(item, Mapping) and "pip" in item:
             problems.unknown_keys(item, ("pip",), f"dependencies[{i}]")
             pypi += parse_pypi_requirements(item["pip"], f"dependencies[{i}].pip", problems)
+            continue
+        req = _parse_requirement(item, f"dependencies[{i}]", problems)
+        if req is not None:
+            conda.append(replace(req, platforms=selected[i]) if i in selected else req)
+    return _merge_duplicates(conda), tuple(pypi)
+
+
+def _selected_platforms(text: str, problems: Problems) -> dict[int, tuple[str, ...]]:
+    """Per ``dependencies`` index, the known platforms its selector comment selects."""
+    out: dict[int, tuple[str, ...]] = {}
+    for found in dependency_selectors(text):
+        where = f"dependencies[{found.index}]"
+        if found.pip_index is not None:
+            problems.add(
+                f"{where}.pip[{found.pip_index}]",
+                f"line {found.line}: selector [{_bounded(found.text)}] on a pip entry",
+                "selectors apply to conda dependencies only; give the PyPI requirement "
+                "an environment marker instead, e.g. name; sys_platform == 'linux'",
+            )
+            continue
+        try:
+            out[found.index] = Selector.parse(found.text, KNOWN_PLATFORMS).platforms
+        except InvalidSelector as exc:
+            problems.add(
+                where,
+                f"line {found.line}: {_bounded(str(exc), 120)}",
+                f"platform selectors use {', '.join(SELECTOR_NAMES)} with not/and/or; "
+                "remove the [...] from the comment if it is not a selector",
+            )
+    return out
+
+
+def _merge_duplicates(requirements: list[Requirement]) -> tuple[Requirement, ...]:
+    """One requirement per spec: lines repeating a spec under other selectors join platforms."""
+    merged: dict[str, Requirement] = {}
+    for req in requirements:
+        first = merged.setdefault(req.spec, req)
+        if first is req:
+            continue
+        if first.platforms is None or req.platforms is None:
+            merged[req.spec] = replace(first, platforms=None)
         else:
-            specs.append(item)
-    return parse_requirements(specs, "dependencies", problems), tuple(pypi)
+            union = set(first.platforms) | set(req.platforms)
+            merged[req.spec] = replace(
+                first, platforms=tuple(p for p in KNOWN_PLATFORMS if p in union)
+            )
+    return tuple(merged.values())
+
+
+def limit_to_platforms(
+    requirements: tuple[Requirement, ...], platforms: tuple[str, ...]
+) -> tuple[Requirement, ...]:
+    """Selector-limited requirements narrowed to an environment's *platforms* (in its order)."""
+    return tuple(
+        r
+        if r.platforms is None
+        else replace(r, platforms=tuple(p for p in platforms if p in r.platforms))
+        for r in requirements
+    )
 
 
 def parse_pypi_requirements(
@@ -174,11 +277,15 @@ def _parse_requirement(
                 "write a PEP 508 requirement published on the index, e.g. numpy>=2,<3",
             )
             return None
-    else:
-        error = match_spec_error(spec)
-        if error:
+    canonical = None
+    if not pypi:
+        try:
+            canonical = CondaSpec.parse(spec).canonical
+        except InvalidCondaSpec as exc:
             problems.add(
-                key, f"invalid match spec '{spec}': {error}", "see conda's match spec syntax"
+                key,
+                f"invalid match spec '{_bounded(spec)}': {_bounded(str(exc), 160)}",
+                MATCH_SPEC_HINT,
             )
             return None
     kind = PypiRequirement if pypi else Requirement
@@ -186,18 +293,20 @@ def _parse_requirement(
         spec,
         str(requested_by) if requested_by is not None else None,
         str(reason) if reason is not None else None,
+        canonical=canonical,
     )
 
 
-def match_spec_error(spec: str) -> str | None:
-    """Why rattler cannot parse *spec*, or None when it can."""
-    from rattler import MatchSpec
+MATCH_SPEC_HINT = (
+    "write a conda match spec: name, then a version and a build, e.g. numpy, numpy >=1.26, "
+    "numpy=1.26, numpy 1.26.* py312*, numpy=1.26=py312*, conda-forge::numpy "
+    "or numpy[version='>=1.26']"
+)
 
-    try:
-        MatchSpec(spec)
-    except Exception as exc:  # rattler raises its own InvalidMatchSpecError
-        return str(exc)
-    return None
+
+def _bounded(text: str, limit: int = 80) -> str:
+    """*text* cut to *limit* characters: messages never echo unbounded input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel, ...] | None:
@@ -253,6 +362,7 @@ class FileUnavailable:
     """Stands in for a referenced file that could not be loaded."""
 
     reason: str
+    hint: str = "check the path"
 
 
 PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
