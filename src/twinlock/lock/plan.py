@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
+from twinlock.lock.updates import held_back_updates
 from twinlock.model.composition import Composition, Environment, normalize_pypi_name
 from twinlock.model.inputs import SolveInputs
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
@@ -61,6 +62,8 @@ class PlatformSummary:
 class LockResult:
     locks: tuple[EnvironmentLock, ...]
     summaries: tuple[PlatformSummary, ...]
+    # --update names that kept pins held back (see twinlock.lock.updates)
+    held_back: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def lock_composition(
     ]
     if failures:
         raise UnsolvableError(failures)
+    held_back = held_back_updates(outcomes.values(), updates, solver) if updates else []
     settled = {
         (plan.env.name, plan.inputs.platform): _settle(
             plan, outcomes.get((plan.env.name, plan.inputs.platform))
@@ -126,7 +130,7 @@ def lock_composition(
         environment_lock(composition, env, platform_locks[env.name], sources[env.name])
         for env in selected
     )
-    return LockResult(locks, tuple(summaries))
+    return LockResult(locks, tuple(summaries), tuple(held_back))
 
 
 def _with_pypi_layers(
