@@ -97,3 +97,59 @@ def test_inline_requirements_carry_the_canonical_form_and_keep_the_written_one()
     # The lock records (and hashes) what the user wrote; the solver gets the canonical form.
     assert env.specs_on("linux-64") == ("python=3.12.*", "ipywidgets==8.*")
     assert env.solve_specs_on("linux-64") == ("python 3.12.*", "ipywidgets 8.*")
+
+
+def _one_env(requirements: list[str], channels: list[str] | None = None) -> dict[str, object]:
+    return {
+        "name": "c",
+        "channels": channels or ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {"app": {"prefix": "/opt/app", "requirements": requirements}},
+    }
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param("bioconda::samtools", id="prefix"),
+        pytest.param("conda-forge/label/rc::numpy", id="label"),
+        pytest.param("numpy[channel=bioconda]", id="bracket"),
+    ],
+)
+def test_a_spec_naming_a_channel_the_environment_lacks_is_refused(spec: str) -> None:
+    with pytest.raises(CompositionError, match="not among the environment's channels") as info:
+        parse_composition(_one_env(["python", spec]), source="c.yaml")
+    (problem,) = info.value.problems
+    assert problem.key == "environments.app" and spec in problem.message
+    assert "add" in problem.hint and "to the channels" in problem.hint
+
+
+def test_a_spec_naming_one_of_the_environments_channels_is_kept() -> None:
+    composition = parse_composition(
+        _one_env(["bioconda::samtools", "conda-forge::numpy"], ["conda-forge", "bioconda"]),
+        source="c.yaml",
+    )
+    assert composition.environments[0].specs == ("bioconda::samtools", "conda-forge::numpy")
+
+
+@pytest.mark.slow
+def test_a_channel_qualified_spec_solves_against_the_mirror(snapshot_channel: object) -> None:
+    """``conda-forge::numpy`` must match records read from conda-forge's local mirror."""
+    from twinlock.solve.adapter import RattlerSolver, SolveRequest
+    from twinlock.solve.channels import local_channel_dir
+
+    composition = parse_composition(
+        _one_env(["python=3.11", "conda-forge::numpy <2", "astropy[version='<6',build=py311*]"]),
+        source="c.yaml",
+    )
+    env = composition.environments[0]
+    solver = RattlerSolver(
+        {"https://conda.anaconda.org/conda-forge": "bundled:conda-forge-snapshot"},
+        local_channel_dir,
+    )
+    (outcome,) = solver.solve_all([SolveRequest.for_environment(composition, env, "linux-64")])
+    assert outcome.error is None and outcome.packages is not None
+    got = {p.name: p for p in outcome.packages}
+    assert got["numpy"].version.startswith("1.")
+    assert got["numpy"].channel == "https://conda.anaconda.org/conda-forge"
+    assert got["astropy"].build.startswith("py311")

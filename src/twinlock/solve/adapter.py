@@ -23,7 +23,7 @@ from twinlock.model.platforms import VirtualPackage
 from twinlock.spec.matchspec import to_match_spec
 
 if TYPE_CHECKING:
-    from rattler import Gateway, RepoDataRecord
+    from rattler import Gateway, MatchSpec, RepoDataRecord
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,25 @@ class RattlerSolver:
             return location
         return str(self._channel_dir(location))
 
+    def _solver_spec(self, text: str, request: SolveRequest) -> MatchSpec:
+        """*text* read by conda's rules; ``conda-forge::numpy`` reads conda-forge's mirror.
+
+        Records come from the mirror, so a spec naming the canonical channel would match none.
+        """
+        spec = to_match_spec(text)
+        if spec.channel is None or "::" not in str(spec):
+            return spec
+        wanted = _base(spec.channel.base_url)
+        for channel in request.channels:
+            source = self._source(channel)
+            if channel.url == wanted and source != channel.url:
+                import rattler
+
+                local = _base(rattler.Channel(source).base_url)
+                subdir = f"/{spec.subdir}" if spec.subdir else ""
+                return to_match_spec(f"{local}{subdir}::{str(spec).split('::', 1)[1]}")
+        return spec
+
     async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> SolveOutcome:
         import rattler
         from rattler.exceptions import SolverError
@@ -207,7 +226,7 @@ class RattlerSolver:
             pinned = await _records_for(gateway, sources, platforms, request.pinned)
             records = await rattler.solve(
                 sources,
-                [to_match_spec(s) for s in request.specs],
+                [self._solver_spec(s, request) for s in request.specs],
                 gateway=gateway,
                 platforms=platforms,
                 locked_packages=locked,

@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from twinlock.errors import Problems, bounded
+from twinlock.model.composition import Channel, Requirement
+
 if TYPE_CHECKING:
     from rattler import MatchSpec
 
@@ -82,3 +85,28 @@ def _check_round_trip(canonical: str) -> None:
 def _first_line(exc: Exception) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def check_spec_channels(
+    requirements: tuple[Requirement, ...],
+    channels: tuple[Channel, ...],
+    key: str,
+    problems: Problems,
+) -> None:
+    """A spec naming a channel (``conda-forge::numpy``) must name one the environment uses.
+
+    conda would quietly add the channel; a lock must not read a channel it does not record.
+    """
+    urls = {c.url for c in channels}
+    for req in requirements:
+        if "::" not in req.spec and "channel" not in req.spec:
+            continue
+        channel = to_match_spec(req.spec).channel
+        if channel is None or channel.base_url.rstrip("/") in urls:
+            continue
+        problems.add(
+            key,
+            f"'{bounded(req.spec)}' asks for channel '{channel.name}', which is not among "
+            f"the environment's channels ({', '.join(c.name for c in channels) or 'none'})",
+            f"add {channel.name} to the channels, or drop '{channel.name}::' from the spec",
+        )

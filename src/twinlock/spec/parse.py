@@ -64,17 +64,18 @@ from twinlock.model.composition import (
 )
 from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.spec.kernels import check_kernels, parse_kernel
+from twinlock.spec.matchspec import check_spec_channels
 from twinlock.spec.requirements import (
     PYPI_HINT,
     EnvironmentText,
     FileUnavailable,
-    limit_to_platforms,
     parse_channels,
     parse_pypi_sources,
     parse_python_keys,
     parse_requirements,
     read_environment_file,
 )
+from twinlock.spec.selectors import limit_to_platforms
 
 _PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
@@ -332,6 +333,7 @@ def _parse_environment(
     if file_channels and "channels" not in body:
         env_channels = file_channels
     requirements = limit_to_platforms(requirements, env_platforms)
+    check_spec_channels(requirements, env_channels, key, problems)
     pypi, pypi_sources = parse_pypi_sources(body, key, files, problems)
     python, interpreter = parse_python_keys(body, key, problems)
     if python is not None and not (pypi or file_pypi):

@@ -8,7 +8,9 @@ asked for it and why (kept in the lock and shown by ``twinlock why``)::
       requested-by: science pipelines
       reason: coordinates and units
 
-Specs are validated with rattler's own match-spec parser. PyPI requirements
+Conda specs are parsed once in conda's dialect (:mod:`twinlock.spec.matchspec`) and
+environment.yml selector comments limit them per platform (:mod:`twinlock.spec.selectors`).
+PyPI requirements
 (``pypi:`` lists, ``requirements.txt`` files, the ``pip:`` section of an
 ``environment.yml``) are PEP 508 strings validated with ``packaging``; direct
 references (``name @ git+https://...``) and pip options are refused because
@@ -23,16 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from twinlock.errors import CompositionError, Problems, kind_of
+from twinlock.errors import CompositionError, Problems, bounded, kind_of
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
-from twinlock.model.platforms import KNOWN_PLATFORMS
 from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec
-from twinlock.spec.selectors import (
-    SELECTOR_NAMES,
-    InvalidSelector,
-    Selector,
-    dependency_selectors,
-)
+from twinlock.spec.selectors import merge_duplicates, selected_platforms
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
 ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables")
@@ -84,7 +80,7 @@ def read_environment_file(
         listed = file_problems.string_list(body.get("channels") or [], "channels") or []
         names = [c for c in listed if c != "nodefaults"]
         channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
-        selected = _selected_platforms(text, file_problems) if text is not None else {}
+        selected = selected_platforms(text, file_problems) if text is not None else {}
         requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems, selected)
         parts = EnvironmentFile(requirements, channels, pypi)
     sink.items.extend(file_problems.items)
@@ -133,61 +129,7 @@ def _parse_dependencies(
         req = _parse_requirement(item, f"dependencies[{i}]", problems)
         if req is not None:
             conda.append(replace(req, platforms=selected[i]) if i in selected else req)
-    return _merge_duplicates(conda), tuple(pypi)
-
-
-def _selected_platforms(text: str, problems: Problems) -> dict[int, tuple[str, ...]]:
-    """Per ``dependencies`` index, the known platforms its selector comment selects."""
-    out: dict[int, tuple[str, ...]] = {}
-    for found in dependency_selectors(text):
-        where = f"dependencies[{found.index}]"
-        if found.pip_index is not None:
-            problems.add(
-                f"{where}.pip[{found.pip_index}]",
-                f"line {found.line}: selector [{_bounded(found.text)}] on a pip entry",
-                "selectors apply to conda dependencies only; give the PyPI requirement "
-                "an environment marker instead, e.g. name; sys_platform == 'linux'",
-            )
-            continue
-        try:
-            out[found.index] = Selector.parse(found.text, KNOWN_PLATFORMS).platforms
-        except InvalidSelector as exc:
-            problems.add(
-                where,
-                f"line {found.line}: {_bounded(str(exc), 120)}",
-                f"platform selectors use {', '.join(SELECTOR_NAMES)} with not/and/or; "
-                "remove the [...] from the comment if it is not a selector",
-            )
-    return out
-
-
-def _merge_duplicates(requirements: list[Requirement]) -> tuple[Requirement, ...]:
-    """One requirement per spec: lines repeating a spec under other selectors join platforms."""
-    merged: dict[str, Requirement] = {}
-    for req in requirements:
-        first = merged.setdefault(req.spec, req)
-        if first is req:
-            continue
-        if first.platforms is None or req.platforms is None:
-            merged[req.spec] = replace(first, platforms=None)
-        else:
-            union = set(first.platforms) | set(req.platforms)
-            merged[req.spec] = replace(
-                first, platforms=tuple(p for p in KNOWN_PLATFORMS if p in union)
-            )
-    return tuple(merged.values())
-
-
-def limit_to_platforms(
-    requirements: tuple[Requirement, ...], platforms: tuple[str, ...]
-) -> tuple[Requirement, ...]:
-    """Selector-limited requirements narrowed to an environment's *platforms* (in its order)."""
-    return tuple(
-        r
-        if r.platforms is None
-        else replace(r, platforms=tuple(p for p in platforms if p in r.platforms))
-        for r in requirements
-    )
+    return merge_duplicates(conda), tuple(pypi)
 
 
 def parse_pypi_requirements(
@@ -284,7 +226,7 @@ def _parse_requirement(
         except InvalidCondaSpec as exc:
             problems.add(
                 key,
-                f"invalid match spec '{_bounded(spec)}': {_bounded(str(exc), 160)}",
+                f"invalid match spec '{bounded(spec)}': {bounded(str(exc), 160)}",
                 MATCH_SPEC_HINT,
             )
             return None
@@ -302,11 +244,6 @@ MATCH_SPEC_HINT = (
     "numpy=1.26, numpy 1.26.* py312*, numpy=1.26=py312*, conda-forge::numpy "
     "or numpy[version='>=1.26']"
 )
-
-
-def _bounded(text: str, limit: int = 80) -> str:
-    """*text* cut to *limit* characters: messages never echo unbounded input."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel, ...] | None:

@@ -16,14 +16,20 @@ name with an error, rather than lose the dependency without a word.
 
 YAML drops comments, so selectors are read from the file's text: the parser
 composes the YAML (node positions, no values) and looks at what follows each
-``dependencies`` item on its line.
+``dependencies`` item on its line. The platforms a selector picks are kept on the
+requirement (``Requirement.platforms``), narrowed to its environment's platforms;
+each platform's solve and input hash use only the requirements that apply there.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from twinlock.errors import Problems, bounded
+from twinlock.model.composition import Requirement
+from twinlock.model.platforms import KNOWN_PLATFORMS
 
 # Per platform, the selector names that are true there (conda-lock's table).
 _PLATFORM_NAMES: dict[str, frozenset[str]] = {
@@ -206,3 +212,60 @@ def _selector_after(node: object, lines: list[str]) -> str | None:
         return None
     rest = lines[node.end_mark.line][node.end_mark.column :].lstrip()
     return selector_in_comment(rest) if rest.startswith("#") else None
+
+
+# --- Applying selectors to requirements ------------------------------------------
+
+
+def selected_platforms(text: str, problems: Problems) -> dict[int, tuple[str, ...]]:
+    """Per ``dependencies`` index, the known platforms its selector comment selects."""
+    out: dict[int, tuple[str, ...]] = {}
+    for found in dependency_selectors(text):
+        where = f"dependencies[{found.index}]"
+        if found.pip_index is not None:
+            problems.add(
+                f"{where}.pip[{found.pip_index}]",
+                f"line {found.line}: selector [{bounded(found.text)}] on a pip entry",
+                "selectors apply to conda dependencies only; give the PyPI requirement "
+                "an environment marker instead, e.g. name; sys_platform == 'linux'",
+            )
+            continue
+        try:
+            out[found.index] = Selector.parse(found.text, KNOWN_PLATFORMS).platforms
+        except InvalidSelector as exc:
+            problems.add(
+                where,
+                f"line {found.line}: {bounded(str(exc), 120)}",
+                f"platform selectors use {', '.join(SELECTOR_NAMES)} with not/and/or; "
+                "remove the [...] from the comment if it is not a selector",
+            )
+    return out
+
+
+def merge_duplicates(requirements: list[Requirement]) -> tuple[Requirement, ...]:
+    """One requirement per spec: lines repeating a spec under other selectors join platforms."""
+    merged: dict[str, Requirement] = {}
+    for req in requirements:
+        first = merged.setdefault(req.spec, req)
+        if first is req:
+            continue
+        if first.platforms is None or req.platforms is None:
+            merged[req.spec] = replace(first, platforms=None)
+        else:
+            union = set(first.platforms) | set(req.platforms)
+            merged[req.spec] = replace(
+                first, platforms=tuple(p for p in KNOWN_PLATFORMS if p in union)
+            )
+    return tuple(merged.values())
+
+
+def limit_to_platforms(
+    requirements: tuple[Requirement, ...], platforms: tuple[str, ...]
+) -> tuple[Requirement, ...]:
+    """Selector-limited requirements narrowed to an environment's *platforms* (in its order)."""
+    return tuple(
+        r
+        if r.platforms is None
+        else replace(r, platforms=tuple(p for p in platforms if p in r.platforms))
+        for r in requirements
+    )
