@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from twinlock.app.lock import run_lock
 from twinlock.app.project import open_project
 from twinlock.cli.render import summary_line
 from twinlock.lock.plan import PlatformSummary
+from twinlock.model.lock import PypiPackage
+from twinlock.pypi.plan import PypiOutcome, PypiRequest
 
 TWINLOCK = Path(sys.executable).parent / "twinlock"
 
@@ -132,6 +135,48 @@ def test_update_held_back_by_a_kept_pin_names_it_and_suggests_both(
     done = _cli(root, "lock", str(path), "--update", "numpy,astropy")
     assert done.returncode == 0 and "warning: --update" not in done.stdout + done.stderr
     assert re.search(r"numpy: 1\.\S+ \S+ -> 2\.", done.stdout)
+
+
+class HoldingResolver:
+    """PyPI as uv sees it: astropy 5 needs numpy <2, and kept pins (preferences) stay put."""
+
+    def __init__(self) -> None:
+        self.requests: list[PypiRequest] = []
+
+    def resolve_all(self, requests: Sequence[PypiRequest]) -> list[PypiOutcome]:
+        self.requests += requests
+        return [self._resolve(r) for r in requests]
+
+    def _resolve(self, request: PypiRequest) -> PypiOutcome:
+        kept = {p.name: p.version for p in request.preferences if p.name not in request.upgrade}
+        astropy = kept.get("astropy", "6.1.0")
+        numpy = "1.26.4" if astropy.startswith("5.") else "2.1.0"
+        packages = (
+            PypiPackage(
+                "astropy", astropy, f"https://f/astropy-{astropy}.whl", "1" * 64, ("numpy",)
+            ),
+            PypiPackage("numpy", numpy, f"https://f/numpy-{numpy}.whl", "2" * 64),
+        )
+        return PypiOutcome(request, packages, None, 0.0)
+
+
+def test_pypi_update_held_back_by_a_kept_pin_names_it(make_project: ProjectFactory) -> None:
+    project = make_project(mix_composition(python="3.12", pypi=["astropy", "numpy"]))
+    run_lock(project, pypi=FakeResolver({"astropy": "5.3.4", "numpy": "1.25.2"}))
+    resolver = HoldingResolver()
+    report = run_lock(project, update=["numpy"], pypi=resolver)
+    # the lock itself (preferences kept), then one resolution without preferences
+    assert [len(r.preferences) for r in resolver.requests] == [2, 0]
+    assert [w for w in report.warnings if w.startswith("--update")] == [
+        "--update numpy: numpy went to 1.26.4 on linux-64, not 2.1.0: the kept pin "
+        "astropy 5.3.4 holds it back; update both: --update numpy,astropy"
+    ]
+    report = run_lock(project, update=["numpy", "astropy"], pypi=HoldingResolver())
+    assert not [w for w in report.warnings if w.startswith("--update")]
+    assert {p.name: p.version for p in project.read_locks()["payload"].platforms[0].pypi} == {
+        "astropy": "6.1.0",
+        "numpy": "2.1.0",
+    }
 
 
 def test_check_applies_the_kernel_rule_as_lock_warns(make_project: ProjectFactory) -> None:
