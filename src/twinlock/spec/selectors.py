@@ -45,6 +45,7 @@ SELECTOR_NAMES: tuple[str, ...] = tuple(sorted(set().union(*_PLATFORM_NAMES.valu
 # The last [...] of a comment, with no bracket or parenthesis after it (conda-build's rule:
 # a Markdown-style link "[text](url)" is not a selector).
 _SELECTOR_RE = re.compile(r"\[([^\[\]]+)\][^\[\]()]*$")
+_MAYBE_SELECTOR_RE = re.compile(r"#[^\n]*\[")
 _TOKEN_RE = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\()|(\))|(\S+))")
 
 
@@ -169,12 +170,14 @@ def dependency_selectors(text: str) -> Iterator[LineSelector]:
     *text* must be YAML already read successfully; anything unexpected yields nothing
     (the data's own validation reports it).
     """
+    if not _MAYBE_SELECTOR_RE.search(text):
+        return  # the common case, without composing the YAML again
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         root = yaml.compose(text, Loader=loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return
     lines = text.splitlines()
     deps = _child(root, "dependencies")
