@@ -165,3 +165,27 @@ def test_rubin_env_recipes_are_refused_as_not_environment_files(
     (problem,) = info.value.problems
     assert "a conda recipe (meta.yaml or recipe.yaml), not an environment file" in problem.message
     assert "environment.yml" in problem.hint
+
+
+def test_a_selected_conflict_fails_only_its_platform_in_explain_and_lock(
+    make_project: ProjectFactory,
+) -> None:
+    """A conflict a selector brings in is reported on that platform, in the user's spelling."""
+    composition = {
+        "name": "clash",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64", "osx-arm64"],
+        "snapshot": "2026-10-01",
+        "environments": {"app": {"prefix": "/opt/app", "file": "app.yml"}},
+    }
+    text = "channels: [conda-forge]\ndependencies:\n- python=3.12.*\n- python=3.11.*  # [osx]\n"
+    project = make_project(composition, extra_files={"envs/app.yml": text})
+    root, path = project.config.root, str(project.composition_path)
+    explained = _cli(root, "explain", path)
+    assert explained.returncode == 1, explained.stderr
+    assert "app on linux-64: solves" in explained.stdout
+    assert "app on osx-arm64: does not solve" in explained.stdout
+    assert "1. python=3.12.*  +  python=3.11.*" in explained.stdout
+    locked = _cli(root, "lock", path)
+    assert locked.returncode == 1 and "cannot solve app on osx-arm64" in locked.stderr
+    assert not project.paths.directory.exists()
