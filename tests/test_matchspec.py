@@ -6,6 +6,7 @@ import pytest
 from rattler import MatchSpec
 
 from twinlock.errors import CompositionError
+from twinlock.model.composition import Requirement
 from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec, to_match_spec
 from twinlock.spec.parse import parse_composition
 from twinlock.spec.requirements import read_environment_file
@@ -33,6 +34,9 @@ DIALECT = [
     pytest.param('numpy[build_number=">=3"]', 'numpy[build_number=">=3"]', id="build-number"),
     pytest.param("python >=3.10=*_cpython", "python >=3.10 *_cpython", id="range-eq-build"),
     pytest.param("pip", "pip", id="bare-name"),
+    pytest.param("PyYAML >=6", "pyyaml >=6", id="name-case"),
+    pytest.param("conda-forge/label/rc::numpy", "conda-forge/label/rc::numpy", id="label"),
+    pytest.param("numpy[subdir=linux-64]", 'numpy[subdir="linux-64"]', id="subdir"),
 ]
 
 
@@ -43,6 +47,8 @@ def test_conda_dialect_is_parsed_to_what_rattler_solves(written: str, canonical:
     # The canonical form is what rattler's strict parser (the solver's) reads unchanged.
     assert str(MatchSpec(spec.canonical, strict=True)) == canonical
     assert str(to_match_spec(written)) == canonical
+    # the name twinlock reports (why, explain, absent names) is the one rattler parsed
+    assert Requirement(written).name == spec.name
 
 
 BAD = [
