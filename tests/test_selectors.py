@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +233,54 @@ def test_real_recipe_selectors_evaluate_or_are_refused_by_name() -> None:
         "osx": ("osx-arm64",),
     }
     assert refused == {"python_impl == 'pypy' or win or py != 311"}
+
+
+COMPOSITION = """\
+name: c
+channels: [conda-forge]
+platforms: [linux-64, osx-arm64]
+environments:
+  lab:
+    prefix: /opt/lab
+    requirements:
+      - python 3.12.*
+      - nodejs        # [linux]
+      - spec: ipykernel   # the kernel [osx]
+        reason: kernels on macs
+      - tzdata  # [linux]
+      - tzdata  # [osx]
+  tools:
+    prefix: /opt/tools
+    platforms: [linux-64]
+    requirements: [python, "git"]   # [osx] is not on an item line
+"""
+
+
+def test_inline_composition_requirements_honour_selectors_too(tmp_path: Path) -> None:
+    from twinlock.spec.load import load_composition
+
+    path = tmp_path / "c.yaml"
+    path.write_text(COMPOSITION)
+    composition = load_composition(path)
+    lab = composition.environment("lab")
+    assert [(r.spec, r.platforms) for r in lab.requirements] == [
+        ("python 3.12.*", None),
+        ("nodejs", ("linux-64",)),
+        ("ipykernel", ("osx-arm64",)),
+        ("tzdata", ("linux-64", "osx-arm64")),
+    ]
+    assert lab.requirements[2].reason == "kernels on macs"
+    assert lab.specs_on("linux-64") == ("python 3.12.*", "nodejs", "tzdata")
+    assert [r.platforms for r in composition.environment("tools").requirements] == [None, None]
+
+
+def test_a_bad_inline_selector_names_the_composition_key_and_line(tmp_path: Path) -> None:
+    from twinlock.spec.load import load_composition
+
+    path = tmp_path / "c.yaml"
+    path.write_text(COMPOSITION.replace("# [linux]", "# [linux and py>=312]", 1))
+    with pytest.raises(CompositionError, match="line 9: ") as info:
+        load_composition(path)
+    (problem,) = info.value.problems
+    assert problem.key == "environments.lab.requirements[1]"
+    assert "'>=312'" in problem.message or "'py'" in problem.message

@@ -15,7 +15,7 @@ from twinlock.errors import (
     ConfigError,
     Problem,
 )
-from twinlock.fileio import display_path
+from twinlock.fileio import display_path, read_text_if_exists
 from twinlock.model.composition import Composition
 from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
 from twinlock.spec.parse import parse_composition, referenced_files
@@ -24,6 +24,7 @@ from twinlock.spec.requirements import (
     FileUnavailable,
     unreadable_yaml,
 )
+from twinlock.spec.selectors import apply_composition_selectors
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 logger = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def load_composition(path: Path) -> Composition:
             files[ref] = FileUnavailable(f"no such file {display_path(target)}")
         except (OSError, UnicodeDecodeError) as exc:
             files[ref] = FileUnavailable(str(exc))
-    return parse_composition(data, source=source, files=files)
+    composition = parse_composition(data, source=source, files=files)
+    # Selector comments (# [linux]) on inline requirements live in the text, not the data.
+    return apply_composition_selectors(composition, read_text_if_exists(path) or "")
 
 
 def environment_sources(

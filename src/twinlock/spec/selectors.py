@@ -1,5 +1,7 @@
 """Platform selector comments in environment.yml files (``- prmon >=3  # [linux]``).
 
+(A composition's inline ``requirements:`` items honour them the same way.)
+
 conda-lock honours conda-build's preprocessing selectors on dependency lines
 of an ``environment.yml``, restricted to platform names: a dependency whose
 end-of-line comment ends in ``[expr]`` is used only on the platforms where
@@ -26,9 +28,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
-from twinlock.errors import Problems, bounded
-from twinlock.model.composition import Requirement
+from twinlock.errors import CompositionError, Problems, bounded
+from twinlock.model.composition import Composition, Requirement
 from twinlock.model.platforms import KNOWN_PLATFORMS
 
 # Per platform, the selector names that are true there (conda-lock's table).
@@ -170,30 +173,63 @@ def dependency_selectors(text: str) -> Iterator[LineSelector]:
     *text* must be YAML already read successfully; anything unexpected yields nothing
     (the data's own validation reports it).
     """
-    if not _MAYBE_SELECTOR_RE.search(text):
-        return  # the common case, without composing the YAML again
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        root = yaml.compose(text, Loader=loader)
-    except (yaml.YAMLError, RecursionError):
+    root = _compose(text)
+    deps = _child(root, "dependencies")
+    if root is None or not isinstance(deps, _yaml().SequenceNode):
         return
     lines = text.splitlines()
-    deps = _child(root, "dependencies")
-    if not isinstance(deps, yaml.SequenceNode):
-        return
+    yield from _item_selectors(deps, lines)
     for i, item in enumerate(deps.value):
-        if isinstance(item, yaml.ScalarNode):
-            found = _selector_after(item, lines)
-            if found is not None:
-                yield LineSelector(i, None, item.end_mark.line + 1, found)
         pip = _child(item, "pip")
-        if isinstance(pip, yaml.SequenceNode):
-            for j, entry in enumerate(pip.value):
-                found = _selector_after(entry, lines)
-                if found is not None:
-                    yield LineSelector(i, j, entry.end_mark.line + 1, found)
+        if isinstance(pip, _yaml().SequenceNode):
+            for found in _item_selectors(pip, lines):
+                yield LineSelector(i, found.index, found.line, found.text)
+
+
+def composition_selectors(text: str) -> dict[str, list[LineSelector]]:
+    """Per environment, selectors on the inline ``requirements`` items of a composition."""
+    root = _compose(text)
+    envs = _child(root, "environments")
+    yaml = _yaml()
+    if root is None or not isinstance(envs, yaml.MappingNode):
+        return {}
+    lines = text.splitlines()
+    out: dict[str, list[LineSelector]] = {}
+    for name, body in envs.value:
+        requirements = _child(body, "requirements")
+        if isinstance(name, yaml.ScalarNode) and isinstance(requirements, yaml.SequenceNode):
+            found = list(_item_selectors(requirements, lines))
+            if found:
+                out[name.value] = found
+    return out
+
+
+def _item_selectors(sequence: Any, lines: list[str]) -> Iterator[LineSelector]:
+    """Selectors after the scalar items of *sequence* (or after a mapping item's ``spec:``)."""
+    yaml = _yaml()
+    for i, item in enumerate(sequence.value):
+        node = item if isinstance(item, yaml.ScalarNode) else _child(item, "spec")
+        found = _selector_after(node, lines)
+        if found is not None and isinstance(node, yaml.ScalarNode):
+            yield LineSelector(i, None, node.end_mark.line + 1, found)
+
+
+def _yaml() -> Any:
+    import yaml
+
+    return yaml
+
+
+def _compose(text: str) -> Any:
+    """The YAML node tree of *text*, or None (no selector anywhere, or unreadable)."""
+    if not _MAYBE_SELECTOR_RE.search(text):
+        return None  # the common case, without composing the YAML again
+    yaml = _yaml()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.compose(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError):
+        return None
 
 
 def _child(node: object, key: str) -> object:
@@ -236,12 +272,7 @@ def selected_platforms(text: str, problems: Problems) -> dict[int, tuple[str, ..
         try:
             out[found.index] = Selector.parse(found.text, KNOWN_PLATFORMS).platforms
         except InvalidSelector as exc:
-            problems.add(
-                where,
-                f"line {found.line}: {bounded(str(exc), 120)}",
-                f"platform selectors use {', '.join(SELECTOR_NAMES)} with not/and/or; "
-                "remove the [...] from the comment if it is not a selector",
-            )
+            _selector_problem(problems, where, found.line, exc)
     return out
 
 
@@ -271,4 +302,42 @@ def limit_to_platforms(
         if r.platforms is None
         else replace(r, platforms=tuple(p for p in platforms if p in r.platforms))
         for r in requirements
+    )
+
+
+def apply_composition_selectors(composition: Composition, text: str) -> Composition:
+    """*composition* with inline requirements limited by their selector comments.
+
+    Raises :class:`CompositionError` for a selector that cannot be evaluated.
+    """
+    found = composition_selectors(text)
+    if not found:
+        return composition
+    problems = Problems(composition.source)
+    environments = []
+    for env in composition.environments:
+        selected: dict[int, tuple[str, ...]] = {}
+        for sel in found.get(env.name, []):
+            try:
+                selected[sel.index] = Selector.parse(sel.text, env.platforms).platforms
+            except InvalidSelector as exc:
+                where = f"environments.{env.name}.requirements[{sel.index}]"
+                _selector_problem(problems, where, sel.line, exc)
+        limited = [
+            replace(r, platforms=selected[i]) if i in selected else r
+            for i, r in enumerate(env.requirements)
+        ]
+        requirements = limit_to_platforms(merge_duplicates(limited), env.platforms)
+        environments.append(replace(env, requirements=requirements))
+    if problems.items:
+        raise CompositionError(problems.items)
+    return replace(composition, environments=tuple(environments))
+
+
+def _selector_problem(problems: Problems, key: str, line: int, exc: InvalidSelector) -> None:
+    problems.add(
+        key,
+        f"line {line}: {bounded(str(exc), 120)}",
+        f"platform selectors use {', '.join(SELECTOR_NAMES)} with not/and/or; "
+        "remove the [...] from the comment if it is not a selector",
     )
