@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -108,10 +109,13 @@ def test_update_moves_only_the_named_package() -> None:
     result = lock_composition(
         comp, previous, solver, sources=SOURCES, environments=["payload"], update=["numpy"]
     )
-    (request,) = solver.requests
+    # the solve keeping the other pins, then one without preferences: did a pin hold numpy?
+    request, probe = solver.requests
     assert {p.name for p in request.locked} == {"python", "astropy"}
+    assert probe == replace(request, locked=())
     (summary,) = result.summaries
     assert [(c.name, c.old, c.new) for c in summary.changes] == [("numpy", "1.26 0", "2.0 0")]
+    assert result.held_back == ()  # numpy reached the newest version anyway
 
 
 def test_editing_requirements_keeps_previous_pins() -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from twinlock.app.project import Project, orphan_files
 from twinlock.fileio import read_text_if_exists
-from twinlock.lock.check import Finding, check_consistency, check_freshness, misalignment_findings
+from twinlock.lock.check import (
+    Finding,
+    check_consistency,
+    check_freshness,
+    cross_environment_findings,
+)
 from twinlock.lock.format import render_explicit
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PypiPackage
 
@@ -21,7 +26,8 @@ def run_check(project: Project) -> list[Finding]:
             for conda, pip in plat.overlaps()
         ]
         findings += _explicit_findings(project, lock)
-    findings += misalignment_findings(project.composition, locks)
+    # Aligned pins and the kernel rule (a kernel environment needs ipykernel), as lock warns.
+    findings += cross_environment_findings(project.composition, locks)
     findings += [
         Finding(p.name, None, "orphan", f"{p.name} belongs to no environment x platform")
         for p in orphan_files(project)

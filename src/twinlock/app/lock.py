@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -79,7 +80,8 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
-    warnings = kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
+    warnings = list(result.held_back)
+    warnings += kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
     warnings += [
         w
         for lock in result.locks
@@ -152,10 +154,13 @@ def _report_if_unchanged(project: Project, environments: Sequence[str]) -> LockR
         if text is None or not _metadata_matches(read_lock_metadata(text), shell):
             return None
         for plat in shell.platforms:
-            count = _explicit_count(project, env.name, plat.platform, plat.input_hash)
-            if count is None:
+            counts = _explicit_count(project, env.name, plat.platform, plat.input_hash)
+            if counts is None:
                 return None
-            summaries.append(PlatformSummary(env.name, plat.platform, "reused", count, 0.0))
+            conda, pypi = counts
+            summaries.append(
+                PlatformSummary(env.name, plat.platform, "reused", conda, 0.0, (), pypi)
+            )
     return LockReport(LockResult((), tuple(summaries)), (), ())
 
 
@@ -170,13 +175,21 @@ def _metadata_matches(meta: Mapping[str, Any], shell: EnvironmentLock) -> bool:
     )
 
 
-def _explicit_count(project: Project, env: str, platform: str, input_hash: str) -> int | None:
-    """Packages in an @EXPLICIT file that carries *input_hash*, else None."""
+_PYPI_LAYER_RE = re.compile(r"^# PyPI layer \((\d+) packages", re.MULTILINE)
+
+
+def _explicit_count(
+    project: Project, env: str, platform: str, input_hash: str
+) -> tuple[int, int] | None:
+    """Conda and PyPI packages of an @EXPLICIT file that carries *input_hash*, else None."""
     text = read_text_if_exists(project.paths.explicit(env, platform))
     if text is None or f"# input-hash: {input_hash}\n" not in text:
         return None
-    body = text.partition("@EXPLICIT\n")[2]
-    return sum(1 for line in body.splitlines() if line and not line.startswith("#"))
+    head, _, body = text.partition("@EXPLICIT\n")
+    # The header counts the PyPI layer (its packages are listed in the conda-lock file).
+    pypi = _PYPI_LAYER_RE.search(head)
+    conda = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
+    return conda, int(pypi.group(1)) if pypi else 0
 
 
 def _explained(

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 
 def summary_line(s: PlatformSummary) -> str:
-    count = f"{s.packages} packages" + (f" + {s.pypi} PyPI" if s.pypi else "")
+    if s.pypi and not s.packages:  # a PyPI-only environment: its packages are PyPI's
+        count = f"{s.pypi} PyPI packages"
+    else:
+        count = f"{s.packages} packages" + (f" + {s.pypi} PyPI" if s.pypi else "")
     if s.action == "reused":
         return f"{s.environment} {s.platform}: {count}, reused (inputs unchanged)"
     return f"{s.environment} {s.platform}: {count}, solved in {s.seconds:.2f} s"

@@ -122,7 +122,9 @@ def _trial(
     """Does *env* solve with *candidate* hard-pinned? If not, which requirements refuse it?"""
     pin = pin_spec(error.package, candidate)
     template = SolveRequest.for_environment(composition, env, error.platform)
-    result = find_conflicts([pin, *by_importance(env.specs)], budget.probe(template))
+    result = find_conflicts(
+        [pin, *by_importance(env.specs_on(error.platform))], budget.probe(template)
+    )
     conflicts = tuple(
         Conflict(c.specs, condense(c.message, [Requirement(s).name for s in c.specs]), c.message)
         for c in result.conflicts

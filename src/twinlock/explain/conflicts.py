@@ -98,9 +98,10 @@ def _explain(
     start = budget.clock()
     solves_before = budget.solves
     known = index.package_names(env.channels, platform)
-    absent = absent_names(env.requirements, known)
+    requirements = env.requirements_on(platform)
+    absent = absent_names(requirements, known)
     missing = {a.spec for a in absent}
-    ordered = by_importance(r.spec for r in env.requirements if r.spec not in missing)
+    ordered = by_importance(r.spec for r in requirements if r.spec not in missing)
     probe = budget.probe(SolveRequest.for_environment(composition, env, platform))
     result = find_conflicts(ordered, probe)
     conflicts = tuple(

@@ -169,12 +169,11 @@ def _update_requests(
 ) -> list[SolveRequest]:
     """Re-solve the historical requirements, preferring every pin but the named ones."""
     channels = tuple(Channel(name=url, url=url) for url in lock.channels)
-    specs = tuple(_loosen(r).spec for r in lock.requirements)
     return [
         SolveRequest(
             environment=lock.environment,
             platform=plat.platform,
-            specs=specs,
+            specs=tuple(_loosen(r).spec for r in lock.requirements if r.applies_on(plat.platform)),
             channels=channels,
             virtual_packages=plat.virtual_packages,
             snapshot=composition.snapshot,
@@ -217,7 +216,7 @@ def _historical_inputs(
     """What an updated lock was solved from: its own recorded inputs, loosened, re-dated."""
     recorded = SolveInputs.recorded_in(lock, platform)
     assert recorded is not None  # platform comes from lock.platform_names
-    specs = tuple(_loosen(r).spec for r in lock.requirements)
+    specs = tuple(_loosen(r).spec for r in lock.requirements if r.applies_on(platform))
     return replace(recorded, specs=specs, snapshot=composition.snapshot_text())
 
 
@@ -229,7 +228,11 @@ def _loosen(requirement: Requirement) -> Requirement:
     are kept: --update moves a package within what was asked for, never beyond.
     """
     if " ==" in requirement.spec:
-        return Requirement(requirement.name, reason="imported pin, loosened by --update")
+        return Requirement(
+            requirement.name,
+            reason="imported pin, loosened by --update",
+            platforms=requirement.platforms,
+        )
     return requirement
 
 

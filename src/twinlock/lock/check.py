@@ -85,7 +85,12 @@ def _metadata_findings(lock: EnvironmentLock, expected: EnvironmentLock) -> list
     # A changed spec set is already reported per platform, as an input change.
     if same_specs and lock.requirements != expected.requirements:
         out.append(
-            Finding(lock.environment, None, "stale", "requirement order or provenance changed")
+            Finding(
+                lock.environment,
+                None,
+                "stale",
+                "requirement order, provenance or selector platforms changed",
+            )
         )
     return out
 
@@ -135,9 +140,7 @@ def cross_environment_findings(
 ) -> list[Finding]:
     """What spans environments: aligned packages whose pins differ, kernels lacking ipykernel."""
 
-    findings = misalignment_findings(composition, locks)
-    findings += [Finding("kernel", None, "kernel", w) for w in kernel_warnings(composition, locks)]
-    return findings
+    return misalignment_findings(composition, locks) + kernel_findings(composition, locks)
 
 
 def misalignment_findings(
@@ -164,8 +167,16 @@ def misalignment_findings(
 
 
 def kernel_warnings(composition: Composition, locks: Mapping[str, EnvironmentLock]) -> list[str]:
-    """Warnings for kernel environments whose lock lacks ipykernel on some platform."""
-    warnings: list[str] = []
+    """What ``lock`` warns about: the kernel rule of :func:`kernel_findings`."""
+    return [f.detail for f in kernel_findings(composition, locks)]
+
+
+def kernel_findings(
+    composition: Composition, locks: Mapping[str, EnvironmentLock]
+) -> list[Finding]:
+    """Kernel environments whose lock lacks ipykernel on some platform (a custom argv is
+    trusted to start its own kernel)."""
+    findings: list[Finding] = []
     for env in composition.environments:
         lock = locks.get(env.name)
         if env.kernel is None or lock is None or env.kernel.argv:
@@ -176,8 +187,8 @@ def kernel_warnings(composition: Composition, locks: Mapping[str, EnvironmentLoc
             if p.package("ipykernel") is None and p.pypi_package("ipykernel") is None
         ]
         if missing:
-            warnings.append(_missing_ipykernel(env, missing))
-    return warnings
+            findings.append(Finding(env.name, None, "kernel", _missing_ipykernel(env, missing)))
+    return findings
 
 
 def _missing_ipykernel(env: Environment, platforms: list[str]) -> str:

@@ -20,6 +20,7 @@ import contextlib
 import json
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from twinlock.errors import LockFileError
 from twinlock.model.composition import PypiRequirement, Requirement
 from twinlock.model.lock import (
     LICENSES_KEY,
+    REQUIREMENT_PLATFORMS_KEY,
     EnvironmentLock,
     LockedPackage,
     PlatformLock,
@@ -281,7 +283,11 @@ def _virtual_packages(text: str) -> tuple[VirtualPackage, ...]:
 
 
 def _requirements(custom: Mapping[str, str]) -> tuple[Requirement, ...]:
-    return _with_provenance(custom, "twinlock.requirements", Requirement)
+    plain = _with_provenance(custom, "twinlock.requirements", Requirement)
+    limited: dict[str, list[str]] = json.loads(custom.get(REQUIREMENT_PLATFORMS_KEY, "{}"))
+    return tuple(
+        replace(r, platforms=tuple(limited[r.spec])) if r.spec in limited else r for r in plain
+    )
 
 
 def _pypi_requirements(custom: Mapping[str, str]) -> tuple[PypiRequirement, ...]:

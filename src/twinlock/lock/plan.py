@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
+from twinlock.lock.updates import held_back_pypi, held_back_updates
 from twinlock.model.composition import Composition, Environment, normalize_pypi_name
 from twinlock.model.inputs import SolveInputs
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
@@ -61,6 +62,8 @@ class PlatformSummary:
 class LockResult:
     locks: tuple[EnvironmentLock, ...]
     summaries: tuple[PlatformSummary, ...]
+    # --update names that kept pins held back (see twinlock.lock.updates)
+    held_back: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def lock_composition(
     ]
     if failures:
         raise UnsolvableError(failures)
+    held_back = held_back_updates(outcomes.values(), updates, solver) if updates else []
     settled = {
         (plan.env.name, plan.inputs.platform): _settle(
             plan, outcomes.get((plan.env.name, plan.inputs.platform))
@@ -118,6 +122,8 @@ def lock_composition(
         settled = _align(composition, plans, settled, previous, solver)
     # The PyPI layer goes on the final conda layer (its python record, its packages).
     settled = _with_pypi_layers(plans, settled, pypi, updates, full=full)
+    if updates and pypi is not None and not full:
+        held_back += held_back_pypi(_pypi_jobs(plans, settled), updates, pypi)
     summaries = [summary for _, summary in settled.values()]
     platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
     for (env_name, _), (lock, _) in settled.items():
@@ -126,7 +132,7 @@ def lock_composition(
         environment_lock(composition, env, platform_locks[env.name], sources[env.name])
         for env in selected
     )
-    return LockResult(locks, tuple(summaries))
+    return LockResult(locks, tuple(summaries), tuple(held_back))
 
 
 def _with_pypi_layers(
@@ -139,11 +145,7 @@ def _with_pypi_layers(
 ) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
     """Add the PyPI layer to every solved platform lock of an environment that has one."""
     by_key = {(p.env.name, p.inputs.platform): p for p in plans}
-    jobs = [
-        PypiJob(plan.env, settled[key][0], plan.previous, plan.inputs.snapshot)
-        for key, plan in by_key.items()
-        if settled[key][1].action == "solved" and plan.env.pypi
-    ]
+    jobs = _pypi_jobs(plans, settled)
     if not jobs:
         return settled
     if resolver is None:
@@ -156,6 +158,19 @@ def _with_pypi_layers(
         seconds = summary.seconds + layered_seconds.get(key, 0.0)
         out[key] = (new, replace(summary, changes=changes, pypi=len(new.pypi), seconds=seconds))
     return out
+
+
+def _pypi_jobs(
+    plans: Sequence[_Plan],
+    settled: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+) -> list[PypiJob]:
+    """The solved platforms of environments with a PyPI layer, on their settled conda layer."""
+    return [
+        PypiJob(plan.env, settled[key][0], plan.previous, plan.inputs.snapshot)
+        for plan in plans
+        if settled[(key := (plan.env.name, plan.inputs.platform))][1].action == "solved"
+        and plan.env.pypi
+    ]
 
 
 def pypi_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[PackageChange, ...]:

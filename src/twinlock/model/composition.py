@@ -84,6 +84,20 @@ class Requirement:
     spec: str
     requested_by: str | None = None
     reason: str | None = None
+    # The platforms an environment.yml selector comment (``# [linux]``) limits it to;
+    # None: every platform of its environment.
+    platforms: tuple[str, ...] | None = None
+    # How the solver reads *spec* (conda's dialect made canonical: ``python=3.12.*`` ->
+    # ``python 3.12.*``), set by the spec parser. Derived from *spec*, so not compared.
+    canonical: str | None = field(default=None, compare=False)
+
+    @property
+    def solve_spec(self) -> str:
+        """The spec handed to the solver (the canonical form when known)."""
+        return self.canonical or self.spec
+
+    def applies_on(self, platform: str) -> bool:
+        return self.platforms is None or platform in self.platforms
 
     @property
     def name(self) -> str:
@@ -199,6 +213,18 @@ class Environment:
     @property
     def specs(self) -> tuple[str, ...]:
         return tuple(r.spec for r in self.requirements)
+
+    def requirements_on(self, platform: str) -> tuple[Requirement, ...]:
+        """The conda requirements that apply on *platform* (selector comments honoured)."""
+        return tuple(r for r in self.requirements if r.applies_on(platform))
+
+    def specs_on(self, platform: str) -> tuple[str, ...]:
+        """The specs as written that apply on *platform* (what the lock records and hashes)."""
+        return tuple(r.spec for r in self.requirements_on(platform))
+
+    def solve_specs_on(self, platform: str) -> tuple[str, ...]:
+        """The specs the solver is given on *platform* (canonical forms)."""
+        return tuple(r.solve_spec for r in self.requirements_on(platform))
 
     @property
     def pypi_specs(self) -> tuple[str, ...]:

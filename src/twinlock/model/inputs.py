@@ -48,7 +48,7 @@ class SolveInputs:
         return cls(
             environment=env.name,
             platform=platform,
-            specs=env.specs,
+            specs=env.specs_on(platform),
             channels=tuple(c.url for c in env.channels),
             snapshot=composition.snapshot_text(),
             virtual_packages=composition.virtual_packages(platform),
@@ -67,7 +67,7 @@ class SolveInputs:
         return cls(
             environment=lock.environment,
             platform=platform,
-            specs=tuple(r.spec for r in lock.requirements),
+            specs=tuple(r.spec for r in lock.requirements if r.applies_on(platform)),
             channels=lock.channels,
             snapshot=lock.snapshot,
             virtual_packages=plat.virtual_packages,

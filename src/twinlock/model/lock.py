@@ -32,6 +32,8 @@ LOCK_FORMAT_VERSION = "1"
 # custom_metadata key prefix of the per-platform ``{name: license}`` JSON map. conda-lock
 # entries carry no license, so twinlock records the solver's one here (for diff and sbom).
 LICENSES_KEY = "twinlock.licenses."
+# {spec: [platforms]} for requirements an environment.yml selector comment limits.
+REQUIREMENT_PLATFORMS_KEY = "twinlock.requirement-platforms"
 
 
 @dataclass(frozen=True, order=True)
@@ -222,18 +224,19 @@ class EnvironmentLock:
             "twinlock.prefix": self.prefix,
             "twinlock.requirements": json.dumps([r.spec for r in self.requirements]),
         }
-        if self.snapshot:
-            meta["twinlock.snapshot"] = self.snapshot
-        if self.pypi_requirements:
-            meta["twinlock.pypi-requirements"] = json.dumps(
-                [r.spec for r in self.pypi_requirements]
-            )
-        if self.python:
-            meta["twinlock.python"] = self.python
-        if self.align:
-            meta["twinlock.align"] = json.dumps(list(self.align))
-        if self.pypi_indexes:
-            meta["twinlock.pypi-indexes"] = json.dumps(list(self.pypi_indexes))
+        limited = {r.spec: list(r.platforms) for r in self.requirements if r.platforms is not None}
+        optional = {
+            "twinlock.snapshot": self.snapshot,
+            "twinlock.pypi-requirements": self.pypi_requirements
+            and json.dumps([r.spec for r in self.pypi_requirements]),
+            "twinlock.python": self.python,
+            "twinlock.align": self.align and json.dumps(list(self.align)),
+            "twinlock.pypi-indexes": self.pypi_indexes and json.dumps(list(self.pypi_indexes)),
+            # Only when a selector comment limits a requirement.
+            REQUIREMENT_PLATFORMS_KEY: limited and json.dumps(limited, sort_keys=True),
+        }
+        # Absent, not empty, when unset: locks without these fields keep their bytes.
+        meta |= {key: value for key, value in optional.items() if value}
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
             for r in (*self.requirements, *self.pypi_requirements)

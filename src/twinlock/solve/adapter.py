@@ -21,9 +21,10 @@ from twinlock.fileio import cache_dir
 from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.lock import LockedPackage
 from twinlock.model.platforms import VirtualPackage
+from twinlock.spec.matchspec import to_match_spec
 
 if TYPE_CHECKING:
-    from rattler import Gateway, RepoDataRecord
+    from rattler import Gateway, MatchSpec, RepoDataRecord
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class SolveRequest:
         return cls(
             environment=env.name,
             platform=platform,
-            specs=env.specs,
+            specs=env.solve_specs_on(platform),
             channels=env.channels,
             virtual_packages=composition.virtual_packages(platform),
             snapshot=composition.snapshot,
@@ -195,6 +196,25 @@ class RattlerSolver:
             return location
         return str(self._channel_dir(location))
 
+    def _solver_spec(self, text: str, request: SolveRequest) -> MatchSpec:
+        """*text* read by conda's rules; ``conda-forge::numpy`` reads conda-forge's mirror.
+
+        Records come from the mirror, so a spec naming the canonical channel would match none.
+        """
+        spec = to_match_spec(text)
+        if spec.channel is None or "::" not in str(spec):
+            return spec
+        wanted = _base(spec.channel.base_url)
+        for channel in request.channels:
+            source = self._source(channel)
+            if channel.url == wanted and source != channel.url:
+                import rattler
+
+                local = _base(rattler.Channel(source).base_url)
+                subdir = f"/{spec.subdir}" if spec.subdir else ""
+                return to_match_spec(f"{local}{subdir}::{str(spec).split('::', 1)[1]}")
+        return spec
+
     async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> SolveOutcome:
         import rattler
         from rattler.exceptions import SolverError
@@ -208,7 +228,7 @@ class RattlerSolver:
             pinned = await _records_for(gateway, sources, platforms, request.pinned)
             records = await rattler.solve(
                 sources,
-                list(request.specs),
+                [self._solver_spec(s, request) for s in request.specs],
                 gateway=gateway,
                 platforms=platforms,
                 locked_packages=locked,

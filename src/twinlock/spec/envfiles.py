@@ -17,6 +17,7 @@ from twinlock.model.composition import Channel, PypiRequirement, Requirement
 from twinlock.spec.condalock import FileExtensions, merge_extensions, unify_sources
 from twinlock.spec.requirements import (
     EnvironmentFile,
+    EnvironmentText,
     FileUnavailable,
     parse_requirements,
     read_environment_file,
@@ -157,10 +158,16 @@ def requirement_sources(
     for ref in refs:
         loaded = files.get(ref, FileUnavailable("it was not loaded"))
         if isinstance(loaded, FileUnavailable):
-            problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", "check the path")
+            problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", loaded.hint)
             continue
         source = posixpath.join(posixpath.dirname(problems.source), ref)
-        parts.append((ref, read_environment_file(loaded, source=source, problems=problems)))
+        # With the file's text, selector comments (# [linux]) limit lines to platforms.
+        data, text = (
+            (loaded.data, loaded.text) if isinstance(loaded, EnvironmentText) else (loaded, None)
+        )
+        parts.append(
+            (ref, read_environment_file(data, source=source, problems=problems, text=text))
+        )
     if not parts:
         return nothing
     merged = merge_environment_files(parts, f"{key}.file", problems)

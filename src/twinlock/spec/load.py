@@ -15,11 +15,16 @@ from twinlock.errors import (
     ConfigError,
     Problem,
 )
-from twinlock.fileio import display_path
+from twinlock.fileio import display_path, read_text_if_exists
 from twinlock.model.composition import Composition
 from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
 from twinlock.spec.parse import parse_composition, referenced_files
-from twinlock.spec.requirements import FileUnavailable
+from twinlock.spec.requirements import (
+    EnvironmentText,
+    FileUnavailable,
+    unreadable_yaml,
+)
+from twinlock.spec.selectors import apply_composition_selectors
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 logger = logging.getLogger(__name__)
@@ -71,10 +76,14 @@ def load_composition(path: Path) -> Composition:
     for ref in referenced_files(data):
         target = path.parent / ref
         try:
-            files[ref] = yaml.load(target.read_text(), Loader=_Loader)
+            text = target.read_text()
+            # The text too: selector comments (# [linux]) are lost in the YAML data.
+            files[ref] = EnvironmentText(yaml.load(text, Loader=_Loader), text)
         except FileNotFoundError:
             files[ref] = FileUnavailable(f"no such file {display_path(target)}")
-        except (OSError, yaml.YAMLError) as exc:
+        except yaml.YAMLError as exc:
+            files[ref] = unreadable_yaml(text, str(exc))
+        except OSError as exc:
             files[ref] = FileUnavailable(str(exc))
     for ref in referenced_files(data, "pypi-file"):
         target = path.parent / ref
@@ -84,7 +93,9 @@ def load_composition(path: Path) -> Composition:
             files[ref] = FileUnavailable(f"no such file {display_path(target)}")
         except (OSError, UnicodeDecodeError) as exc:
             files[ref] = FileUnavailable(str(exc))
-    return parse_composition(data, source=source, files=files)
+    composition = parse_composition(data, source=source, files=files)
+    # Selector comments (# [linux]) on inline requirements live in the text, not the data.
+    return apply_composition_selectors(composition, read_text_if_exists(path) or "")
 
 
 def environment_sources(

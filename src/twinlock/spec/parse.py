@@ -62,6 +62,7 @@ from twinlock.model.composition import (
 from twinlock.model.platforms import KNOWN_PLATFORMS
 from twinlock.spec.envfiles import narrow_to_file_platforms, requirement_sources
 from twinlock.spec.kernels import check_kernels, parse_kernel
+from twinlock.spec.matchspec import check_spec_channels
 from twinlock.spec.platforms import parse_platforms, parse_system_requirements
 from twinlock.spec.requirements import (
     PYPI_HINT,
@@ -69,6 +70,7 @@ from twinlock.spec.requirements import (
     parse_pypi_sources,
     parse_python_keys,
 )
+from twinlock.spec.selectors import limit_to_platforms
 
 _PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
@@ -266,6 +268,8 @@ def _parse_environment(
             problems,
             explicit="platforms" in body,
         )
+    requirements = limit_to_platforms(requirements, env_platforms)
+    check_spec_channels(requirements, env_channels, key, problems)
     pypi, pypi_sources = parse_pypi_sources(body, key, files, problems)
     python, interpreter = parse_python_keys(body, key, problems)
     if python is not None and not (pypi or file_pypi):

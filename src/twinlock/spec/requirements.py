@@ -8,7 +8,9 @@ asked for it and why (kept in the lock and shown by ``twinlock why``)::
       requested-by: science pipelines
       reason: coordinates and units
 
-Specs are validated with rattler's own match-spec parser. PyPI requirements
+Conda specs are parsed once in conda's dialect (:mod:`twinlock.spec.matchspec`) and
+environment.yml selector comments limit them per platform (:mod:`twinlock.spec.selectors`).
+PyPI requirements
 (``pypi:`` lists, ``requirements.txt`` files, the ``pip:`` section of an
 ``environment.yml``) are PEP 508 strings validated with ``packaging``, optionally
 hash-pinned (``name==1.0 --hash=sha256:...``) or direct references carrying their
@@ -26,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from twinlock.errors import CompositionError, Problems, kind_of
+from twinlock.errors import CompositionError, Problems, bounded, kind_of
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
 from twinlock.spec.condalock import (
     CONDA_LOCK_KEYS,
@@ -36,6 +38,8 @@ from twinlock.spec.condalock import (
     parse_extensions,
     pip_entry_problem,
 )
+from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec
+from twinlock.spec.selectors import merge_duplicates, selected_platforms
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
 ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables", *CONDA_LOCK_KEYS)
@@ -62,21 +66,36 @@ def parse_environment_file(
     return parts.requirements, parts.channels
 
 
+@dataclass(frozen=True)
+class EnvironmentText:
+    """A loaded environment.yml: its YAML data and its text (selector comments live there)."""
+
+    data: object
+    text: str
+
+
 def read_environment_file(
-    data: object, *, source: str, problems: Problems | None = None
+    data: object, *, source: str, problems: Problems | None = None, text: str | None = None
 ) -> EnvironmentFile:
-    """The conda specs, channels and ``pip:`` section (PyPI layer) of an ``environment.yml``."""
+    """The conda specs, channels and ``pip:`` section (PyPI layer) of an ``environment.yml``.
+
+    With the file's *text*, selector comments (``# [linux]``) limit dependencies to the
+    platforms they select (see :mod:`twinlock.spec.selectors`).
+    """
     own = problems is None
     sink = Problems(source) if problems is None else problems
     file_problems = Problems(source)
     body = file_problems.mapping(data, "")
     parts = EnvironmentFile((), ())
-    if body is not None:
+    if body is not None and is_recipe(body):
+        file_problems.add("", f"this is {NOT_AN_ENV_FILE}", RECIPE_HINT)
+    elif body is not None:
         file_problems.unknown_keys(body, ENV_FILE_KEYS, "")
         listed = file_problems.string_list(body.get("channels") or [], "channels") or []
         names = [c for c in listed if c != "nodefaults"]
         channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
-        requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems)
+        selected = selected_platforms(text, file_problems) if text is not None else {}
+        requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems, selected)
         extensions = parse_extensions(body, file_problems)
         check_pypi_access(extensions, bool(pypi), file_problems)
         if extensions.category != MAIN_CATEGORY:
@@ -95,21 +114,47 @@ def _with_category(reqs: tuple[_R, ...], category: str) -> tuple[_R, ...]:
     return tuple(r if r.reason else replace(r, reason=reason) for r in reqs)
 
 
+# Top-level keys of conda-build's meta.yaml and rattler-build's recipe.yaml.
+_RECIPE_KEYS = frozenset({"package", "recipe", "context", "outputs", "requirements", "source"})
+NOT_AN_ENV_FILE = "a conda recipe (meta.yaml or recipe.yaml), not an environment file"
+RECIPE_HINT = (
+    "a recipe's requirements depend on its build variants and templating; point 'file:' at "
+    "an environment.yml (channels: and dependencies:) listing the packages to install"
+)
+
+
+def is_recipe(body: Mapping[str, Any]) -> bool:
+    """True for the data of a conda recipe (no ``dependencies:``, recipe sections instead)."""
+    return "dependencies" not in body and bool(_RECIPE_KEYS & set(map(str, body)))
+
+
+def unreadable_yaml(text: str, error: str) -> FileUnavailable:
+    """An environment file whose YAML failed to parse (a Jinja-templated recipe says so)."""
+    if "{%" in text or "{{" in text:
+        return FileUnavailable(
+            f"it is {NOT_AN_ENV_FILE} (Jinja templating is not YAML)", RECIPE_HINT
+        )
+    return FileUnavailable(error, "fix the YAML syntax")
+
+
 def _parse_dependencies(
-    value: object, problems: Problems
+    value: object, problems: Problems, selected: Mapping[int, tuple[str, ...]]
 ) -> tuple[tuple[Requirement, ...], tuple[PypiRequirement, ...]]:
+    """Conda requirements (limited to the platforms *selected* by index) and the pip section."""
     if not isinstance(value, list):
         problems.add("dependencies", f"expected a list, got {kind_of(value)}", "list conda specs")
         return (), ()
-    specs: list[object] = []
+    conda: list[Requirement] = []
     pypi: list[PypiRequirement] = []
     for i, item in enumerate(value):
         if isinstance(item, Mapping) and "pip" in item:
             problems.unknown_keys(item, ("pip",), f"dependencies[{i}]")
             pypi += parse_pypi_requirements(item["pip"], f"dependencies[{i}].pip", problems)
-        else:
-            specs.append(item)
-    return parse_requirements(specs, "dependencies", problems), tuple(pypi)
+            continue
+        req = _parse_requirement(item, f"dependencies[{i}]", problems)
+        if req is not None:
+            conda.append(replace(req, platforms=selected[i]) if i in selected else req)
+    return merge_duplicates(conda), tuple(pypi)
 
 
 def parse_pypi_requirements(
@@ -228,11 +273,15 @@ def _parse_requirement(
                 "write a PEP 508 requirement published on the index, e.g. numpy>=2,<3",
             )
             return None
-    else:
-        error = match_spec_error(spec)
-        if error:
+    canonical = None
+    if not pypi:
+        try:
+            canonical = CondaSpec.parse(spec).canonical
+        except InvalidCondaSpec as exc:
             problems.add(
-                key, f"invalid match spec '{spec}': {error}", "see conda's match spec syntax"
+                key,
+                f"invalid match spec '{bounded(spec)}': {bounded(str(exc), 160)}",
+                MATCH_SPEC_HINT,
             )
             return None
     kind = PypiRequirement if pypi else Requirement
@@ -240,18 +289,15 @@ def _parse_requirement(
         spec,
         str(requested_by) if requested_by is not None else None,
         str(reason) if reason is not None else None,
+        canonical=canonical,
     )
 
 
-def match_spec_error(spec: str) -> str | None:
-    """Why rattler cannot parse *spec*, or None when it can."""
-    from rattler import MatchSpec
-
-    try:
-        MatchSpec(spec)
-    except Exception as exc:  # rattler raises its own InvalidMatchSpecError
-        return str(exc)
-    return None
+MATCH_SPEC_HINT = (
+    "write a conda match spec: name, then a version and a build, e.g. numpy, numpy >=1.26, "
+    "numpy=1.26, numpy 1.26.* py312*, numpy=1.26=py312*, conda-forge::numpy "
+    "or numpy[version='>=1.26']"
+)
 
 
 def parse_channels(value: object, key: str, problems: Problems) -> tuple[Channel, ...] | None:
@@ -314,6 +360,7 @@ class FileUnavailable:
     """Stands in for a referenced file that could not be loaded."""
 
     reason: str
+    hint: str = "check the path"
 
 
 PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
