@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean mermaid-parser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+## mermaid-parser: install Mermaid's own parser (npm) so tests/test_graph.py parses the graphs with it
+mermaid-parser:
+	npm install --prefix build/mermaid --no-audit --no-fund --silent mermaid jsdom
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 import pytest
 
-from twinlock.explain.search import (
-    OutOfTime,
-    condense,
-    find_conflicts,
-    mentions,
-    quickxplain,
-)
+from twinlock.explain.condense import condense, mentions
+from twinlock.explain.search import OutOfTime, find_conflicts, quickxplain
 from twinlock.solve.adapter import SolveOutcome, SolveRequest
 
 BASE = SolveRequest("env", "linux-64", (), (), ())
@@ -97,8 +93,34 @@ def test_find_conflicts_reports_each_conflict(
     # Which conflict is found first depends on the explanation; each is found once.
     assert sorted(c.specs for c in result.conflicts) == expected
     assert result.complete
-    blamed = {c[-1] for c in expected}
-    assert result.kept == tuple(s for s in SPECS if s not in blamed)
+    assert result.solvable is (not conflicts)
+    assert result.unexplored == ()
+
+
+OVERLAPPING = [
+    pytest.param([{"p0", "p1"}, {"p1", "p2"}], id="chain"),
+    pytest.param([{"p0", "p1"}, {"p0", "p2"}, {"p0", "p3"}], id="star"),
+    pytest.param([{"p0", "p1", "p2"}, {"p1", "p3"}, {"p2", "p3"}], id="triangle"),
+    pytest.param([{"p4"}, {"p0", "p5"}, {"p5", "p6", "p7"}, {"p0", "p7"}], id="mixed"),
+    # A conflict made only of members of others: found only by going on from each.
+    pytest.param([{"p0", "p1"}, {"p2", "p3"}, {"p1", "p3"}], id="hidden-behind-two"),
+]
+
+
+@pytest.mark.parametrize("explain", [True, False], ids=["named", "unnamed"])
+@pytest.mark.parametrize("conflicts", OVERLAPPING)
+def test_find_conflicts_finds_every_conflict_in_every_order(
+    conflicts: list[set[str]], explain: bool
+) -> None:
+    names = sorted({s for c in conflicts for s in c} | {"q1", "q2"})
+    expected = sorted(sorted(c) for c in conflicts)
+    for seed in range(12):
+        order = random.Random(seed).sample(names, len(names))
+        result = find_conflicts(order, FakeProbe(conflicts, explain=explain))
+        assert sorted(sorted(c.specs) for c in result.conflicts) == expected, order
+        assert result.complete
+        # Each conflict keeps the order it was given in.
+        assert all(list(c.specs) == [s for s in order if s in c.specs] for c in result.conflicts)
 
 
 def test_named_explanation_needs_fewer_solves() -> None:
@@ -114,6 +136,16 @@ def test_search_stops_at_the_time_limit_with_what_it_found() -> None:
     result = find_conflicts(SPECS, probe)
     assert not result.complete
     assert [c.specs for c in result.conflicts] == [("p1",)]
+    assert result.unexplored == (("p1",),)
+
+
+def test_unexplored_lists_every_branch_left() -> None:
+    # Enough for the first two conflicts; the branches of the second are left.
+    probe = FakeProbe([{"p1"}, {"p2", "p3"}, {"p3", "p4"}], budget=9)
+    result = find_conflicts(SPECS, probe)
+    assert not result.complete
+    assert result.unexplored
+    assert all("p1" in removal for removal in result.unexplored)
 
 
 def test_conflict_message_is_the_solvers_text_for_exactly_that_set() -> None:
@@ -186,11 +218,27 @@ def test_condense_keeps_packages_where_two_trees_meet() -> None:
 
 def test_condense_keeps_everything_when_no_path_names_the_conflict() -> None:
     text = "x cannot be installed:\n└─ y 1 would require\n   └─ z, for which no candidates"
-    assert condense(text, ["q"]) == (
+    assert condense(text, ["q >=1"]) == (
         "x cannot be installed:",
         "  y 1 would require",
         "    z, for which no candidates",
+        "(q >=1: not named in the solver's explanation; it is part of the set because "
+        "the rest solves without it)",
     )
+
+
+def test_condense_names_every_member_even_past_the_limit() -> None:
+    many = "".join(
+        f"├─ a {i} would require\n│  └─ b {i}, for which no candidates\n" for i in range(40)
+    )
+    text = (
+        f"a >=2 cannot be installed because there are no viable options:\n{many}"
+        "└─ a 0 would require\n   └─ numpy <2, for which no candidates were found.\n"
+    )
+    lines = condense(text, ["a >=2", "b", "numpy 2.*"], limit=10)
+    assert "    numpy <2, for which no candidates were found." in lines
+    assert "  a 0 would require" in lines
+    assert lines[-1].startswith("... ") and lines[-1].endswith(" more lines")
 
 
 def test_condense_caps_the_length() -> None:

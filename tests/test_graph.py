@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import networkx as nx
@@ -149,7 +151,7 @@ def test_focus_and_view(graph: DependencyGraph) -> None:
         .splitlines()[1]
         .endswith(
             f"3 packages, around idna (radius 1) ({hidden} more hidden: "
-            "change --depth, or --focus PKG --radius N)"
+            'change --depth, or --focus PKG --radius N)"'
         )
     )
     assert view(graph) is graph  # small graphs are drawn whole
@@ -251,3 +253,124 @@ def test_cli_graph_writes_a_file(project_dir: Path, monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(app, ["graph", "-e", "kernel", "-f", "json", "-o", "g.json"])
     assert result.exit_code == 0, result.output
     assert json.loads((project_dir / "g.json").read_text())["environment"] == "kernel"
+
+
+# --- the bundled example (locks/rsp): every package drawn, every edge exported --------------
+
+RSP = Path(__file__).resolve().parents[1] / "locks" / "rsp"
+MERMAID_NODE = re.compile(r'^  (p_[A-Za-z0-9_]+)\["([^"]*)"\]$')
+MERMAID_EDGE = re.compile(r"^  (p_[A-Za-z0-9_]+) --> (?:\|[^|]*\| )?(p_[A-Za-z0-9_]+)$")
+MERMAID_DIR = Path(
+    os.environ.get("TWINLOCK_MERMAID_DIR", Path(__file__).parents[1] / "build" / "mermaid")
+)
+
+
+def rsp_graph(env: str) -> DependencyGraph:
+    path = RSP / f"{env}.conda-lock.yml"
+    return DependencyGraph.from_lock(
+        parse_conda_lock(path.read_text(), source=str(path)), "linux-64"
+    )
+
+
+def parse_mermaid(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Node ids with their labels, and edges, of a flowchart as to_mermaid writes it; every
+    line must be one of its kinds and every node defined once."""
+    nodes: dict[str, str] = {}
+    edges = []
+    head, body = text.split("flowchart LR\n")
+    assert head.startswith("---\ntitle: ")
+    for line in body.splitlines():
+        if match := MERMAID_NODE.match(line):
+            assert match[1] not in nodes, f"{match[1]} defined twice"
+            nodes[match[1]] = match[2]
+        elif match := MERMAID_EDGE.match(line):
+            edges.append((match[1], match[2]))
+        else:
+            assert line.startswith(("  classDef ", "  class ")), line
+    assert {n for edge in edges for n in edge} <= set(nodes)
+    return nodes, edges
+
+
+def test_lab_mermaid_has_every_package_as_its_own_node() -> None:
+    full = rsp_graph("lab")
+    assert {"typing-extensions", "typing_extensions"} <= set(full.graph)
+    text = graphrender.render_graph(view(full, depth=1000), "mermaid")
+    nodes, edges = parse_mermaid(text)
+    assert len(nodes) == len(full.graph) == 166
+    assert sorted(label.rsplit(" ", 1)[0] for label in nodes.values()) == sorted(full.graph)
+    assert len(edges) == full.reduced().graph.number_of_edges()
+
+
+def test_payload_mermaid_is_cut_to_mermaids_limits_and_says_so() -> None:
+    full = rsp_graph("payload")
+    assert full.reduced().graph.number_of_edges() > graphrender.MERMAID_MAX_EDGES
+    text = graphrender.render_graph(view(full, depth=1000), "mermaid")
+    nodes, edges = parse_mermaid(text)
+    assert len(edges) <= graphrender.MERMAID_MAX_EDGES
+    assert len(text) <= graphrender.MERMAID_MAX_TEXT
+    assert 0 < len(nodes) < len(full.graph)
+    title = text.splitlines()[1]
+    assert "cut to fit Mermaid's limits" in title and "--format dot or json" in title
+    assert f"({len(full.graph) - len(nodes)} more hidden" in title
+
+
+@pytest.mark.parametrize("env", ["lab", "payload"])
+def test_mermaid_parser_accepts_the_bundled_graphs(env: str, tmp_path: Path) -> None:
+    """Mermaid's own parser (``make mermaid-parser`` installs it; skipped without it)."""
+    if shutil.which("node") is None or not (MERMAID_DIR / "node_modules" / "mermaid").is_dir():
+        pytest.skip("Mermaid's parser is not installed (make mermaid-parser)")
+    full = rsp_graph(env)
+    path = tmp_path / f"{env}.mmd"
+    path.write_text(graphrender.render_graph(view(full, depth=1000), "mermaid"))
+    script = Path(__file__).parent / "mermaid_parse.mjs"
+    run = subprocess.run(
+        ["node", str(script), str(MERMAID_DIR), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result = json.loads(run.stdout)
+    assert result["ok"], result
+    nodes, edges = parse_mermaid(path.read_text())
+    assert (result["nodes"], result["edges"]) == (len(nodes), len(edges))
+
+
+def test_payload_json_is_the_whole_graph_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(RSP.parents[1])
+    result = CliRunner().invoke(app, ["graph", "-e", "payload", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    path = RSP / "payload.conda-lock.yml"
+    (plat,) = [
+        p
+        for p in parse_conda_lock(path.read_text(), source=str(path)).platforms
+        if p.platform == "linux-64"
+    ]
+    names = {p.name for p in plat.packages}
+    assert len(data["nodes"]) == len(names) == 547 and data["hidden"] == 0
+    assert {n["id"] for n in data["nodes"]} == names
+    lock_edges = {
+        (p.name, spec.split(" ", 1)[0])
+        for p in plat.packages
+        for spec in p.depends
+        if spec.split(" ", 1)[0] in names and spec.split(" ", 1)[0] != p.name
+    }
+    assert {(e["from"], e["to"]) for e in data["edges"]} == lock_edges
+    # A picture of the same graph is still cut by default, and its title says so.
+    dot = CliRunner().invoke(app, ["graph", "-e", "payload", "-f", "dot"]).stdout
+    assert "cut by default to stay readable" in dot and "more hidden" in dot
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        pytest.param(["typing-extensions", "typing_extensions"], id="dash-underscore"),
+        pytest.param(["a.b", "a_b", "a-b", "a_2eb"], id="escape-looks-alike"),
+        pytest.param(["end", "graph", "x"], id="keywords"),
+    ],
+)
+def test_mermaid_ids_are_unique_per_name(names: list[str]) -> None:
+    ids = [graphrender._mermaid_id(n) for n in names]
+    assert len(set(ids)) == len(names)
+    assert all(re.fullmatch(r"p_[A-Za-z0-9_]+", i) for i in ids)

@@ -24,9 +24,14 @@ def run_explain(
     platforms: Sequence[str] = (),
     time_limit: float | None = None,
     solver: Solver | None = None,
+    python_movable: bool = False,
 ) -> ConflictAnalysis:
     """A conflict report per selected environment x platform (solvable ones say so),
-    and the alignment clashes among the selected environments that solve."""
+    and the alignment clashes among the selected environments that solve.
+
+    *python_movable*: the user would change an environment's Python pin, so hints may
+    propose a version of Python that fits (otherwise the pin is never relaxed).
+    """
     from twinlock.explain.conflicts import explain_composition
     from twinlock.explain.model import DEFAULT_TIME_LIMIT
 
@@ -39,6 +44,7 @@ def run_explain(
         analyser,
         targets=_targets(project.composition, environments, platforms),
         time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+        python_movable=python_movable,
     )
 
 

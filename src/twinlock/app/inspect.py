@@ -52,10 +52,12 @@ def graph_view(
     depth: int | None = None,
     focus: str | None = None,
     radius: int = 1,
+    whole: bool = False,
 ) -> GraphView:
-    """The graph of *env* cut to a depth, a focus neighbourhood or a readable size."""
+    """The graph of *env* cut to a depth, a focus neighbourhood or (unless *whole*: data
+    for tools) a readable size."""
     full = dependency_graph(project, env, platform)
-    return GraphView(full, view(full, depth=depth, focus=focus, radius=radius))
+    return GraphView(full, view(full, depth=depth, focus=focus, radius=radius, whole=whole))
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,12 @@ def graph_command(
 ) -> None:
     """Export the dependency graph of one environment x platform.
 
-    Without --depth or --focus, a graph of more than 70 packages is cut to as
-    many levels below the requested packages as stay within 70 (at least the
-    requested packages themselves). Pictures drop edges implied by longer paths
-    unless --all-edges.
+    JSON is the whole graph unless --depth or --focus is given. Without them, a
+    picture of more than 70 packages is cut to as many levels below the requested
+    packages as stay within 70 (at least the requested packages themselves), and
+    its title says so. Pictures drop edges implied by longer paths unless
+    --all-edges; a Mermaid graph beyond Mermaid's limits (500 edges) keeps the
+    packages nearest the requested ones and says so.
     """
     from twinlock.app.inspect import graph_view
     from twinlock.app.output import write_output
@@ -73,7 +75,8 @@ def graph_command(
             f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
         )
     project = open_project(composition, locks_dir=locks_dir)
-    drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius)
+    whole = fmt == "json"  # data for tools: whole unless --depth/--focus says otherwise
+    drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius, whole=whole)
     shown = drawn.shown
     text = graphrender.render_graph(shown, fmt, all_edges=all_edges, edge_labels=edge_labels)
     if output is None:

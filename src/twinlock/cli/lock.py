@@ -91,6 +91,13 @@ def explain(
         float,
         typer.Option("--time-limit", metavar="S", min=0, help="Stop searching after S seconds."),
     ] = 60.0,
+    movable_python: Annotated[
+        bool,
+        typer.Option(
+            "--movable-python",
+            help="Python pins may change: hints may propose a Python that fits.",
+        ),
+    ] = False,
     mirror: MirrorOpt = None,
 ) -> None:
     """Say why environments do not solve, or cannot share an aligned package.
@@ -109,6 +116,7 @@ def explain(
         environments=split_values(env),
         platforms=split_values(platform),
         time_limit=time_limit,
+        python_movable=movable_python,
     )
     typer.echo((conflict_json if as_json else conflict_text)(analysis))
     if not analysis.ok:

@@ -27,16 +27,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twinlock.errors import AlignmentError
+from twinlock.explain.condense import condense
 from twinlock.explain.model import AlignmentClash, AlignmentTrial, Conflict, pin_spec
 from twinlock.explain.search import (
     OutOfTime,
     SolveBudget,
     by_importance,
-    condense,
     find_conflicts,
 )
 from twinlock.lock.alignment import align_locks
-from twinlock.model.composition import Composition, Environment, Requirement
+from twinlock.model.composition import Composition, Environment
 from twinlock.model.lock import PlatformLock
 from twinlock.solve.adapter import SolveOutcome, SolveRequest
 
@@ -126,7 +126,6 @@ def _trial(
         [pin, *by_importance(env.specs_on(error.platform))], budget.probe(template)
     )
     conflicts = tuple(
-        Conflict(c.specs, condense(c.message, [Requirement(s).name for s in c.specs]), c.message)
-        for c in result.conflicts
+        Conflict(c.specs, condense(c.message, c.specs), c.message) for c in result.conflicts
     )
     return AlignmentTrial(env.name, candidate, result.solvable, conflicts, result.complete)

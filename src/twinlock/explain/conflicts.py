@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from twinlock.explain.alignment import find_alignment_clashes
+from twinlock.explain.condense import condense
 from twinlock.explain.model import (
     DEFAULT_TIME_LIMIT,
     AbsentName,
@@ -50,7 +51,6 @@ from twinlock.explain.search import (
     OutOfTime,
     SolveBudget,
     by_importance,
-    condense,
     find_conflicts,
 )
 from twinlock.model.composition import Composition, Environment, Requirement
@@ -65,9 +65,14 @@ def explain_composition(
     targets: Sequence[tuple[str, str]] = (),
     time_limit: float = DEFAULT_TIME_LIMIT,
     clock: Callable[[], float] = time.monotonic,
+    python_movable: bool = False,
 ) -> ConflictAnalysis:
     """Reports for each (environment, platform) in *targets* (default: all), in that order,
-    and the alignment clashes among the ones that solve."""
+    and the alignment clashes among the ones that solve.
+
+    An environment's Python pin defines it: its hints never relax it unless
+    *python_movable*.
+    """
     pairs = list(targets) or [(e.name, p) for e in composition.environments for p in e.platforms]
     budget = SolveBudget(solver, time_limit, clock)
     requests = [
@@ -80,7 +85,9 @@ def explain_composition(
             reports.append(ConflictReport.solved(env_name, platform, time_limit))
             continue
         env = composition.environment(env_name)
-        reports.append(_explain(composition, env, platform, index, budget))
+        reports.append(
+            _explain(composition, env, platform, index, budget, python_movable=python_movable)
+        )
     solved = {(o.request.environment, o.request.platform): o for o in outcomes if o.solved}
     alignment = find_alignment_clashes(composition, solved, budget)
     return ConflictAnalysis(
@@ -94,9 +101,9 @@ def _explain(
     platform: str,
     index: PackageIndex,
     budget: SolveBudget,
+    *,
+    python_movable: bool,
 ) -> ConflictReport:
-    start = budget.clock()
-    solves_before = budget.solves
     known = index.package_names(env.channels, platform)
     requirements = env.requirements_on(platform)
     absent = absent_names(requirements, known)
@@ -105,12 +112,13 @@ def _explain(
     probe = budget.probe(SolveRequest.for_environment(composition, env, platform))
     result = find_conflicts(ordered, probe)
     conflicts = tuple(
-        Conflict(c.specs, condense(c.message, [Requirement(s).name for s in c.specs]), c.message)
-        for c in result.conflicts
+        Conflict(c.specs, condense(c.message, c.specs), c.message) for c in result.conflicts
     )
     complete = result.complete
     try:
-        conflicts = _with_hints(composition, env, platform, conflicts, budget)
+        conflicts = _with_hints(
+            composition, env, platform, conflicts, budget, python_movable=python_movable
+        )
     except OutOfTime:
         complete = False
     return ConflictReport(
@@ -121,21 +129,62 @@ def _explain(
         conflicts=conflicts,
         complete=complete,
         time_limit=budget.time_limit,
-        seconds=budget.clock() - start,
-        solves=budget.solves - solves_before,
+        # The clock and count the time limit is checked against: since the run began.
+        seconds=budget.elapsed(),
+        solves=budget.solves,
+        unexplored=result.unexplored,
     )
 
 
 def absent_names(
     requirements: Sequence[Requirement], known: frozenset[str]
 ) -> tuple[AbsentName, ...]:
-    """The requirements whose package name is not in *known*, with close matches."""
-    candidates = sorted(known)
+    """The requirements whose package name is not in *known*, with close matches among the
+    names the environment does not already request."""
+    requested = {r.name for r in requirements}
+    candidates = sorted(known - requested)
     return tuple(
-        AbsentName(r.spec, r.name, tuple(difflib.get_close_matches(r.name, candidates, n=3)))
+        AbsentName(r.spec, r.name, close_names(r.name, candidates))
         for r in requirements
         if r.name not in known
     )
+
+
+def close_names(name: str, candidates: Sequence[str], n: int = 3) -> tuple[str, ...]:
+    """Up to *n* of *candidates* nearest *name*: the same name spelt with ``-``/``_``, then
+    names that extend it (``jupyterhub`` -> ``jupyterhub-singleuser``, shortest first), then
+    names it extends, then by edit distance (at most a third of the name's length)."""
+
+    def spelling(text: str) -> str:
+        return text.lower().replace("_", "-")
+
+    wanted = spelling(name)
+    ranked: dict[str, tuple[int, int]] = {}
+    for candidate in candidates:
+        other = spelling(candidate)
+        if other == wanted:
+            ranked[candidate] = (0, 0)
+        elif other.startswith(wanted):
+            ranked[candidate] = (1, len(other))
+        elif wanted.startswith(other) and len(other) >= 4:
+            ranked[candidate] = (2, -len(other))
+    budget = max(1, len(wanted) // 3)
+    for candidate in difflib.get_close_matches(name, candidates, n=10, cutoff=0.6):
+        distance = _edit_distance(wanted, spelling(candidate))
+        if candidate not in ranked and distance <= budget:
+            ranked[candidate] = (3, distance)
+    return tuple(sorted(ranked, key=lambda c: (ranked[c], c))[:n])
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
 
 
 Key = tuple[tuple[str, ...], str]  # (conflict specs, spec)
@@ -148,6 +197,8 @@ def _with_hints(
     platform: str,
     conflicts: tuple[Conflict, ...],
     budget: SolveBudget,
+    *,
+    python_movable: bool,
 ) -> tuple[Conflict, ...]:
     """The conflicts with a hint per spec (two batches of independent solves)."""
     if not conflicts:
@@ -170,7 +221,7 @@ def _with_hints(
         (c.specs, spec): (here, (*_without(c.specs, spec), Requirement(spec).name))
         for c in conflicts
         for spec in c.specs
-        if spec != Requirement(spec).name
+        if spec != Requirement(spec).name and (python_movable or not _is_python(spec))
     }
     trials: list[Trial] = [(o, o.specs) for o in others]
     trials += [*placements.values(), *relax.values()]
@@ -191,13 +242,32 @@ def _with_hints(
                 out.append(Fit(other.environment, outcome is not None and outcome.solved))
         return tuple(out)
 
-    return tuple(
-        replace(
-            c,
-            hints=tuple(Hint(s, fits(c, s), relaxations.get((c.specs, s), None)) for s in c.specs),
+    def hint(conflict: Conflict, spec: str) -> Hint:
+        where = fits(conflict, spec)
+        return Hint(
+            spec,
+            where,
+            relaxations.get((conflict.specs, spec)),
+            belongs_in=_belongs_in(conflict, spec, where),
+            python_pin=_is_python(spec),
         )
-        for c in conflicts
-    )
+
+    return tuple(replace(c, hints=tuple(hint(c, s) for s in c.specs)) for c in conflicts)
+
+
+def _belongs_in(conflict: Conflict, spec: str, fits: Sequence[Fit]) -> tuple[str, ...]:
+    """Where *spec* belongs: only when its conflict is exactly {the Python pin, *spec*}
+    and *spec* solves with that environment's requirements. In a larger set moving it is
+    no fix the report can vouch for: the user may want it here, and the conflict is the
+    whole set (the other environments are then "would solve in", as information)."""
+    others = _without(conflict.specs, spec)
+    if len(others) != 1 or not _is_python(others[0]) or _is_python(spec):
+        return ()
+    return tuple(f.environment for f in fits if f.fits)
+
+
+def _is_python(spec: str) -> bool:
+    return Requirement(spec).name == "python"
 
 
 def _confirm_newest(

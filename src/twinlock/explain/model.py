@@ -17,7 +17,10 @@ JSON shape (:func:`analysis_as_json`; stable, version 1; fields are only added):
         "environment": "payload", "platform": "linux-64",
         "solvable": false,            # true: nothing else below is filled in
         "complete": true,             # false: time limit hit, more conflicts may remain
-        "time_limit": 60.0, "seconds": 3.1, "solves": 57,
+        "time_limit": 60.0,
+        "seconds": 3.1, "solves": 57, # since the run began: the clock the time limit uses
+        "unexplored": [["numpy 2.*"]],  # when incomplete: the ways of breaking the conflicts
+                                      # found that were not explored (specs removed)
         "absent": [{"spec": "eups >=2.2.8", "name": "eups", "suggestions": ["..."]}],
         "conflicts": [{
             "specs": ["python >=3.11,<3.12", "fitsio >=1.2.1"],   # most important first
@@ -26,8 +29,10 @@ JSON shape (:func:`analysis_as_json`; stable, version 1; fields are only added):
             "hints": [{
                 "spec": "fitsio >=1.2.1",
                 "fits": [{"environment": "lab", "fits": true}],  # null: lab alone fails
+                "belongs_in": ["lab"],    # only for a conflict {the Python pin, this spec}
+                "python_pin": false,      # the environment's Python pin: never relaxed
                 "relaxation": {"package": "fitsio", "version": "1.2.0",
-                               "newest": true} | null}]}]}],
+                               "newest": true} | null}]}]}],   # null for the Python pin
      "alignment": [{
         "package": "libzlib", "platform": "linux-64",
         "environments": ["lab", "payload"],
@@ -83,9 +88,19 @@ class Relaxation:
 
 @dataclass(frozen=True)
 class Hint:
+    """What could be done with one spec of a conflict.
+
+    *fits* is information (the spec would solve with each other environment's
+    requirements); *belongs_in* is advice, given only when the conflict is
+    exactly {the Python pin, this spec}. The Python pin gets no relaxation unless
+    the user marked Python as movable.
+    """
+
     spec: str
     fits: tuple[Fit, ...]
     relaxation: Relaxation | None
+    belongs_in: tuple[str, ...] = ()
+    python_pin: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,7 @@ class ConflictReport:
     time_limit: float = DEFAULT_TIME_LIMIT
     seconds: float = 0.0
     solves: int = 0
+    unexplored: tuple[tuple[str, ...], ...] = ()  # removals left when the time ran out
 
     @classmethod
     def solved(cls, environment: str, platform: str, time_limit: float) -> ConflictReport:
@@ -183,11 +199,12 @@ class ConflictsError(UnsolvableError):
         ]
         self.message = f"{'; '.join(what)} (conflict report above); nothing was written"
         fixes = []
-        if analysis.reports:
-            fixes.append(
-                "fix or remove the absent names, and relax, remove or move each conflict's "
-                "specs as its hints suggest"
-            )
+        if any(r.absent for r in analysis.reports):
+            fixes.append("fix or remove the absent names")
+        if any(r.conflicts for r in analysis.reports):
+            fixes.append("relax, remove or move each conflict's specs as its hints suggest")
+        if analysis.reports and not fixes:
+            fixes.append("run `twinlock explain --time-limit S` with more time to find the clash")
         if analysis.alignment:
             fixes.append(
                 "relax the requirements that hold each aligned package apart, "
@@ -217,6 +234,7 @@ def _report_json(report: ConflictReport) -> dict[str, Any]:
         "time_limit": report.time_limit,
         "seconds": round(report.seconds, 3),
         "solves": report.solves,
+        "unexplored": [list(removal) for removal in report.unexplored],
         "absent": [
             {"spec": a.spec, "name": a.name, "suggestions": list(a.suggestions)}
             for a in report.absent
@@ -258,6 +276,8 @@ def _hint_json(hint: Hint) -> dict[str, Any]:
     return {
         "spec": hint.spec,
         "fits": [{"environment": f.environment, "fits": f.fits} for f in hint.fits],
+        "belongs_in": list(hint.belongs_in),
+        "python_pin": hint.python_pin,
         "relaxation": None
         if relaxation is None
         else {

@@ -52,12 +52,31 @@ def _report_text(report: ConflictReport) -> str:
         lines += _conflict_lines(number, conflict, "  ")
         lines += [f"       hint: {_hint_text(h, conflict, report)}" for h in conflict.hints]
     if not report.complete:
-        lines.append(
-            f"  search stopped early at the time limit ({report.time_limit:g} s): "
-            "more conflicts may remain; raise --time-limit to search further"
-        )
-    lines.append(f"  ({report.solves} solves in {report.seconds:.1f} s)")
+        lines += _stopped_lines(report)
+    solves = f"{report.solves} solve{'' if report.solves == 1 else 's'}"
+    lines.append(f"  ({solves} in {report.seconds:.1f} s)")
     return "\n".join(lines)
+
+
+SHOWN_UNEXPLORED = 5
+
+
+def _stopped_lines(report: ConflictReport) -> list[str]:
+    """What the time limit left out: the ways of breaking the conflicts not explored."""
+    head = f"  search stopped early at the time limit ({report.time_limit:g} s)"
+    if not report.unexplored:
+        return [f"{head}: some hints were not checked; raise --time-limit to check them"]
+    count = len(report.unexplored)
+    lines = [
+        f"{head}: more conflicts may remain in {count} set(s) of specs not explored "
+        "(raise --time-limit to search further):"
+    ]
+    for removal in report.unexplored[:SHOWN_UNEXPLORED]:
+        without = f"without {', '.join(removal)}" if removal else "as a whole"
+        lines.append(f"    the requested specs {without}")
+    if count > SHOWN_UNEXPLORED:
+        lines.append(f"    ... and {count - SHOWN_UNEXPLORED} more (all in --json 'unexplored')")
+    return lines
 
 
 def _conflict_lines(number: int, conflict: Conflict, indent: str) -> list[str]:
@@ -67,15 +86,23 @@ def _conflict_lines(number: int, conflict: Conflict, indent: str) -> list[str]:
 
 
 def _hint_text(hint: Hint, conflict: Conflict, report: ConflictReport) -> str:
+    rest = [s for s in conflict.specs if s != hint.spec]
+    if hint.python_pin and hint.relaxation is None:
+        return (
+            f"{hint.spec}: the Python pin of {report.environment}; relax or move the other "
+            f"spec(s) of the set ({', '.join(rest)})"
+            if rest
+            else f"{hint.spec}: the Python pin of {report.environment}; no build fits here"
+        )
     parts = []
     fits = [f.environment for f in hint.fits if f.fits]
-    if fits and _names_python(conflict):
-        parts.append(f"belongs in {' or '.join(fits)}, not {report.environment} (it fits there)")
+    if hint.belongs_in:
+        where = " or ".join(hint.belongs_in)
+        parts.append(f"belongs in {where}, not {report.environment} (it solves there)")
     elif fits:
-        parts.append(f"also solves with {' and '.join(fits)}'s requirements")
+        parts.append(f"would solve in {' and '.join(fits)} (information: the conflict is the set)")
     elif hint.fits and all(f.fits is False for f in hint.fits):
         parts.append(f"does not fit {' or '.join(f.environment for f in hint.fits)} either")
-    rest = [s for s in conflict.specs if s != hint.spec]
     r = hint.relaxation
     if r is not None:
         which = "newest" if r.newest else "a"

@@ -6,24 +6,28 @@ independent, so the solver adapter runs them concurrently) and returns one
 property of conda solving: it is monotone (if a set of specs cannot be solved,
 no superset can).
 
-:func:`find_conflicts` finds every conflict of an ordered spec list, one at a
-time: solve the list; while it fails, find one minimal conflicting set, drop
-its least important member (the last in the given order) and solve again.
-Each conflict is found with QuickXplain (Junker 2004), first narrowed to the
-specs the solver's own explanation names (usually the whole conflict, so the
-search then only solves small sets), and confirmed minimal with one batch that
-solves every "conflict minus one spec" concurrently.
+:func:`find_conflicts` finds every minimal conflict of a spec list, whatever
+its order: after finding one conflict, it goes on from each way of breaking it
+(the list without one of its members, then without one member of each conflict
+found there, and so on: Reiter's hitting-set tree, as MARCO-style enumerators
+do), reusing known conflicts instead of solving where it can, and stops when
+every way of breaking all the conflicts found solves. Then every unsolvable
+subset of the list holds one of them. Each conflict is found with QuickXplain
+(Junker 2004), first narrowed to the specs the solver's own explanation names
+(usually the whole conflict, so the search then only solves small sets), and
+confirmed minimal with one batch that solves every "conflict minus one spec"
+concurrently.
 
 The probe may raise :class:`OutOfTime`; the search then returns what it found
-so far, marked incomplete.
+so far, marked incomplete, with the removals it had still to explore.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from twinlock.explain.condense import mentions
 from twinlock.model.composition import Requirement
 from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
 
@@ -45,9 +49,11 @@ class FoundConflict:
 @dataclass(frozen=True)
 class SearchResult:
     conflicts: tuple[FoundConflict, ...]
-    kept: tuple[str, ...]  # what remains after dropping one spec per conflict
     complete: bool  # False: stopped early (time limit); more conflicts may remain
     solvable: bool | None = None  # did all of the specs solve? None: out of time before asking
+    # When incomplete: the sets of specs whose removal was still to be explored (the
+    # rest of the specs may hold conflicts not found); () is the whole list.
+    unexplored: tuple[tuple[str, ...], ...] = ()
 
 
 class SolveBudget:
@@ -62,9 +68,14 @@ class SolveBudget:
         self.solver = solver
         self.clock = clock
         self.time_limit = time_limit
-        self.deadline = clock() + time_limit
+        self.started = clock()
+        self.deadline = self.started + time_limit
         self.solves = 0
         self._cache: dict[tuple[str, str, frozenset[str]], SolveOutcome] = {}
+
+    def elapsed(self) -> float:
+        """Seconds since the run began, on the clock the deadline is checked against."""
+        return self.clock() - self.started
 
     def solve(self, trials: Sequence[tuple[SolveRequest, tuple[str, ...]]]) -> list[SolveOutcome]:
         """Solve each (template, specs) trial, all uncached ones in one concurrent batch.
@@ -105,21 +116,85 @@ def by_importance(specs: Iterable[str]) -> list[str]:
 
 
 def find_conflicts(specs: Sequence[str], probe: Probe) -> SearchResult:
-    """Every conflict among *specs* (most important first), each reported once."""
-    remaining = list(dict.fromkeys(specs))
-    found: list[FoundConflict] = []
-    solvable = None
+    """Every minimal conflict among *specs*, whatever their order (the most important first
+    only decides which is found first)."""
+    search = _Enumeration(list(dict.fromkeys(specs)), probe)
     try:
-        outcome = probe([tuple(remaining)])[0]
-        solvable = outcome.solved
-        while not outcome.solved and remaining:
-            conflict = _one_conflict(remaining, outcome.error or "", probe)
-            found.append(conflict)
-            remaining.remove(conflict.specs[-1])
-            outcome = probe([tuple(remaining)])[0]
+        search.run()
     except OutOfTime:
-        return SearchResult(tuple(found), tuple(remaining), False, solvable)
-    return SearchResult(tuple(found), tuple(remaining), True, solvable)
+        return SearchResult(tuple(search.found), False, search.solvable, search.unexplored())
+    return SearchResult(tuple(search.found), True, search.solvable)
+
+
+Removal = frozenset[str]
+
+
+class _Enumeration:
+    """Reiter's hitting-set tree over removals, breadth first.
+
+    A node is a set of specs removed from the list. At a node, a known conflict
+    that none of the removed specs breaks is reused; otherwise the rest of the
+    specs is solved and, when it fails, QuickXplain finds a new conflict in it.
+    The node then branches once per member of that conflict (removing it). A node
+    whose rest solves is a leaf, and so is every node removing a superset of it
+    (monotonicity: fewer specs solve too). The search ends when every branch
+    solves: then every unsolvable subset of the specs holds a conflict found.
+    """
+
+    def __init__(self, specs: list[str], probe: Probe) -> None:
+        self.specs = specs
+        self.probe = probe
+        self.found: list[FoundConflict] = []
+        self.solvable: bool | None = None
+        self.solves: list[Removal] = []  # removals whose rest solves
+        self.todo: dict[Removal, None] = {frozenset(): None}  # in order of discovery
+        self.seen: set[Removal] = set(self.todo)
+        self.level: list[Removal] = []  # the nodes of the level being explored
+
+    def run(self) -> None:
+        while self.todo:
+            self.level = [h for h in self.todo if not self._covered(h)]
+            self.todo = {}
+            fresh = [h for h in self.level if self._surviving(h) is None]
+            outcomes = dict(zip(fresh, self.probe([self._rest(h) for h in fresh]), strict=True))
+            if self.solvable is None:
+                self.solvable = outcomes[frozenset()].solved
+            self.solves += [h for h, o in outcomes.items() if o.solved]
+            while self.level:
+                removal = self.level[0]
+                if not self._covered(removal):
+                    conflict = self._surviving(removal)
+                    if conflict is None:
+                        conflict = self._discover(removal, outcomes[removal])
+                    self._branch(removal, conflict)
+                self.level.pop(0)
+
+    def _rest(self, removal: Removal) -> tuple[str, ...]:
+        return tuple(s for s in self.specs if s not in removal)
+
+    def _covered(self, removal: Removal) -> bool:
+        return any(solved <= removal for solved in self.solves)
+
+    def _surviving(self, removal: Removal) -> FoundConflict | None:
+        return next((c for c in self.found if removal.isdisjoint(c.specs)), None)
+
+    def _discover(self, removal: Removal, outcome: SolveOutcome) -> FoundConflict:
+        rest = list(self._rest(removal))
+        conflict = _one_conflict(rest, outcome.error or "", self.probe)
+        self.found.append(conflict)
+        return conflict
+
+    def _branch(self, removal: Removal, conflict: FoundConflict) -> None:
+        for spec in conflict.specs:
+            child = removal | {spec}
+            if child not in self.seen:
+                self.seen.add(child)
+                self.todo[child] = None
+
+    def unexplored(self) -> tuple[tuple[str, ...], ...]:
+        """What was still to explore, each as the specs removed (in the list's order)."""
+        pending = [h for h in [*self.level, *self.todo] if not self._covered(h)]
+        return tuple(tuple(s for s in self.specs if s in h) for h in pending)
 
 
 def _one_conflict(remaining: list[str], message: str, probe: Probe) -> FoundConflict:
@@ -171,97 +246,3 @@ def _confirm_minimal(conflict: tuple[str, ...], probe: Probe) -> FoundConflict:
         if whole.solved or not smaller:
             return FoundConflict(conflict, whole.error or "")
         conflict = smaller[0]
-
-
-def mentions(text: str, name: str) -> bool:
-    """True when *text* names the package *name* (not merely a longer name containing it)."""
-    return re.search(rf"(?<![\w.\-]){re.escape(name)}(?![\w\-]|\.\w)", text) is not None
-
-
-_BRANCH = re.compile(r"^((?:[│ ] {2})*)(?:[├└]─ )?")
-_HEADER = "The following packages are incompatible"
-
-
-def condense(message: str, names: Sequence[str], limit: int = 30) -> tuple[str, ...]:
-    """The lines of a solver explanation on paths that involve the conflict.
-
-    The explanation is a forest, one tree per requested spec. A path is kept
-    when its last line is about a package of the conflict (*names*) or about a
-    package that appears under two different trees (where they meet, e.g. both
-    need incompatible ``mkl`` builds); paths about one tree's own dead ends
-    (CUDA-only builds, other Pythons' ABI) are dropped only when they name
-    neither. Repeated paths and tree glyphs go; depth becomes two-space
-    indentation. At most *limit* lines, then a count of the rest.
-    """
-    text = message.removeprefix("Cannot solve the request because of: ")
-    nodes = _nodes(text)
-    roots = _roots(nodes)
-    under: dict[str, set[str]] = {}
-    for (_, body), root in zip(nodes, roots, strict=True):
-        under.setdefault(_subject(body), set()).add(root)
-    relevant = set(names) | {n for n, trees in under.items() if len(trees) > 1}
-    keep = [depth == 0 for depth, _ in nodes]
-    for i, (depth, body) in enumerate(nodes):
-        is_leaf = i + 1 == len(nodes) or nodes[i + 1][0] <= depth
-        if is_leaf and depth > 0 and _subject(body) in relevant:
-            _keep_path(nodes, keep, i)
-    if all(k == (d == 0) for (d, _), k in zip(nodes, keep, strict=True)):
-        keep = [True] * len(nodes)  # nothing matched: condensing would hide the reason
-    return _render(nodes, keep, limit)
-
-
-def _nodes(text: str) -> list[tuple[int, str]]:
-    """(depth, text) per line; the 'incompatible' header is dropped, its tree lifted."""
-    nodes: list[tuple[int, str]] = []
-    lifted = False
-    for line in text.splitlines():
-        match = _BRANCH.match(line)
-        prefix = match.group(0) if match else ""
-        depth, body = len(prefix) // 3, line[len(prefix) :].strip()
-        if not body:
-            continue
-        if depth == 0:
-            lifted = body == _HEADER
-            if lifted:
-                continue
-        nodes.append((depth - 1 if lifted else depth, body))
-    return nodes
-
-
-def _roots(nodes: list[tuple[int, str]]) -> list[str]:
-    roots, current = [], ""
-    for depth, body in nodes:
-        if depth == 0:
-            current = _subject(body)
-        roots.append(current)
-    return roots
-
-
-def _subject(body: str) -> str:
-    """The package a line is about: its first word (``No candidates ... for X``: X)."""
-    if body.startswith("No candidates were found for "):
-        body = body.removeprefix("No candidates were found for ")
-    return body.split(" ", 1)[0].rstrip(",.")
-
-
-def _keep_path(nodes: list[tuple[int, str]], keep: list[bool], index: int) -> None:
-    """Mark the line at *index* and each of its ancestors."""
-    depth = nodes[index][0] + 1
-    for j in range(index, -1, -1):
-        if nodes[j][0] < depth:
-            keep[j] = True
-            depth = nodes[j][0]
-
-
-def _render(nodes: list[tuple[int, str]], keep: list[bool], limit: int) -> tuple[str, ...]:
-    lines: list[str] = []
-    seen: set[tuple[str, ...]] = set()
-    path: list[str] = []
-    for (depth, body), kept in zip(nodes, keep, strict=True):
-        path = [*path[:depth], body]
-        if kept and tuple(path) not in seen:
-            seen.add(tuple(path))
-            lines.append("  " * depth + body)
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"... {len(lines) - limit} more lines"]
-    return tuple(lines)

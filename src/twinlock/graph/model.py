@@ -22,7 +22,7 @@ project. A PyPI requirement conda satisfies makes that conda node a root.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -126,6 +126,11 @@ class DependencyGraph:
     def nodes(self) -> list[Node]:
         return [self.node(n) for n in sorted(self.graph)]
 
+    def keyed_nodes(self) -> list[tuple[str, Node]]:
+        """(key, node), sorted by key: the key is the package name, ``pypi:<name>`` for a
+        PyPI package whose name a conda package already has (edges use keys)."""
+        return [(n, self.node(n)) for n in sorted(self.graph)]
+
     def edges(self) -> list[tuple[str, str, str]]:
         """(dependent, dependency, spec), sorted."""
         return sorted((a, b, str(data["spec"])) for a, b, data in self.graph.edges(data=True))
@@ -192,6 +197,10 @@ class DependencyGraph:
         ).copy()
         sub.add_nodes_from(self.graph.nodes(data=True))
         return DependencyGraph(self.environment, self.platform, sub, self.hidden, self.cut)
+
+    def subset(self, keep: Iterable[str], cut: str) -> DependencyGraph:
+        """Only the packages *keep*; *cut* says which part that is (shown in titles)."""
+        return self._sub(dict.fromkeys(keep), cut)
 
     def _sub(self, keep: Mapping[str, object], cut: str) -> DependencyGraph:
         sub = self.graph.subgraph(keep).copy()
@@ -311,12 +320,14 @@ def view(
     depth: int | None = None,
     focus: str | None = None,
     radius: int = 1,
+    whole: bool = False,
 ) -> DependencyGraph:
-    """The part of *graph* to draw: a focus neighbourhood, a depth limit, or all of it.
+    """The part of *graph* to show: a focus neighbourhood, a depth limit, or all of it.
 
-    With neither option, a graph larger than :data:`READABLE_NODES` is cut to
-    the most levels below the roots that stay within that size (at least the
-    roots themselves); the title says how many packages were hidden.
+    With neither option, a picture (not *whole*) of a graph larger than
+    :data:`READABLE_NODES` is cut to the most levels below the roots that stay
+    within that size (at least the roots themselves); the title says how many
+    packages were hidden. Data for tools (*whole*: JSON) is never cut by default.
     """
     if focus is not None:
         if depth is not None:
@@ -327,15 +338,15 @@ def view(
         return graph.focused(focus, radius)
     if depth is not None:
         return graph.limited(depth)
-    if len(graph.graph) <= READABLE_NODES:
+    if whole or len(graph.graph) <= READABLE_NODES:
         return graph
     shown = graph.limited(0)
     for level in itertools.count(1):
         deeper = graph.limited(level)
         if len(deeper.graph) > READABLE_NODES or len(deeper.graph) == len(shown.graph):
-            return shown
+            break
         shown = deeper
-    return shown  # pragma: no cover (itertools.count never ends)
+    return replace(shown, cut=f"{shown.cut}, cut by default to stay readable")
 
 
 def lock_for(

@@ -17,6 +17,9 @@ from twinlock.graph.model import DependencyGraph, Node, TreeLine, WhyPath
 from twinlock.model.composition import Requirement
 
 GRAPH_FORMATS = ("dot", "json", "mermaid", "svg")
+# Mermaid's default renderer limits (maxEdges, maxTextSize): GitHub will not draw more.
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
 # Pictures with more packages than this leave constraints off the edges.
 LABELLED_NODES = 40
 
@@ -51,10 +54,10 @@ def to_dot(graph: DependencyGraph, *, edge_labels: bool = True) -> str:
         '  edge [color="#8899aa", arrowsize=0.6, fontname="Helvetica", fontsize=8,'
         ' fontcolor="#556677"];',
     ]
-    for node in graph.nodes():
+    for key, node in graph.keyed_nodes():
         style = ', fillcolor="#cfe3ff", penwidth=1.6' if node.is_root else ""
         label = f"{_dot_quote(node.name)[:-1]}\\n{_dot_quote(node.version)[1:]}"
-        lines.append(f"  {_dot_quote(node.name)} [label={label}{style}];")
+        lines.append(f"  {_dot_quote(key)} [label={label}{style}];")
     for a, b, spec in graph.edges():
         attrs = f" [label={_dot_quote(constraint(spec))}]" if edge_labels else ""
         lines.append(f"  {_dot_quote(a)} -> {_dot_quote(b)}{attrs};")
@@ -62,8 +65,13 @@ def to_dot(graph: DependencyGraph, *, edge_labels: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mermaid_id(name: str) -> str:
-    return "p_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+def _mermaid_id(key: str) -> str:
+    """A Mermaid node id unique per package key: letters and digits as they are, every
+    other character escaped (``_`` -> ``_5f``, ``-`` -> ``_2d``), so ``typing-extensions``
+    and ``typing_extensions`` stay two nodes; the prefix keeps ids off keywords (``end``)."""
+    return "p_" + re.sub(
+        r"[^A-Za-z0-9]", lambda m: "".join(f"_{b:02x}" for b in m[0].encode()), key
+    )
 
 
 def _mermaid_text(text: str) -> str:
@@ -72,9 +80,11 @@ def _mermaid_text(text: str) -> str:
 
 def to_mermaid(graph: DependencyGraph, *, edge_labels: bool = True) -> str:
     """A Mermaid flowchart (renders on GitHub and in most Markdown viewers)."""
-    lines = ["flowchart LR", f"  %% {_title(graph)}"]
-    for node in graph.nodes():
-        lines.append(f'  {_mermaid_id(node.name)}["{_mermaid_text(node.label)}"]')
+    # Front matter: Mermaid draws the title above the graph (a %% comment would not show).
+    title = json.dumps(_title(graph))  # a YAML double-quoted string
+    lines = ["---", f"title: {title}", "---", "flowchart LR"]
+    for key, node in graph.keyed_nodes():
+        lines.append(f'  {_mermaid_id(key)}["{_mermaid_text(node.label)}"]')
     for a, b, spec in graph.edges():
         label = f'|"{_mermaid_text(constraint(spec))}"| ' if edge_labels else ""
         lines.append(f"  {_mermaid_id(a)} --> {label}{_mermaid_id(b)}")
@@ -85,8 +95,45 @@ def to_mermaid(graph: DependencyGraph, *, edge_labels: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _node_json(node: Node) -> dict[str, object]:
+def _mermaid_within_limits(graph: DependencyGraph, *, edge_labels: bool) -> str:
+    """Mermaid text that its renderer accepts: past :data:`MERMAID_MAX_EDGES` edges or
+    :data:`MERMAID_MAX_TEXT` characters, only the packages nearest the roots that fit,
+    with a title saying so and where the rest is."""
+
+    def text(count: int) -> str:
+        shown = graph if count == len(order) else graph.subset(order[:count], cut)
+        return to_mermaid(shown, edge_labels=edge_labels)
+
+    def fits(count: int) -> bool:
+        sub = graph.graph.subgraph(order[:count])
+        return sub.number_of_edges() <= MERMAID_MAX_EDGES and len(text(count)) <= MERMAID_MAX_TEXT
+
+    order = _nearest_roots_first(graph)
+    cut = (
+        f"cut to fit Mermaid's limits ({MERMAID_MAX_EDGES} edges, {MERMAID_MAX_TEXT} "
+        "characters); --format dot or json has every package"
+    )
+    if fits(len(order)):
+        return text(len(order))
+    low, high = 0, len(order) - 1  # the largest count that fits is in [low, high]
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return text(low)
+
+
+def _nearest_roots_first(graph: DependencyGraph) -> list[str]:
+    """Every package, by its distance from the nearest root (either direction), then by key."""
+    import networkx as nx
+
+    tops = graph.roots or sorted(graph.graph, key=lambda n: -graph.graph.degree(n))[:1]
+    distance = nx.multi_source_dijkstra_path_length(graph.graph.to_undirected(), tops)
+    return sorted(graph.graph, key=lambda n: (distance.get(n, len(graph.graph)), n))
+
+
+def _node_json(key: str, node: Node) -> dict[str, object]:
     return {
+        "id": key,  # what edges' "from" and "to" name
         "name": node.name,
         "version": node.version,
         "build": node.build,
@@ -110,7 +157,7 @@ def to_json(graph: DependencyGraph) -> str:
         "environment": graph.environment,
         "platform": graph.platform,
         "hidden": graph.hidden,
-        "nodes": [_node_json(n) for n in graph.nodes()],
+        "nodes": [_node_json(k, n) for k, n in graph.keyed_nodes()],
         "edges": [{"from": a, "to": b, "spec": s} for a, b, s in graph.edges()],
     }
     return json.dumps(data, indent=2) + "\n"
@@ -134,7 +181,7 @@ def render_graph(
         graph = graph.reduced()
     labels = len(graph.graph) <= LABELLED_NODES if edge_labels is None else edge_labels
     if fmt == "mermaid":
-        return to_mermaid(graph, edge_labels=labels)
+        return _mermaid_within_limits(graph, edge_labels=labels)
     text = to_dot(graph, edge_labels=labels)
     if fmt == "svg":
         from twinlock.graph.svg import render_svg
