@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,11 +17,18 @@ from twinlock.app.explain import run_explain
 from twinlock.app.lock import run_lock
 from twinlock.app.project import Project
 from twinlock.cli.main import app
-from twinlock.explain.conflicts import explain_composition
-from twinlock.explain.model import ConflictReport, ConflictsError, analysis_as_json
+from twinlock.explain.condense import mentions
+from twinlock.explain.conflicts import close_names, explain_composition
+from twinlock.explain.model import (
+    ConflictAnalysis,
+    ConflictReport,
+    ConflictsError,
+    analysis_as_json,
+)
+from twinlock.explain.render import conflict_text
 from twinlock.model.composition import Channel, Composition, Requirement
 from twinlock.model.lock import LockedPackage
-from twinlock.solve.adapter import SolveOutcome, SolveRequest
+from twinlock.solve.adapter import PackageIndex, SolveOutcome, SolveRequest
 from twinlock.spec.parse import parse_composition
 
 RUBIN_SPECS = DATA / "conflicts" / "rubin-env-9.0.0.rubin-env-nosysroot.linux-64.txt"
@@ -353,3 +362,204 @@ def test_rubin_spec_list_is_bundled() -> None:
     if not original.is_file():
         pytest.skip("../shared is not beside this clone")
     assert RUBIN_SPECS.read_text() == original.read_text()
+
+
+# --- issue 14: every conflict in every order, hints that do not overclaim ----------------
+
+OVERLAPPING = ["python 3.11.*", "scipy 1.11.*", "pandas 2.1.*", "numpy 2.*"]
+TRIPLE = ["python 3.11.*", "numpy 2.*", "jax"]
+
+
+def shuffled(specs: list[str], count: int) -> list[list[str]]:
+    """*specs* in the given and reversed order, then *count* seeded shuffles (each distinct)."""
+    orders = [specs, specs[::-1]]
+    rng = random.Random(14)
+    while len(orders) < count + 2:
+        order = rng.sample(specs, len(specs))
+        if order not in orders:
+            orders.append(order)
+    return orders
+
+
+def explain_orders(
+    make_project: ProjectFactory, orders: list[list[str]], **options: Any
+) -> list[ConflictReport]:
+    """The payload's report for each order, all through one solver (one parse of the snapshot)."""
+    project = make_project(demo_data(LAB, orders[0]))
+    solver = project.solver()
+    assert isinstance(solver, PackageIndex)
+    return [
+        explain_composition(
+            parse_composition(demo_data(LAB, order), source="demo.yaml"),
+            solver,
+            solver,
+            targets=[("payload", "linux-64")],
+            **options,
+        ).reports[0]
+        for order in orders
+    ]
+
+
+def demo_data(lab: list[str], payload: list[str]) -> dict[str, Any]:
+    return {
+        "name": "demo",
+        "channels": ["conda-forge"],
+        "platforms": ["linux-64"],
+        "environments": {
+            "lab": {"prefix": "/opt/lab", "requirements": lab},
+            "payload": {"prefix": "/opt/payload", "requirements": payload},
+        },
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("specs", "expected"),
+    [
+        pytest.param(
+            OVERLAPPING,
+            {frozenset({"scipy 1.11.*", "numpy 2.*"}), frozenset({"pandas 2.1.*", "numpy 2.*"})},
+            id="numpy-shared-by-two",
+        ),
+        pytest.param(TRIPLE, {frozenset(TRIPLE)}, id="triple"),
+        pytest.param(
+            ["python 3.11.*", "fitsio >=1.2.1", "coverage >=7.3.3", "coveralls >=1.8.0"],
+            {
+                frozenset({"python 3.11.*", "fitsio >=1.2.1"}),
+                frozenset({"coverage >=7.3.3", "coveralls >=1.8.0"}),
+                # coveralls >=1.8.0 needs Python <3.12: it clashes with fitsio too.
+                frozenset({"coveralls >=1.8.0", "fitsio >=1.2.1"}),
+            },
+            id="independent-and-overlapping",
+        ),
+    ],
+)
+def test_real_conflicts_are_the_same_in_every_order(
+    make_project: ProjectFactory, specs: list[str], expected: set[frozenset[str]]
+) -> None:
+    orders = shuffled(specs, 4)
+    for order, report in zip(orders, explain_orders(make_project, orders), strict=True):
+        assert {frozenset(c.specs) for c in report.conflicts} == expected, order
+        assert report.complete and report.unexplored == (), order
+
+
+@pytest.mark.slow
+def test_real_conflicts_are_minimal_and_the_text_lists_both(make_project: ProjectFactory) -> None:
+    report = real(make_project, OVERLAPPING[::-1])
+    assert_minimal(make_project, report)
+    text = conflict_text(ConflictAnalysis((report,)))
+    assert "2 conflict(s)" in text
+    assert "numpy 2.*  +  scipy 1.11.*" in text and "numpy 2.*  +  pandas 2.1.*" in text
+
+
+@pytest.mark.slow
+def test_real_triple_hints_inform_and_never_claim_a_move(make_project: ProjectFactory) -> None:
+    (report,) = explain_orders(make_project, [TRIPLE])
+    (conflict,) = report.conflicts
+    pin, numpy, jax = conflict.hints
+    # Each of numpy 2.* and jax would solve in the lab, but the conflict is the triple.
+    assert [(f.environment, f.fits) for f in numpy.fits] == [("lab", True)]
+    assert numpy.belongs_in == () and jax.belongs_in == ()
+    # The Python pin is never relaxed (nor moved) unless Python is marked movable.
+    assert (pin.python_pin, pin.relaxation, pin.fits) == (True, None, ())
+    text = conflict_text(ConflictAnalysis((report,)))
+    assert "belongs in" not in text
+    assert "numpy 2.*: would solve in lab" in text
+    assert "python 3.11.*: the Python pin of payload" in text
+    assert "python 3.14" not in text
+    # Every member is named in the condensed explanation, numpy too (line 140 of 341).
+    for name in ("python", "numpy", "jax"):
+        assert any(mentions(line, name) for line in conflict.explanation), name
+    assert len(conflict.explanation) <= 31
+
+
+@pytest.mark.slow
+def test_real_python_pin_is_relaxed_only_when_movable(make_project: ProjectFactory) -> None:
+    specs = ["python 3.11.*", "fitsio >=1.2.1"]
+    fixed, movable = (
+        explain_orders(make_project, [specs])[0],
+        explain_orders(make_project, [specs], python_movable=True)[0],
+    )
+    pin, fitsio = fixed.conflicts[0].hints
+    assert (pin.python_pin, pin.relaxation) == (True, None)
+    # {the Python pin, fitsio}, and fitsio solves with the lab's requirements: advice.
+    assert fitsio.belongs_in == ("lab",)
+    assert "fitsio >=1.2.1: belongs in lab, not payload" in conflict_text(
+        ConflictAnalysis((fixed,))
+    )
+    relaxed = movable.conflicts[0].hints[0].relaxation
+    assert relaxed is not None and relaxed.package == "python"
+    assert tuple(int(x) for x in relaxed.version.split(".")[:2]) >= (3, 12)
+
+
+@pytest.mark.slow
+def test_real_suggestions_skip_names_the_environment_requests(
+    make_project: ProjectFactory,
+) -> None:
+    report = real(make_project, ["python 3.12.*", "jupyterlab", "jupyterhub"])
+    (absent,) = report.absent
+    assert absent.name == "jupyterhub"
+    assert absent.suggestions[0].startswith("jupyterhub-")
+    assert "jupyterhub-singleuser" in absent.suggestions
+    assert "jupyterlab" not in absent.suggestions
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates", "expected"),
+    [
+        pytest.param(
+            "jupyterhub",
+            ["jupyterlab", "jupyterhub-singleuser", "jupyterhub-base", "zzz"],
+            ("jupyterhub-base", "jupyterhub-singleuser", "jupyterlab"),
+            id="extensions-before-edits",
+        ),
+        pytest.param(
+            "typing_extension",
+            ["typing-extensions", "typing_extensions"],
+            None,
+            id="both-spellings",
+        ),
+        pytest.param("numpyy", ["numpy", "numba"], ("numpy",), id="typo"),
+        pytest.param("py", ["pyyaml", "numpy"], ("pyyaml",), id="short-prefix"),
+        pytest.param("zzzzzz", ["numpy"], (), id="nothing-close"),
+    ],
+)
+def test_close_names(name: str, candidates: list[str], expected: tuple[str, ...] | None) -> None:
+    found = close_names(name, candidates)
+    if expected is None:
+        assert set(found) == set(candidates)
+    else:
+        assert found == expected
+
+
+def test_report_counts_one_solve_and_reads_one_clock() -> None:
+    ticks = iter(range(1000))
+    comp = composition(
+        ["python 3.12.*"], ["python 3.11.*", "newpkg >=2", "a >=1", "b >=1", "c >=1"]
+    )
+    (payload,) = explain_composition(
+        comp, FAKE, FAKE, targets=[("payload", "linux-64")], time_limit=3, clock=lambda: next(ticks)
+    ).reports
+    # The stop is reported on the clock the limit is checked on, from the run's start.
+    assert not payload.complete and payload.seconds > payload.time_limit
+    text = conflict_text(ConflictAnalysis((payload,)))
+    assert f"({payload.solves} solves in {payload.seconds:.1f} s)" in text
+    assert "search stopped early at the time limit (3 s)" in text
+    one = replace(payload, solves=1, complete=True)
+    assert "(1 solve in " in conflict_text(ConflictAnalysis((one,)))
+
+
+@pytest.mark.parametrize(
+    ("payload", "absent"),
+    [
+        pytest.param(["python 3.11.*", "newpkg >=2"], False, id="conflict-only"),
+        pytest.param(["python 3.11.*", "numpyy"], True, id="absent-only"),
+    ],
+)
+def test_lock_error_hint_mentions_absent_names_only_when_some(
+    payload: list[str], absent: bool
+) -> None:
+    analysis = explain_composition(composition(["python 3.12.*"], payload), FAKE, FAKE)
+    error = ConflictsError([("payload", "linux-64", "x")], analysis)
+    assert ("absent names" in error.hint) is absent
+    assert ("each conflict's specs" in error.hint) is not absent

@@ -115,12 +115,16 @@ def _explain(
         Conflict(c.specs, condense(c.message, c.specs), c.message) for c in result.conflicts
     )
     complete = result.complete
+    hinted: list[Conflict] = []
     try:
-        conflicts = _with_hints(
-            composition, env, platform, conflicts, budget, python_movable=python_movable
-        )
+        # One conflict at a time: when the time runs out, the first ones keep their hints.
+        for conflict in conflicts:
+            hinted += _with_hints(
+                composition, env, platform, (conflict,), budget, python_movable=python_movable
+            )
     except OutOfTime:
         complete = False
+    conflicts = (*hinted, *conflicts[len(hinted) :])
     return ConflictReport(
         environment=env.name,
         platform=platform,

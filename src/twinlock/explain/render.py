@@ -62,21 +62,27 @@ SHOWN_UNEXPLORED = 5
 
 
 def _stopped_lines(report: ConflictReport) -> list[str]:
-    """What the time limit left out: the ways of breaking the conflicts not explored."""
+    """What the time limit left out: unexplored ways of breaking the conflicts, hints."""
     head = f"  search stopped early at the time limit ({report.time_limit:g} s)"
-    if not report.unexplored:
-        return [f"{head}: some hints were not checked; raise --time-limit to check them"]
-    count = len(report.unexplored)
-    lines = [
-        f"{head}: more conflicts may remain in {count} set(s) of specs not explored "
-        "(raise --time-limit to search further):"
-    ]
-    for removal in report.unexplored[:SHOWN_UNEXPLORED]:
-        without = f"without {', '.join(removal)}" if removal else "as a whole"
-        lines.append(f"    the requested specs {without}")
-    if count > SHOWN_UNEXPLORED:
-        lines.append(f"    ... and {count - SHOWN_UNEXPLORED} more (all in --json 'unexplored')")
-    return lines
+    unhinted = sum(1 for c in report.conflicts if not c.hints)
+    more = "raise --time-limit to search further"
+    lines = []
+    if report.unexplored:
+        count = len(report.unexplored)
+        lines.append(
+            f"{head}: more conflicts may remain in {count} set(s) of the requested specs "
+            f"not explored ({more}):"
+        )
+        for removal in report.unexplored[:SHOWN_UNEXPLORED]:
+            lines.append(f"    without {', '.join(removal)}" if removal else "    all of them")
+        if count > SHOWN_UNEXPLORED:
+            lines.append(
+                f"    ... and {count - SHOWN_UNEXPLORED} more (all in --json 'unexplored')"
+            )
+    if unhinted:
+        lead = "  also" if lines else f"{head}:"
+        lines.append(f"{lead} {unhinted} conflict(s) got no hints ({more})")
+    return lines or [f"{head} ({more})"]
 
 
 def _conflict_lines(number: int, conflict: Conflict, indent: str) -> list[str]:

@@ -56,12 +56,18 @@ class SearchResult:
     unexplored: tuple[tuple[str, ...], ...] = ()
 
 
+# The share of the time limit the conflict search may use: the rest is kept for the
+# hints, so a search cut short still says what to do about the conflicts it found.
+SEARCH_SHARE = 0.8
+
+
 class SolveBudget:
     """Counts solves, caches them and enforces the deadline of one explanation run.
 
     Also a :class:`~twinlock.solver.Solver` (``solve_all``, uncached: its
     requests may carry pins the cache key does not see), so code that takes a
-    solver, such as alignment, spends the same budget.
+    solver, such as alignment, spends the same budget. Searches (:meth:`probe`)
+    stop at :data:`SEARCH_SHARE` of the time limit, everything else at the limit.
     """
 
     def __init__(self, solver: Solver, time_limit: float, clock: Callable[[], float]) -> None:
@@ -70,6 +76,7 @@ class SolveBudget:
         self.time_limit = time_limit
         self.started = clock()
         self.deadline = self.started + time_limit
+        self.search_deadline = self.started + SEARCH_SHARE * time_limit
         self.solves = 0
         self._cache: dict[tuple[str, str, frozenset[str]], SolveOutcome] = {}
 
@@ -77,10 +84,15 @@ class SolveBudget:
         """Seconds since the run began, on the clock the deadline is checked against."""
         return self.clock() - self.started
 
-    def solve(self, trials: Sequence[tuple[SolveRequest, tuple[str, ...]]]) -> list[SolveOutcome]:
+    def solve(
+        self,
+        trials: Sequence[tuple[SolveRequest, tuple[str, ...]]],
+        deadline: float | None = None,
+    ) -> list[SolveOutcome]:
         """Solve each (template, specs) trial, all uncached ones in one concurrent batch.
 
         The templates carry no pins: the cache is keyed by environment, platform and specs.
+        Raises OutOfTime past *deadline* (default: the time limit's).
         """
 
         def key(trial: tuple[SolveRequest, tuple[str, ...]]) -> tuple[str, str, frozenset[str]]:
@@ -89,7 +101,8 @@ class SolveBudget:
         todo = {key(t): t for t in trials if key(t) not in self._cache}
         if todo:
             requests = [replace(template, specs=specs) for template, specs in todo.values()]
-            for k, outcome in zip(todo, self.solve_all(requests), strict=True):
+            outcomes = self._run(requests, self.deadline if deadline is None else deadline)
+            for k, outcome in zip(todo, outcomes, strict=True):
                 self._cache[k] = outcome
         return [self._cache[key(t)] for t in trials]
 
@@ -98,16 +111,21 @@ class SolveBudget:
 
         The first batch always runs, so even a zero time limit says what does not solve.
         """
+        return self._run(requests, self.deadline)
+
+    def _run(self, requests: Sequence[SolveRequest], deadline: float) -> list[SolveOutcome]:
         if not requests:
             return []
-        if self.solves and self.clock() > self.deadline:
+        if self.solves and self.clock() > deadline:
             raise OutOfTime
         self.solves += len(requests)
         return self.solver.solve_all(requests)
 
     def probe(self, template: SolveRequest) -> Probe:
-        """A probe over variations of *template*'s specs."""
-        return lambda spec_sets: self.solve([(template, s) for s in spec_sets])
+        """A probe over variations of *template*'s specs, for searches (their deadline)."""
+        return lambda spec_sets: self.solve(
+            [(template, s) for s in spec_sets], self.search_deadline
+        )
 
 
 def by_importance(specs: Iterable[str]) -> list[str]:
@@ -153,21 +171,30 @@ class _Enumeration:
 
     def run(self) -> None:
         while self.todo:
-            self.level = [h for h in self.todo if not self._covered(h)]
+            self.level = list(self.todo)
             self.todo = {}
-            fresh = [h for h in self.level if self._surviving(h) is None]
-            outcomes = dict(zip(fresh, self.probe([self._rest(h) for h in fresh]), strict=True))
-            if self.solvable is None:
-                self.solvable = outcomes[frozenset()].solved
-            self.solves += [h for h, o in outcomes.items() if o.solved]
             while self.level:
-                removal = self.level[0]
-                if not self._covered(removal):
-                    conflict = self._surviving(removal)
-                    if conflict is None:
-                        conflict = self._discover(removal, outcomes[removal])
-                    self._branch(removal, conflict)
+                self._visit(self.level[0])
                 self.level.pop(0)
+
+    def _visit(self, removal: Removal) -> None:
+        """Reuse a conflict that survives *removal*, or solve the rest and find a new one.
+
+        One node at a time, not a level per batch: a conflict found at one node
+        usually survives its siblings' removals too, sparing their (full-size) solves.
+        """
+        if self._covered(removal):
+            return
+        conflict = self._surviving(removal)
+        if conflict is None:
+            outcome = self.probe([self._rest(removal)])[0]
+            if self.solvable is None:
+                self.solvable = outcome.solved
+            if outcome.solved:
+                self.solves.append(removal)
+                return
+            conflict = self._discover(removal, outcome)
+        self._branch(removal, conflict)
 
     def _rest(self, removal: Removal) -> tuple[str, ...]:
         return tuple(s for s in self.specs if s not in removal)
