@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -258,6 +260,7 @@ def test_real_two_independent_conflicts(make_project: ProjectFactory) -> None:
     report = real(make_project, payload)
     assert sorted(c.specs for c in report.conflicts) == [
         ("coverage >=7.3.3", "coveralls >=1.8.0"),
+        ("fitsio >=1.2.1", "coveralls >=1.8.0"),  # coveralls >=1.8.0 holds Python below 3.12
         ("python 3.11.*", "fitsio >=1.2.1"),
     ]
     coverage = report.conflicts[[c.specs[0] for c in report.conflicts].index("coverage >=7.3.3")]
@@ -563,3 +566,22 @@ def test_lock_error_hint_mentions_absent_names_only_when_some(
     error = ConflictsError([("payload", "linux-64", "x")], analysis)
     assert ("absent names" in error.hint) is absent
     assert ("each conflict's specs" in error.hint) is not absent
+
+
+@pytest.mark.slow
+def test_console_script_explain_movable_python(make_project: ProjectFactory) -> None:
+    project = failing_project(make_project)
+    script = Path(sys.executable).parent / "twinlock"
+    args = [str(script), "explain", str(project.composition_path), "--env", "payload", "--json"]
+    fixed = subprocess.run(args, capture_output=True, text=True, check=False, timeout=600)
+    movable = subprocess.run(
+        [*args, "--movable-python"], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert (fixed.returncode, movable.returncode) == (1, 1), fixed.stderr + movable.stderr
+    hints = [
+        json.loads(r.stdout)["reports"][0]["conflicts"][0]["hints"][0] for r in (fixed, movable)
+    ]
+    assert [(h["python_pin"], h["relaxation"] is None) for h in hints] == [
+        (True, True),
+        (True, False),
+    ]
