@@ -73,8 +73,16 @@ def _stopped_lines(report: ConflictReport) -> list[str]:
             f"{head}: more conflicts may remain in {count} set(s) of the requested specs "
             f"not explored ({more}):"
         )
+        common = set.intersection(*(set(r) for r in report.unexplored))
+        if common and count > 1:
+            shared = ", ".join(s for s in report.unexplored[0] if s in common)
+            lines.append(f"    each without {shared}, and")
         for removal in report.unexplored[:SHOWN_UNEXPLORED]:
-            lines.append(f"    without {', '.join(removal)}" if removal else "    all of them")
+            rest = [s for s in removal if s not in common or count == 1]
+            if not removal:
+                lines.append("    all of them")
+            else:
+                lines.append(f"    without {', '.join(rest)}" if rest else "    nothing more")
         if count > SHOWN_UNEXPLORED:
             lines.append(
                 f"    ... and {count - SHOWN_UNEXPLORED} more (all in --json 'unexplored')"

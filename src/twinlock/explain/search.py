@@ -14,9 +14,9 @@ do), reusing known conflicts instead of solving where it can, and stops when
 every way of breaking all the conflicts found solves. Then every unsolvable
 subset of the list holds one of them. Each conflict is found with QuickXplain
 (Junker 2004), first narrowed to the specs the solver's own explanation names
-(usually the whole conflict, so the search then only solves small sets), and
-confirmed minimal with one batch that solves every "conflict minus one spec"
-concurrently.
+(usually the whole conflict, so the search then only solves small sets); it is
+minimal as solving is monotone, and solved once more for the solver's own
+explanation of exactly that set.
 
 The probe may raise :class:`OutOfTime`; the search then returns what it found
 so far, marked incomplete, with the removals it had still to explore.
@@ -235,7 +235,7 @@ def _one_conflict(remaining: list[str], message: str, probe: Probe) -> FoundConf
             # The explanation is incomplete: still try its specs first.
             ordered = named + [s for s in remaining if s not in named]
     conflict = quickxplain(ordered, lambda trial: probe([trial])[0].solved)
-    return _confirm_minimal(tuple(s for s in remaining if s in conflict), probe)
+    return _with_message(tuple(s for s in remaining if s in conflict), probe)
 
 
 def quickxplain(specs: Sequence[str], solves: Callable[[tuple[str, ...]], bool]) -> tuple[str, ...]:
@@ -259,17 +259,10 @@ def quickxplain(specs: Sequence[str], solves: Callable[[tuple[str, ...]], bool])
     return qx((), False, tuple(specs)) if specs else ()
 
 
-def _confirm_minimal(conflict: tuple[str, ...], probe: Probe) -> FoundConflict:
-    """Solve the set and every 'set minus one' at once; shrink while a smaller set fails.
+def _with_message(conflict: tuple[str, ...], probe: Probe) -> FoundConflict:
+    """The conflict with the solver's explanation of exactly this set.
 
-    With a monotone solver QuickXplain's answer is already minimal and this is
-    one batch; it also yields the solver's explanation of exactly this set.
+    QuickXplain's answer is minimal as solving is monotone, so the "set minus
+    one" solves are not repeated here (tests check them independently).
     """
-    while True:
-        # The empty set always solves: no need to ask.
-        subsets = [t for t in (tuple(s for s in conflict if s != x) for x in conflict) if t]
-        whole, *rest = probe([conflict, *subsets])
-        smaller = [t for t, o in zip(subsets, rest, strict=True) if not o.solved]
-        if whole.solved or not smaller:
-            return FoundConflict(conflict, whole.error or "")
-        conflict = smaller[0]
+    return FoundConflict(conflict, probe([conflict])[0].error or "")
