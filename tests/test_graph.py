@@ -299,6 +299,10 @@ def test_lab_mermaid_has_every_package_as_its_own_node() -> None:
     assert len(nodes) == len(full.graph) == 166
     assert sorted(label.rsplit(" ", 1)[0] for label in nodes.values()) == sorted(full.graph)
     assert len(edges) == full.reduced().graph.number_of_edges()
+    dot = graphrender.render_graph(view(full, depth=1000), "dot")
+    dot_nodes = re.findall(r'^  ("(?:[^"\\]|\\.)*") \[label=', dot, flags=re.MULTILINE)
+    assert len(dot_nodes) == len(set(dot_nodes)) == 166
+    assert {'"typing-extensions"', '"typing_extensions"'} <= set(dot_nodes)
 
 
 def test_payload_mermaid_is_cut_to_mermaids_limits_and_says_so() -> None:
