@@ -1,31 +1,32 @@
-"""Conflict reports: which requirements clash, why, and where each one belongs.
+"""Conflict reports: which requirements clash, why, and what could be done.
 
 For every environment x platform that does not solve, :func:`explain_composition`
 reports
 
 1. **absent names**: requested packages the channels do not have at all, with
-   close matches from the channels' package names;
-2. **conflicts**: minimal sets of the remaining specs (the Python pin counts as
-   a spec) that cannot be solved together while every proper subset can, found
-   by :mod:`twinlock.conflict_search` over real solves; several independent
-   conflicts are each reported;
+   close matches among the channels' names the environment does not request;
+2. **conflicts**: every minimal set of the remaining specs (the Python pin
+   counts as a spec) that cannot be solved together while every proper subset
+   can, found by :mod:`twinlock.explain.search` over real solves, the same
+   sets whatever order the specs are listed in;
 3. the solver's **explanation** of each conflict, condensed to the paths that
-   involve its specs;
+   involve its members, each member named (:mod:`twinlock.explain.condense`);
 4. **hints** per spec of a conflict: whether it solves together with each
-   *other* environment's requirements on that platform (``fits lab``: it could
-   move there), and the nearest relaxation: the newest version of the package
-   that solves with the rest of the conflict;
-5. **alignment clashes** (:mod:`twinlock.conflict_alignment`): among the
+   *other* environment's requirements on that platform (information), where it
+   belongs (advice: only for a conflict {the Python pin, the spec}), and the
+   newest version of the package that solves with the rest of the conflict
+   (never for the Python pin unless the user marked Python as movable);
+5. **alignment clashes** (:mod:`twinlock.explain.alignment`): among the
    environments that solve, each package listed under ``align`` that cannot
    take one build in all of them, with the requirements that hold it apart.
 
-Pure over the :class:`~twinlock.solver.Solver` and
-:class:`~twinlock.solver.PackageIndex` protocols (tests use fakes). The search
-is bounded by a time limit, checked before each batch of solves; a report that
-stopped early says so (``complete: false``).
+Pure over the :class:`~twinlock.solve.adapter.Solver` and
+:class:`~twinlock.solve.adapter.PackageIndex` protocols (tests use fakes). The
+search is bounded by a time limit, checked before each batch of solves; a
+report that stopped early says so (``complete: false``) and what it left.
 
-The findings are data (:mod:`twinlock.conflict_model`, which also documents
-the JSON shape); rendering is the CLI's.
+The findings are data (:mod:`twinlock.explain.model`, which also documents
+the JSON shape); rendering is :mod:`twinlock.explain.render`'s.
 """
 
 from __future__ import annotations

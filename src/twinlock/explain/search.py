@@ -140,8 +140,8 @@ def find_conflicts(specs: Sequence[str], probe: Probe) -> SearchResult:
     try:
         search.run()
     except OutOfTime:
-        return SearchResult(tuple(search.found), False, search.solvable, search.unexplored())
-    return SearchResult(tuple(search.found), True, search.solvable)
+        return SearchResult(search.in_order(), False, search.solvable, search.unexplored())
+    return SearchResult(search.in_order(), True, search.solvable)
 
 
 Removal = frozenset[str]
@@ -217,6 +217,14 @@ class _Enumeration:
             if child not in self.seen:
                 self.seen.add(child)
                 self.todo[child] = None
+
+    def in_order(self) -> tuple[FoundConflict, ...]:
+        """The conflicts smallest first, then by where their specs are in the list (so the
+        most important first), not in the order they happened to be found."""
+        position = {spec: i for i, spec in enumerate(self.specs)}
+        return tuple(
+            sorted(self.found, key=lambda c: (len(c.specs), [position[s] for s in c.specs]))
+        )
 
     def unexplored(self) -> tuple[tuple[str, ...], ...]:
         """What was still to explore, each as the specs removed (in the list's order)."""
