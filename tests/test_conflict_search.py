@@ -246,3 +246,27 @@ def test_condense_caps_the_length() -> None:
     lines = condense(text, ["line"], limit=10)
     assert lines[-1] == "... 40 more lines"
     assert len(lines) == 11
+
+
+def test_condense_repeats_a_root_whose_new_lines_follow_another_root() -> None:
+    text = (
+        "a >=1 cannot be installed:\n"
+        "└─ a 1 would require\n"
+        "   └─ x, for which no candidates were found.\n"
+        "The following packages are incompatible\n"
+        "├─ b can be installed with any of the following options:\n"
+        "│  └─ b 1\n"
+        "└─ a >=1 cannot be installed:\n"
+        "   └─ a 2 would require\n"
+        "      └─ y, for which no candidates were found.\n"
+    )
+    assert condense(text, ["a >=1", "b", "x", "y"]) == (
+        "a >=1 cannot be installed:",
+        "  a 1 would require",
+        "    x, for which no candidates were found.",
+        "b can be installed with any of the following options:",
+        "  b 1",
+        "a >=1 cannot be installed:",
+        "  a 2 would require",
+        "    y, for which no candidates were found.",
+    )

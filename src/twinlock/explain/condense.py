@@ -133,7 +133,16 @@ def _render(paths: list[tuple[str, ...]], names: Sequence[str], limit: int) -> t
             if len(chosen) >= limit:
                 break
             chosen |= {position[paths[i][:k]] for k in range(1, len(paths[i]) + 1)}
-    lines = ["  " * (len(p) - 1) + p[-1] for i, p in enumerate(paths) if i in chosen]
+    lines: list[str] = []
+    above: tuple[str, ...] = ()  # the path of the line last written
+    for path in (p for i, p in enumerate(paths) if i in chosen):
+        # A line's parent may have been written under another root (repeats are dropped):
+        # write its ancestors again so the indentation reads right.
+        shared = 0
+        while shared < min(len(above), len(path) - 1) and above[shared] == path[shared]:
+            shared += 1
+        lines += ["  " * depth + path[depth] for depth in range(shared, len(path))]
+        above = path
     if len(chosen) < len(paths):
         lines.append(f"... {len(paths) - len(chosen)} more lines")
     return tuple(lines)
