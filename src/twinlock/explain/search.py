@@ -164,7 +164,7 @@ class _Enumeration:
         self.probe = probe
         self.found: list[FoundConflict] = []
         self.solvable: bool | None = None
-        self.solves: list[Removal] = []  # removals whose rest solves
+        self.solvable_removals: list[Removal] = []  # removals whose rest solves
         self.todo: dict[Removal, None] = {frozenset(): None}  # in order of discovery
         self.seen: set[Removal] = set(self.todo)
         self.level: list[Removal] = []  # the nodes of the level being explored
@@ -191,7 +191,7 @@ class _Enumeration:
             if self.solvable is None:
                 self.solvable = outcome.solved
             if outcome.solved:
-                self.solves.append(removal)
+                self.solvable_removals.append(removal)
                 return
             conflict = self._discover(removal, outcome)
         self._branch(removal, conflict)
@@ -200,7 +200,7 @@ class _Enumeration:
         return tuple(s for s in self.specs if s not in removal)
 
     def _covered(self, removal: Removal) -> bool:
-        return any(solved <= removal for solved in self.solves)
+        return any(solved <= removal for solved in self.solvable_removals)
 
     def _surviving(self, removal: Removal) -> FoundConflict | None:
         return next((c for c in self.found if removal.isdisjoint(c.specs)), None)
