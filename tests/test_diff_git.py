@@ -38,7 +38,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "old locks")
     shutil.rmtree(locks)
-    shutil.copytree(DATA / "new", locks)
+    # shutil.copy, not copy2: a copied file keeping its source's mtime can reuse the
+    # removed file's inode and size, and git's stat check then misses the new content.
+    shutil.copytree(DATA / "new", locks, copy_function=shutil.copy)
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "new locks")
     monkeypatch.chdir(root)
