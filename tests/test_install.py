@@ -13,6 +13,8 @@ import http.server
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,7 +108,11 @@ def test_install_creates_both_prefixes_and_kernel(
     stamp = json.loads((payload / ".twinlock/stamp.json").read_text())
     assert stamp["lock_digest"] == kernels.lock_digest(plat)
     assert stamp["fingerprint"] == launcher.fingerprint(str(payload))
-    assert spec["env"] == {"PAYLOAD_MODE": "science"}
+    assert spec["env"] == {
+        "PAYLOAD_MODE": "science",
+        "PYTHONNOUSERSITE": "",  # on again for the kernel, with a user base of its own
+        "PYTHONUSERBASE": "${HOME}/.local/twinlock/payload",
+    }
     assert spec["display_name"] == "Payload (Python 3.11)"
     config = json.loads((lab / kernels.SERVER_CONFIG).read_text())
     assert config["KernelSpecManager"] == {
@@ -490,3 +496,35 @@ def test_cli_install_verify_and_errors(tmp_path: Path, monkeypatch: pytest.Monke
     result = runner.invoke(app, ["install", *args, "--force"])
     assert result.exit_code == 2 and "error: no usable archive for zlib" in result.output
     assert "hint:" in result.output
+
+
+def test_smoke_tests_run_against_installed_prefixes(tmp_path: Path) -> None:
+    """Declared tests are recorded in the lock and run by twinlock test (real console script)."""
+    composition = json.loads(json.dumps(COMPOSITION))
+    zlib_file = ["sh", "-c", 'test -f "$CONDA_PREFIX/share/zlib/file0.txt"']
+    composition["environments"]["payload"]["tests"] = {"commands": [zlib_file, ["true"]]}
+    ip, project = _locked(tmp_path, composition=composition)
+    lock = project.read_locks()["payload"]
+    assert lock.tests is not None and lock.tests.commands[0] == tuple(zlib_file)
+    root = tmp_path / "root"
+    deploy.run_install(project, root=root, platform="linux-64")
+    twinlock = Path(sys.executable).with_name("twinlock")
+    args = [str(twinlock), "test", str(ip.composition), "--root", str(root)]
+    args += ["--platform", "linux-64"]
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*args, *extra], cwd=ip.root, capture_output=True, text=True, check=False
+        )
+
+    passed = run()
+    assert passed.returncode == 0, passed.stderr
+    assert "2 passed, 0 failed" in passed.stdout
+    assert "note lab: its lock records no tests" in passed.stdout
+    (root / "opt/payload/share/zlib/file0.txt").unlink()
+    failed = run("--json")
+    assert failed.returncode == 1
+    data = json.loads(failed.stdout)
+    assert data["ok"] is False and data["version"] == 1
+    assert [c["status"] for c in data["checks"]] == ["failed", "passed"]
+    assert data["checks"][0]["subject"] == " ".join(zlib_file)

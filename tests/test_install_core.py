@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +22,7 @@ from twinlock.install.plan import (
     package_drift,
     prefix_state,
 )
+from twinlock.install.usersite import shadowing
 from twinlock.model.composition import Composition
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.spec.parse import parse_composition
@@ -105,11 +110,16 @@ def test_kernelspec_runs_the_launcher_with_the_lab_python() -> None:
         spec["metadata"]["twinlock"]["payload"]
         == f"{comp.environment('payload').requirements[-1].name} 9.0.0"
     )
-    assert spec["env"] == {"A": "1"}
+    assert spec["env"] == {
+        "A": "1",
+        "PYTHONNOUSERSITE": "",
+        "PYTHONUSERBASE": "${HOME}/.local/twinlock/payload",
+    }
     assert set(out) == {
         "share/jupyter/kernels/payload/kernel.json",
         "share/jupyter/kernels/payload/twinlock-launch.py",
         kernels.SERVER_CONFIG,
+        "lib/python9.0/site-packages/00-twinlock-no-user-site.pth",
     }
     assert all(f.lab == "lab" for f in out.values())
     assert '"ensure_native_kernel": false' in out[kernels.SERVER_CONFIG].text
@@ -121,7 +131,52 @@ def test_native_kernel_stays_when_not_hidden() -> None:
     assert [f.path for f in kernels.kernel_files(comp, _locks(comp), "linux-64")] == [
         "share/jupyter/kernels/payload/kernel.json",
         "share/jupyter/kernels/payload/twinlock-launch.py",
+        "lib/python9.0/site-packages/00-twinlock-no-user-site.pth",
     ]
+
+
+def test_user_site_isolation_can_be_switched_off() -> None:
+    kernel = {**GOOD_KERNEL, "isolate-user-site": False}
+    comp = parse_composition(_composition(kernel), source="c.yaml")
+    files = {f.path: f for f in kernels.kernel_files(comp, _locks(comp), "linux-64")}
+    assert not [p for p in files if p.endswith(".pth")]
+    spec = json.loads(files["share/jupyter/kernels/payload/kernel.json"].text)
+    assert spec["env"] == {"A": "1"}
+
+
+def test_no_user_site_pth_drops_only_the_user_base(tmp_path: Path) -> None:
+    """The lab's .pth, run by a real interpreter: the user site is gone, the rest stays."""
+    comp = parse_composition(_composition(GOOD_KERNEL), source="c.yaml")
+    pth = next(
+        f for f in kernels.kernel_files(comp, _locks(comp), "linux-64") if f.path.endswith(".pth")
+    )
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / kernels.NO_USER_SITE).write_text(pth.text)
+    home = tmp_path / "home"
+    probe = (
+        "import site, sys; site.addsitedir(sys.argv[1]); "
+        "print(any(p.startswith(site.getuserbase()) for p in sys.path))"
+    )
+    env = {"HOME": str(home), "PYTHONUSERBASE": str(home / ".local"), "PATH": os.environ["PATH"]}
+    user = Path(
+        subprocess.run(
+            [sys.executable, "-c", "import site; print(site.getusersitepackages())"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    user.mkdir(parents=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(site)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_allow_list_names_every_kernel_wired_into_the_lab() -> None:
@@ -274,3 +329,55 @@ def test_conda_meta_prefers_sha256_in_prefix() -> None:
     }
     pkg = InstalledPackage.from_conda_meta(record)
     assert [p.sha256 for p in pkg.paths] == ["patched", "plain", None]
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        pytest.param(["numpy-2.0.0.dist-info"], ["numpy 2.0.0"], id="conda-package"),
+        pytest.param(["Typing_Extensions-4.0.dist-info"], ["typing-extensions 4.0"], id="pep503"),
+        pytest.param(["mine-1.0.dist-info", "numpy"], [], id="not-locked"),
+        pytest.param(["README.txt"], [], id="no-dist-info"),
+    ],
+)
+def test_user_site_packages_that_shadow_locked_ones(
+    entries: list[str], expected: list[str]
+) -> None:
+    numpy = LockedPackage("numpy", "2.1.0", "0", "linux-64", "https://x/n.conda", "c", "0" * 32)
+    te = LockedPackage(
+        "typing-extensions", "4.12", "0", "noarch", "https://x/t.conda", "c", "0" * 32
+    )
+    plat = PlatformLock("linux-64", "h", (), (numpy, te))
+    found = shadowing("payload", "~/.local/lib/python3.11/site-packages", entries, plat)
+    assert [" ".join(d.detail.split()[:2]) for d in found] == expected
+    assert all(d.kind == "shadowed" and "pip install --user" in d.detail for d in found)
+
+
+@pytest.mark.parametrize(
+    ("tests", "match"),
+    [
+        pytest.param({"imports": ["numpy", "astropy.io.fits"], "kernel": True}, None, id="good"),
+        pytest.param({"imports": ["numpy; rm -rf /"]}, "is not a module name", id="not-module"),
+        pytest.param({"commands": ["python -c 1"]}, "expected a non-empty list", id="string"),
+        pytest.param({"commands": [[]]}, "expected a non-empty list", id="empty-argv"),
+        pytest.param({"kernel": "yes"}, "expected true or false", id="kernel-not-bool"),
+        pytest.param({"import": ["numpy"]}, "did you mean 'imports'", id="typo"),
+        pytest.param(["numpy"], "expected a mapping", id="not-mapping"),
+    ],
+)
+def test_smoke_tests_stanza(tests: Any, match: str | None) -> None:
+    data = _composition(GOOD_KERNEL, tests=tests)
+    if match is None:
+        env = parse_composition(data, source="c.yaml").environment("payload")
+        assert env.tests is not None and env.tests.kernel
+        assert env.tests.imports == ("numpy", "astropy.io.fits")
+        return
+    with pytest.raises(CompositionError, match=match):
+        parse_composition(data, source="c.yaml")
+
+
+def test_kernel_smoke_test_needs_a_kernel() -> None:
+    data = _composition(GOOD_KERNEL)
+    data["environments"]["lab"]["tests"] = {"kernel": True}
+    with pytest.raises(CompositionError, match="this environment has no kernel: to start"):
+        parse_composition(data, source="c.yaml")

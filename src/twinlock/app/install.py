@@ -35,8 +35,9 @@ from twinlock.install.plan import (
     root_path,
 )
 from twinlock.install.prefix import read_conda_meta
+from twinlock.install.usersite import shadowing, user_site
 from twinlock.model.composition import Environment
-from twinlock.model.lock import LockedPackage
+from twinlock.model.lock import EnvironmentLock, LockedPackage
 from twinlock.pypi.uv import LayerResult
 
 
@@ -274,7 +275,33 @@ def run_verify(
             drift += frozen_drift(t.environment, read_text_if_exists(t.path / FROZEN_MARKER))
         if deep:
             drift += file_drift(t.environment, installed, _hasher(t.path))
+    locks = project.read_locks()
+    for env in project.composition.select(list(environments)):
+        drift += _shadowing(project, env, locks.get(env.name), platform or current_platform())
     return drift
+
+
+def _shadowing(
+    project: Project, env: Environment, lock: EnvironmentLock | None, platform: str
+) -> list[Drift]:
+    """User-site packages (of whoever runs verify) that shadow *env*'s locked ones."""
+    plat = lock.platform(platform) if lock else None
+    if (
+        lock is None
+        or plat is None
+        or any(
+            e.kernel and e.kernel.lab == env.name and e.kernel.isolate_user_site
+            for e in project.composition.environments
+        )
+    ):
+        return []  # a lab hosting isolated kernels drops the user site (its .pth)
+    python = plat.package("python")
+    site = user_site(env, plat, python.version if python else lock.python)
+    if site is None:
+        return []
+    directory = Path.home() / site
+    entries = [p.name for p in directory.iterdir()] if directory.is_dir() else []
+    return shadowing(env.name, f"~/{site}", entries, plat)
 
 
 def _hasher(prefix: Path) -> Callable[[str], str | None]:

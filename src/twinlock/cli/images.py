@@ -291,3 +291,27 @@ def mirror_command(
     project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
     report = deploy.run_mirror(project, dest=dest.resolve(), environments=split_values(env))
     typer.echo(render.mirror_report(report, Path.cwd()))
+
+
+@app.command(name="test")
+@handle_errors
+def test_command(
+    composition: CompositionArg = None,
+    env: EnvOpt = None,
+    platform: InstallPlatformOpt = None,
+    root: RootOpt = Path("/"),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable results.")] = False,
+    locks_dir: LocksDirOpt = None,
+) -> None:
+    """Run each environment's declared smoke tests (tests:) against its installed prefix."""
+    import json
+
+    from twinlock.app.project import open_project
+    from twinlock.app.smoke import run_smoke_tests
+    from twinlock.cli import render
+
+    project = open_project(composition, locks_dir=locks_dir)
+    report = run_smoke_tests(project, root=root, environments=split_values(env), platform=platform)
+    typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render.smoke_report(report))
+    if report.failed:
+        raise typer.Exit(1)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from twinlock.app.install import InstallReport, MirrorReport
     from twinlock.app.lock import LockReport
     from twinlock.app.rebuild import RebuildReport
+    from twinlock.app.smoke import SmokeReport
     from twinlock.images.tags import ImageTag
     from twinlock.install.plan import Drift
     from twinlock.lock.check import Finding
@@ -154,3 +155,18 @@ def mirror_report(report: MirrorReport, cwd: Path) -> str:
         f"{dest}: {report.copied} archive(s) copied, {report.present} already present, indexed\n"
         f"install air-gapped with: --mirror {channel}={dest}"
     )
+
+
+def smoke_report(report: SmokeReport) -> str:
+    lines = []
+    for c in report.checks:
+        status = {True: "ok", False: "FAIL", None: "skip"}[c.ok]
+        lines.append(f"{status:<4} {c.environment} {c.kind} {c.subject} ({c.seconds:.1f} s)")
+        if c.ok is not True and c.output:
+            lines += [f"     | {line}" for line in c.output.splitlines()[-12:]]
+    lines += [f"note {name}: its lock records no tests" for name in report.untested]
+    passed = sum(1 for c in report.checks if c.ok)
+    failed = len(report.failed)
+    skipped = len(report.checks) - passed - failed
+    lines.append(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return "\n".join(lines)

@@ -42,6 +42,14 @@ class KernelFile:
 
 
 LAUNCHER = "twinlock-launch.py"
+NO_USER_SITE = "00-twinlock-no-user-site.pth"
+# A .pth line starting with "import" runs at start-up, after the user site was added
+# (it comes first on sys.path): take it off again, so nothing a user installed with
+# "pip install --user" can shadow the lab server's own modules.
+_NO_USER_SITE_LINE = (
+    "import site, sys; sys.path[:] = [p for p in sys.path "
+    "if not (site.ENABLE_USER_SITE and p.startswith(site.getuserbase()))]\n"
+)
 _NOT_THE_PAYLOAD = {"python", "ipykernel", "pip"}
 
 
@@ -89,9 +97,34 @@ def kernelspec(
         "language": "python",
         "metadata": {"debugger": True, "twinlock": dict(metadata)},
     }
-    if kernel.env:
-        spec["env"] = dict(sorted(kernel.env.items()))
+    env = {**user_site_env(kernel, payload.name), **kernel.env}
+    if env:
+        spec["env"] = dict(sorted(env.items()))
     return spec
+
+
+def user_site_env(kernel: Kernel, environment: str) -> dict[str, str]:
+    """The kernel's own user base, so ``pip install --user`` in a notebook lands there and
+    nowhere the lab or another kernel of the same Python version looks. jupyter_client
+    expands ``${HOME}`` when it starts the kernel; an empty PYTHONNOUSERSITE switches the
+    user site back on for the kernel if the lab server runs with it off."""
+    if not kernel.isolate_user_site:
+        return {}
+    return {
+        "PYTHONUSERBASE": "${HOME}/" + user_base(environment),
+        "PYTHONNOUSERSITE": "",
+    }
+
+
+def user_base(environment: str) -> str:
+    """A kernel environment's user base, relative to the home directory."""
+    return f".local/twinlock/{environment}"
+
+
+def no_user_site_pth(python_version: str) -> str:
+    """Where the lab's ``.pth`` that drops the user site goes (relative to the lab prefix)."""
+    major_minor = ".".join(python_version.split(".")[:2])
+    return f"lib/python{major_minor}/site-packages/{NO_USER_SITE}"
 
 
 def server_config(kernel_names: list[str]) -> dict[str, object]:
@@ -138,6 +171,24 @@ def kernel_files(
     # The allow-list must name every kernel wired into that lab, not only the hiding ones.
     for lab in sorted(hiding):
         out.append(KernelFile(lab, SERVER_CONFIG, _json(server_config(wired[lab]))))
+    return out + _lab_isolation(composition, locks, platform)
+
+
+def _lab_isolation(
+    composition: Composition, locks: Mapping[str, EnvironmentLock], platform: str
+) -> list[KernelFile]:
+    """The no-user-site ``.pth`` for every lab hosting a kernel that isolates user sites."""
+    labs = {
+        e.kernel.lab for e in composition.environments if e.kernel and e.kernel.isolate_user_site
+    }
+    out = []
+    for lab in sorted(labs):
+        lock = locks.get(lab)
+        plat = lock.platform(platform) if lock else None
+        python = plat.package("python") if plat else None
+        version = python.version if python else (lock.python if lock else None)
+        if version:
+            out.append(KernelFile(lab, no_user_site_pth(version), _NO_USER_SITE_LINE))
     return out
 
 

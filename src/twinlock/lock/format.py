@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import yaml
 
 from twinlock.errors import LockFileError
-from twinlock.model.composition import PypiRequirement, Requirement
+from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
 from twinlock.model.lock import (
     LICENSES_KEY,
     REQUIREMENT_PLATFORMS_KEY,
@@ -241,7 +241,14 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         pypi_requirements=_pypi_requirements(custom),
         python=custom.get("twinlock.python"),
         pypi_indexes=tuple(json.loads(custom.get("twinlock.pypi-indexes", "[]"))),
+        tests=_tests(custom),
     )
+
+
+def _tests(custom: Mapping[str, str]) -> SmokeTests | None:
+    text = custom.get("twinlock.tests")
+    data = json.loads(text) if text else None
+    return SmokeTests.from_json(data) if isinstance(data, dict) else None
 
 
 def _pypi_from_entry(entry: Mapping[str, Any]) -> PypiPackage:

@@ -340,6 +340,7 @@ def environment_lock(
         python=env.python,
         align=composition.align,
         pypi_indexes=env.recorded_pypi_indexes,
+        tests=env.tests,
     )
 
 

@@ -174,12 +174,46 @@ def normalize_pypi_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class SmokeTests:
+    """What proves an installed environment works (``tests:``; run by ``twinlock test``).
+
+    ``imports``: modules its Python must import; ``commands``: argv lists run inside
+    the prefix (its ``bin`` first on PATH); ``kernel``: start it from the lab through
+    its kernelspec and run code in it.
+    """
+
+    imports: tuple[str, ...] = ()
+    commands: tuple[tuple[str, ...], ...] = ()
+    kernel: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "imports": list(self.imports),
+            "commands": [list(c) for c in self.commands],
+            "kernel": self.kernel,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> SmokeTests:
+        imports, commands = data.get("imports") or [], data.get("commands") or []
+        return cls(
+            imports=tuple(str(m) for m in imports) if isinstance(imports, list) else (),
+            commands=tuple(tuple(str(a) for a in c) for c in commands if isinstance(c, list))
+            if isinstance(commands, list)
+            else (),
+            kernel=data.get("kernel") is True,
+        )
+
+
+@dataclass(frozen=True)
 class Kernel:
     """How an environment is offered as a Jupyter kernel inside another one (the lab).
 
     ``argv`` overrides the default launch command (``<prefix>/bin/python -m
     ipykernel_launcher -f {connection_file}``); ``hide_native`` hides the lab's
-    own Python kernel so users only see the kernels twinlock wires in.
+    own Python kernel so users only see the kernels twinlock wires in;
+    ``isolate_user_site`` gives the kernel a user base of its own (``pip install
+    --user`` in a notebook lands there) and keeps the lab's Python off the user site.
     """
 
     name: str
@@ -188,6 +222,7 @@ class Kernel:
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     argv: tuple[str, ...] = ()
     hide_native: bool = True
+    isolate_user_site: bool = True
 
 
 @dataclass(frozen=True)
@@ -209,6 +244,7 @@ class Environment:
     kernel: Kernel | None = None
     # conda-lock's pip-repositories / allow-pypi-requests (default: pypi.org only)
     pypi_indexes: PypiIndexes = field(default_factory=PypiIndexes)
+    tests: SmokeTests | None = None
 
     @property
     def specs(self) -> tuple[str, ...]:

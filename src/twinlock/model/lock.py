@@ -20,7 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from twinlock.model.composition import PypiRequirement, Requirement, normalize_pypi_name
+from twinlock.model.composition import (
+    PypiRequirement,
+    Requirement,
+    SmokeTests,
+    normalize_pypi_name,
+)
 from twinlock.model.platforms import VirtualPackage
 
 if TYPE_CHECKING:
@@ -201,6 +206,7 @@ class EnvironmentLock:
     # conda-lock's pip-repositories (credentials stripped), pypi.org last when allowed;
     # empty for plain pypi.org
     pypi_indexes: tuple[str, ...] = ()
+    tests: SmokeTests | None = None
 
     def platform(self, name: str) -> PlatformLock | None:
         for lock in self.platforms:
@@ -234,6 +240,7 @@ class EnvironmentLock:
             "twinlock.pypi-indexes": self.pypi_indexes and json.dumps(list(self.pypi_indexes)),
             # Only when a selector comment limits a requirement.
             REQUIREMENT_PLATFORMS_KEY: limited and json.dumps(limited, sort_keys=True),
+            "twinlock.tests": self.tests and json.dumps(self.tests.to_json()),
         }
         # Absent, not empty, when unset: locks without these fields keep their bytes.
         meta |= {key: value for key, value in optional.items() if value}

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from twinlock.errors import Problems, did_you_mean
 from twinlock.model.composition import Environment, Kernel
 
-KERNEL_KEYS = ("name", "display-name", "lab", "env", "argv", "hide-native")
+KERNEL_KEYS = (
+    "name",
+    "display-name",
+    "lab",
+    "env",
+    "argv",
+    "hide-native",
+    "isolate-user-site",
+)
 
 
 def parse_kernel(value: object, key: str, problems: Problems) -> Kernel | None:
@@ -30,17 +39,25 @@ def parse_kernel(value: object, key: str, problems: Problems) -> Kernel | None:
         problems.add(
             f"{key}.argv", "does not pass {connection_file}", "add '-f', '{connection_file}'"
         )
-    hide = body.get("hide-native", True)
-    if not isinstance(hide, bool):
-        problems.add(f"{key}.hide-native", f"expected true or false, got {hide!r}", "")
+    hide = _flag(body, "hide-native", key, problems)
+    isolate = _flag(body, "isolate-user-site", key, problems)
     return Kernel(
         name=texts["name"],
         display_name=texts["display-name"],
         lab=texts["lab"],
         env=MappingProxyType({str(k): str(v) for k, v in env.items()}),
         argv=tuple(argv),
-        hide_native=hide is not False,
+        hide_native=hide,
+        isolate_user_site=isolate,
     )
+
+
+def _flag(body: Mapping[str, object], field: str, key: str, problems: Problems) -> bool:
+    """A true/false key of the stanza (default true)."""
+    value = body.get(field, True)
+    if not isinstance(value, bool):
+        problems.add(f"{key}.{field}", f"expected true or false, got {str(value)[:40]!r}", "")
+    return value is not False
 
 
 def check_kernels(envs: list[Environment], problems: Problems) -> None:

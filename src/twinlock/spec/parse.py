@@ -71,6 +71,7 @@ from twinlock.spec.requirements import (
     parse_python_keys,
 )
 from twinlock.spec.selectors import limit_to_platforms
+from twinlock.spec.smoke import parse_smoke_tests
 
 _PACKAGE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
@@ -94,6 +95,7 @@ ENV_KEYS = (
     "pypi-file",
     "python",
     "python-interpreter",
+    "tests",
 )
 
 
@@ -275,6 +277,11 @@ def _parse_environment(
     if python is not None and not (pypi or file_pypi):
         problems.add(key, "a PyPI-only environment (python:) has nothing to install", PYPI_HINT)
     kernel = parse_kernel(body["kernel"], f"{key}.kernel", problems) if "kernel" in body else None
+    tests = None
+    if "tests" in body:
+        tests = parse_smoke_tests(
+            body["tests"], f"{key}.tests", problems, has_kernel="kernel" in body
+        )
     return Environment(
         name=name,
         prefix=prefix,
@@ -287,6 +294,7 @@ def _parse_environment(
         python_interpreter=interpreter,
         kernel=kernel,
         pypi_indexes=PypiIndexes(extensions.pip_repositories, extensions.allow_pypi),
+        tests=tests,
     )
 
 
