@@ -23,7 +23,7 @@ from twinlock.install.plan import (
     prefix_state,
 )
 from twinlock.install.usersite import shadowing
-from twinlock.model.composition import Composition
+from twinlock.model.composition import Composition, SmokeTests
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.spec.parse import parse_composition
 
@@ -381,3 +381,20 @@ def test_kernel_smoke_test_needs_a_kernel() -> None:
     data["environments"]["lab"]["tests"] = {"kernel": True}
     with pytest.raises(CompositionError, match="this environment has no kernel: to start"):
         parse_composition(data, source="c.yaml")
+
+
+@pytest.mark.parametrize(
+    ("lock", "composition", "covered"),
+    [
+        pytest.param(SmokeTests(("a", "b")), SmokeTests(("a",)), True, id="superset"),
+        pytest.param(SmokeTests(("a",)), SmokeTests(("a", "b")), False, id="missing-import"),
+        pytest.param(SmokeTests(kernel=False), SmokeTests(kernel=True), False, id="kernel"),
+        pytest.param(SmokeTests((), (("x",),)), SmokeTests(), True, id="extra-command"),
+    ],
+)
+def test_lock_tests_cover_the_compositions(
+    lock: SmokeTests, composition: SmokeTests, covered: bool
+) -> None:
+    """check: a lock is stale only when it lacks a test the composition declares."""
+    assert lock.covers(composition) is covered
+    assert lock.merged_with(composition).covers(composition)

@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -26,10 +27,13 @@ import pytest
 from tests.conftest import ProjectFactory
 from twinlock.app import install as deploy
 from twinlock.app.lock import run_lock
+from twinlock.app.project import Project
+from twinlock.app.smoke import run_smoke_tests
 from twinlock.errors import InterpreterError
 from twinlock.pypi.uv import find_interpreter, uv_bin
 
 pytestmark = pytest.mark.slow
+SUM_CHECK = "import numpy; assert numpy.arange(5).sum() == 10"
 
 # Run by the lab's Python: start the payload kernel through its kernelspec and ask it.
 _DRIVER = textwrap.dedent(
@@ -51,7 +55,8 @@ _DRIVER = textwrap.dedent(
             "executable": "sys.executable",
             "product": "int(numpy.arange(5).sum())",
         }
-        msg_id = kc.execute("import sys, numpy", user_expressions=asks)
+        code = sys.argv[2] if len(sys.argv) > 2 else "import sys, numpy"
+        msg_id = kc.execute(code, user_expressions=asks)
         reply = kc.get_shell_msg(timeout=90)
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = kc.get_shell_msg(timeout=90)
@@ -104,32 +109,47 @@ def _composition(root: Path) -> dict[str, object]:
                 "python": "3.12",
                 # ipykernel: the launcher's fallback kernel runs on the lab's Python
                 "pypi": ["jupyter_client", "jupyter_server", "ipykernel"],
+                "tests": {"imports": ["jupyter_client", "jupyter_server"]},
             },
             "payload": {
                 "prefix": str(root / "opt" / "payload"),
                 "python": "3.11",
                 "pypi": ["ipykernel", "numpy"],
                 "kernel": {"name": "rubin", "display-name": "Payload (Python 3.11)", "lab": "lab"},
+                "tests": {
+                    "imports": ["numpy", "ipykernel"],
+                    "commands": [
+                        ["python", "-c", "import numpy; assert numpy.arange(5).sum() == 10"]
+                    ],
+                    "kernel": True,
+                },
             },
         },
     }
 
 
-def _run_driver(lab_python: Path, kernels: Path, tmp: Path) -> dict[str, object]:
-    env = {
-        **os.environ,
+def _user_env(tmp: Path) -> dict[str, str]:
+    """A user of the lab: their own home; the user site on (nothing switches it off)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONNOUSERSITE", "PYTHONUSERBASE")}
+    return {
+        **env,
+        "HOME": str(tmp / "home"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
         "JUPYTER_DATA_DIR": str(tmp / "data"),
         "IPYTHONDIR": str(tmp / "ipython"),
-        "PYTHONNOUSERSITE": "1",
     }
+
+
+def _run_driver(
+    lab_python: Path, kernels: Path, tmp: Path, code: str | None = None
+) -> dict[str, object]:
     # Own session: on a timeout the whole group (driver and kernel) is killed.
     proc = subprocess.Popen(
-        [str(lab_python), "-c", _DRIVER, str(kernels)],
+        [str(lab_python), "-c", _DRIVER, str(kernels), *([code] if code else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=_user_env(tmp),
         start_new_session=True,
     )
     try:
@@ -181,6 +201,17 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     assert kernel["product"] == "10"
     assert "rubin" in answer["specs"]  # beside the lab ipykernel's own python3
     assert answer["shown"] == ""  # a sound payload starts silently
+    _user_installs_cannot_break_the_lab(project, root, tmp_path)
+    smoke = run_smoke_tests(project, root=Path("/"), platform="linux-64")
+    assert [(c.environment, c.kind, c.subject, c.ok) for c in smoke.checks] == [
+        ("lab", "import", "jupyter_client", True),
+        ("lab", "import", "jupyter_server", True),
+        ("payload", "import", "numpy", True),
+        ("payload", "import", "ipykernel", True),
+        ("payload", "command", f"python -c {SUM_CHECK}", True),
+        ("payload", "kernel", "rubin", True),
+    ]
+    assert str(root / "opt" / "payload") in smoke.checks[-1].output  # code ran in the payload
 
     kernels = root / "opt" / "lab" / "share" / "jupyter" / "kernels"
     payload = root / "opt" / "payload"
@@ -212,3 +243,88 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     again = deploy.run_install(project, root=Path("/"), platform="linux-64")
     assert [(r.created, r.offline) for r in again.pypi] == [(False, True), (False, True)]
     assert deploy.run_verify(project, root=Path("/"), platform="linux-64") == []
+    # A module removed from the payload: twinlock test says which one, and how it failed.
+    shutil.rmtree(next(payload.glob("lib/python3.*/site-packages/numpy")))
+    broken = run_smoke_tests(project, root=Path("/"), environments=["payload"], platform="linux-64")
+    failed = {(c.kind, c.subject): c.output for c in broken.failed}
+    assert "No module named 'numpy'" in failed[("import", "numpy")]
+    assert ("kernel", "rubin") not in failed  # the kernel itself still starts
+
+
+def _user_installs_cannot_break_the_lab(project: Project, root: Path, tmp: Path) -> None:
+    """pip install --user with the lab's Python cannot shadow the lab server's modules; a user
+    install from the payload kernel lands in the kernel's own user base, not in the lab."""
+    lab_python = root / "opt" / "lab" / "bin" / "python"
+    kernels = root / "opt" / "lab" / "share" / "jupyter" / "kernels"
+    env = _user_env(tmp)
+    lab_user_site = subprocess.run(
+        [str(lab_python), "-c", "import site; print(site.getusersitepackages())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    broken = Path(lab_user_site) / "jupyter_client"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('broken by a user install')\n")
+    imported = subprocess.run(
+        [
+            str(lab_python),
+            "-c",
+            "import jupyter_client, jupyter_server; print(jupyter_client.__file__)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith(str(root / "opt" / "lab"))
+    # the same breakage does not reach the lab's drive of the kernel either
+    write = (
+        "import os, site\nd = site.getusersitepackages()\nos.makedirs(d, exist_ok=True)\n"
+        "open(os.path.join(d, 'usermod_twinlock.py'), 'w').write('X = 42\\n')\nprint(d)"
+    )
+    wrote = _run_driver(lab_python, kernels, tmp, write)
+    assert wrote["status"] == "ok"
+    own_base = tmp / "home" / ".local" / "twinlock" / "payload"
+    assert str(wrote["shown"]).strip().startswith(str(own_base))
+    # A venv payload (this test's PyPI-only one) never puts a user site on sys.path (venv
+    # rule); a conda payload's Python does, from the kernel's own base: shown here with a
+    # plain interpreter given the kernelspec's environment.
+    spec = json.loads((kernels / "rubin" / "kernel.json").read_text())
+    kernel_env = {**env, **{k: v.replace("${HOME}", env["HOME"]) for k, v in spec["env"].items()}}
+    plain = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.base_prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    base_python = Path(plain, "bin", "python3")
+    version = subprocess.run(
+        [str(base_python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    mirrored = own_base / "lib" / f"python{version}" / "site-packages"
+    mirrored.mkdir(parents=True, exist_ok=True)
+    written = next(own_base.rglob("usermod_twinlock.py"))
+    if written.parent != mirrored:  # the test's interpreter may be another minor version
+        shutil.copy(written, mirrored)
+    used = subprocess.run(
+        [str(base_python), "-c", "import usermod_twinlock as m; print(m.X)"],
+        env=kernel_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert used.stdout.strip() == "42", used.stderr
+    in_lab = subprocess.run(
+        [str(lab_python), "-c", "import usermod_twinlock"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert in_lab.returncode != 0
+    shutil.rmtree(broken)

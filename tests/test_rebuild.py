@@ -252,3 +252,24 @@ def test_parse_explicit_reads_md5_and_sha256() -> None:
     first, second = parse_explicit(text, source="x").pins
     assert (first.md5, first.sha256, first.subdir) == (md5, None, "noarch")
     assert (second.md5, second.sha256, second.file_name) == (None, sha, "b-1-0.conda")
+
+
+@pytest.mark.slow
+def test_rebuild_keeps_the_historical_images_smoke_tests(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    """A refreshed environment's lock records the historical tests beside the composition's,
+    so the rebuilt image must pass both; check stays fresh."""
+    old = _mini(["python 3.11.*", "numpy <2"])
+    old["environments"]["lab"]["tests"] = {"imports": ["jupyterlab"], "commands": [["true"]]}
+    history = run_lock(make_project(old)).written[0].parent
+    kept = tmp_path / "history"
+    shutil.copytree(history, kept)
+    new = _mini(["python 3.11.*", "numpy <2"])
+    new["environments"]["lab"]["tests"] = {"imports": ["jupyter_server"]}
+    project = make_project(new)
+    maintenance.run_rebuild(project, sources=[str(kept)], options=RebuildOptions(refresh=("lab",)))
+    tests = project.read_locks()["lab"].tests
+    assert tests is not None
+    assert tests.imports == ("jupyterlab", "jupyter_server") and tests.commands == (("true",),)
+    assert [f for f in run_check(project) if f.kind == "stale"] == []

@@ -101,7 +101,9 @@ def rebuild_composition(
                 _platform_lock(outcomes[(env.name, p)], SolveInputs.for_environment(target, env, p))
                 for p in env.platforms
             ]
-            lock = environment_lock(target, env, platforms, sources[env.name])
+            lock = _keeping_tests(
+                environment_lock(target, env, platforms, sources[env.name]), base.get(env.name)
+            )
             results.append(_summarise(env.name, "refreshed", base.get(env.name), lock))
         elif env.name in updates:
             lock = _updated_lock(target, base[env.name], outcomes)
@@ -112,6 +114,14 @@ def rebuild_composition(
     # Kept and rebuilt environments must still fit together (alignment, kernel wiring).
     findings += cross_environment_findings(target, {r.environment: r.lock for r in results})
     return RebuildResult(tuple(results), tuple(findings))
+
+
+def _keeping_tests(lock: EnvironmentLock, historical: EnvironmentLock | None) -> EnvironmentLock:
+    """A refreshed lock records the historical image's smoke tests too."""
+    if historical is None or historical.tests is None:
+        return lock
+    tests = historical.tests.merged_with(lock.tests)
+    return replace(lock, tests=tests)
 
 
 def _validate(

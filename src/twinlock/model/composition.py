@@ -193,6 +193,24 @@ class SmokeTests:
             "kernel": self.kernel,
         }
 
+    def merged_with(self, other: SmokeTests | None) -> SmokeTests:
+        """These tests and *other*'s (a rebuilt image must still pass the historical ones)."""
+        if other is None:
+            return self
+        return SmokeTests(
+            tuple(dict.fromkeys((*self.imports, *other.imports))),
+            tuple(dict.fromkeys((*self.commands, *other.commands))),
+            self.kernel or other.kernel,
+        )
+
+    def covers(self, other: SmokeTests | None) -> bool:
+        """True when every test of *other* is among these."""
+        return other is None or (
+            set(other.imports) <= set(self.imports)
+            and set(other.commands) <= set(self.commands)
+            and (self.kernel or not other.kernel)
+        )
+
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> SmokeTests:
         imports, commands = data.get("imports") or [], data.get("commands") or []
