@@ -263,7 +263,7 @@ def _pypi_url_problem(entry: Mapping[str, Any]) -> str | None:
         return "url: expected an http(s) or file URL"
     if not file_name.endswith(".whl"):
         return None
-    project, _, rest = file_name.partition("-")
+    project, _, rest = file_name.removesuffix(".whl").partition("-")
     version = rest.partition("-")[0]
     if normalize_pypi_name(project) != normalize_pypi_name(entry["name"]) or not _same_version(
         version, entry["version"]
