@@ -23,6 +23,7 @@ from twinlock.audit.diff import (
     compare_packages,
     diff_lock_sets,
     diff_platforms,
+    pypi_version_change,
     version_change,
 )
 from twinlock.audit.sources import read_lock_set, split_range
@@ -92,7 +93,16 @@ def test_fixture_pair_exercises_every_category(monkeypatch: pytest.MonkeyPatch) 
 def test_json_shape_is_documented_and_stable(monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.loads(diffrender.render_json(_fixture_diff(monkeypatch)))
     assert data["format"] == "twinlock-diff/1"
-    assert set(data) == {"format", "old", "new", "changed", "exit_code", "summary", "environments"}
+    assert set(data) == {
+        "format",
+        "old",
+        "new",
+        "changed",
+        "exit_code",
+        "summary",
+        "damaged",
+        "environments",
+    }
     change = data["environments"][0]["platforms"][0]["changes"][0]
     assert set(change) == {"name", "kind", "kinds", "bump", "root", "alarm", "old", "new"}
     assert set(change["old"]) == {
@@ -131,7 +141,14 @@ def _pkg(version: str = "1.0", build: str = "h0_0", **kw: str | None) -> LockedP
         pytest.param(_pkg("1.0", "h0_0"), _pkg("1.0", "h1_1"), ("rebuilt",), None, id="build"),
         pytest.param(_pkg(), _pkg(md5="c" * 32), ("hash",), None, id="md5-alarm"),
         pytest.param(_pkg(), _pkg(sha256="d" * 64), ("hash",), None, id="sha256-alarm"),
-        pytest.param(_pkg(), _pkg(sha256=None), None, None, id="sha256-missing-one-side"),
+        pytest.param(_pkg(), _pkg(sha256=None), ("hash",), None, id="sha256-missing-one-side"),
+        pytest.param(_pkg(sha256=None), _pkg(sha256=None), None, None, id="sha256-neither-side"),
+        pytest.param(_pkg(), _pkg(md5="Z" * 32), ("hash",), None, id="md5-malformed"),
+        pytest.param(
+            _pkg(md5="z" * 32), _pkg(md5="z" * 32), ("hash",), None, id="same-malformed-md5"
+        ),
+        pytest.param(_pkg(), _pkg(md5=""), ("hash",), None, id="md5-missing"),
+        pytest.param(_pkg(), _pkg(sha256="1" * 63), ("hash",), None, id="sha256-short"),
         pytest.param(
             _pkg(ext=".tar.bz2"), _pkg(md5="c" * 32), ("artifact",), None, id="format-not-alarm"
         ),
@@ -362,3 +379,44 @@ def test_pypi_packages_are_diffed(
     assert change.kinds == kinds
     assert change.root
     assert (result.old_count, result.new_count) == (1 if old else 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param("2.1.0+cpu", "2.1.0", ("rebuilt", None), id="local-label-dropped"),
+        pytest.param("2.1.0", "2.1.0+cu121", ("rebuilt", None), id="local-label-added"),
+        pytest.param("2.1.0+cpu", "2.1.1", ("upgraded", "patch"), id="local-then-release"),
+        pytest.param("1.0.dev0", "1.0a1", ("upgraded", "other"), id="dev-to-alpha"),
+        pytest.param("1.0a1", "1.0b2", ("upgraded", "other"), id="alpha-to-beta"),
+        pytest.param("1.0rc1", "1.0", ("upgraded", "other"), id="rc-to-final"),
+        pytest.param("1.0", "1.0.post1", ("upgraded", "other"), id="post-release"),
+        pytest.param("1.0", "1.0.dev1", ("downgraded", "other"), id="final-to-dev"),
+        pytest.param("1.0", "1.0.0", ("rebuilt", None), id="equal-spelled-differently"),
+        pytest.param("1.9", "1.10", ("upgraded", "minor"), id="numeric"),
+        pytest.param("1!1.0", "2.0", ("downgraded", "major"), id="epoch"),
+        pytest.param("2.0.0rc1", "1.9", ("downgraded", "major"), id="downgrade"),
+        pytest.param("2.3.1.x", "2.3.2.x", ("upgraded", "patch"), id="not-pep440-conda-rules"),
+    ],
+)
+def test_pypi_version_change_follows_pep_440(
+    old: str, new: str, expected: tuple[str, str | None]
+) -> None:
+    assert pypi_version_change(old, new) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kinds", "conda_kind"),
+    [
+        pytest.param("2.1.0+cpu", "2.1.0", ("rebuilt",), "upgraded", id="local"),
+        pytest.param("1.0.dev0", "1.0a1", ("upgraded",), "downgraded", id="dev-pre"),
+    ],
+)
+def test_pypi_entries_of_a_diff_use_pep_440_where_conda_rules_disagree(
+    old: str, new: str, kinds: tuple[str, ...], conda_kind: str
+) -> None:
+    before = PlatformLock.create("linux-64", "h", (), (), [_pypi(old, "a" * 64)])
+    after = PlatformLock.create("linux-64", "h", (), (), [_pypi(new, "b" * 64)])
+    (change,) = diff_platforms(before, after, "linux-64", frozenset(), frozenset()).changes
+    assert change.name == "numpy (pypi)" and change.kinds == kinds
+    assert version_change(old, new)[0] == conda_kind  # what the conda rules said before

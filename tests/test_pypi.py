@@ -249,7 +249,16 @@ def _lock_with_pypi() -> EnvironmentLock:
 
 
 def test_lock_file_round_trip_with_pip_entries(tmp_path: Path) -> None:
-    lock = _lock_with_pypi()
+    # A sound lock (what the reader accepts): a hex input hash, every dependency locked.
+    base = _lock_with_pypi().platforms[0]
+    deps = [
+        PypiPackage(
+            n, "2.0", f"https://files.pythonhosted.org/x/{n}-2.0-py3-none-any.whl", "3" * 64
+        )
+        for n in ("numpy", "pyerfa")
+    ]
+    plat = PlatformLock.create("linux-64", "a" * 64, (), base.packages, [*base.pypi, *deps])
+    lock = _lock_with_pypi().with_platforms([plat])
     text = render_conda_lock(lock)
     assert "manager: pip" in text
     assert parse_conda_lock(text, source="x") == lock
@@ -259,8 +268,12 @@ def test_lock_file_round_trip_with_pip_entries(tmp_path: Path) -> None:
     path = tmp_path / "payload.conda-lock.yml"
     path.write_text(text)
     pip = [p for p in parse_conda_lock_file(path).package if p.manager == "pip"]
-    assert [(p.name, p.hash.sha256) for p in pip] == [("astropy", "2" * 64)]
-    assert "# PyPI layer (1 packages" in render_explicit(lock, "linux-64")
+    assert sorted((p.name, p.hash.sha256) for p in pip) == [
+        ("astropy", "2" * 64),
+        ("numpy", "3" * 64),
+        ("pyerfa", "3" * 64),
+    ]
+    assert "# PyPI layer (3 packages" in render_explicit(lock, "linux-64")
 
 
 def test_input_hash_covers_pypi_and_keeps_conda_only_hashes() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,92 @@ def test_cli_bad_input_exits_2(demo_project: Path, args: list[str], message: str
     result = runner.invoke(app, ["sbom", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+# --- PyPI layers ------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+RSP_PYPI = REPO / "locks" / "rsp-pypi"
+
+
+def _pypi_lab() -> EnvironmentLock:
+    return read_lock_set(RSP_PYPI / "lab.conda-lock.yml").locks[0]
+
+
+def test_pypi_layer_components_validate_against_the_schema() -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    lab = _pypi_lab()
+    data = json.loads(render_sbom("rsp-pypi", [lab], timestamp=WHEN))
+    pypi = [c for c in data["components"] if c["purl"].startswith("pkg:pypi/")]
+    assert len(pypi) == len(lab.platforms[0].pypi) == 255
+    # The schema's uniqueness checks are quadratic: validate the first 40 (deps among them).
+    plat = lab.platforms[0]
+    part = lab.with_platforms([replace(plat, pypi=plat.pypi[:40])])
+    text = render_sbom("rsp-pypi", [part], timestamp=WHEN)
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text, all_errors=True)
+    assert errors is None, [str(e) for e in errors]  # type: ignore[union-attr]
+    assert any(d.get("dependsOn") for d in json.loads(text)["dependencies"])
+
+
+@pytest.mark.parametrize(
+    ("name", "purl", "requested", "depends"),
+    [
+        pytest.param(
+            "aiodns",
+            "pkg:pypi/aiodns@4.0.4?file_name=aiodns-4.0.4-py3-none-any.whl",
+            "false",
+            {"lab/linux-64/pypi/pycares-"},
+            id="dependency",
+        ),
+        pytest.param("jupyterlab", "pkg:pypi/jupyterlab@", "true", set(), id="requested"),
+    ],
+)
+def test_pypi_component_has_purl_sha256_and_properties(
+    name: str, purl: str, requested: str, depends: set[str]
+) -> None:
+    lab = _pypi_lab()
+    data = json.loads(render_sbom("rsp-pypi", [lab], timestamp=WHEN))
+    component = next(c for c in data["components"] if c["name"] == name)
+    locked = lab.platforms[0].pypi_package(name)
+    assert locked is not None
+    assert component["purl"].startswith(purl)
+    assert component["hashes"] == [{"alg": "SHA-256", "content": locked.sha256}]
+    assert component["externalReferences"][0]["url"] == locked.url
+    props = {p["name"]: p["value"] for p in component["properties"]}
+    assert props == {
+        "twinlock:environment": "lab",
+        "twinlock:prefix": "/opt/lab",
+        "twinlock:platform": "linux-64",
+        "twinlock:requested": requested,
+        "twinlock:layer": "pypi",
+    }
+    graph = {d["ref"]: d.get("dependsOn", []) for d in data["dependencies"]}
+    assert all(any(ref.startswith(d) for ref in graph[component["bom-ref"]]) for d in depends)
+    assert (component["bom-ref"] in graph["composition:rsp-pypi"]) == (requested == "true")
+
+
+def test_cli_sbom_of_a_pypi_only_environment_lists_its_packages(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "sbom.json"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "twinlock"),
+            "sbom",
+            "envs/rsp-pypi.yaml",
+            "--env",
+            "lab",
+            "-o",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "(255 components)" in done.stdout
+    assert len(json.loads(out.read_text())["components"]) == 255

@@ -43,7 +43,7 @@ def read_text_if_exists(path: Path) -> str | None:
 
 def write_text_atomic(path: Path, text: str) -> bool:
     """Write *text* to *path* via a temporary file and rename; False if unchanged."""
-    if read_text_if_exists(path) == text:
+    if _holds(path, text.encode()):
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -60,6 +60,14 @@ def write_text_atomic(path: Path, text: str) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Are *path*'s bytes *data*? (Bytes: a damaged file that is not UTF-8 just differs.)"""
+    try:
+        return path.read_bytes() == data
+    except (FileNotFoundError, IsADirectoryError):
+        return False
 
 
 def write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:

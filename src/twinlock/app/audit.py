@@ -52,4 +52,5 @@ def run_sbom(
     locks = select_locks(project.composition, project.read_locks(), environments, platforms)
     moment = timestamp or dt.datetime.now(dt.UTC)
     text = render_sbom(project.composition.name, locks, timestamp=moment)
-    return SbomDocument(text, sum(len(p.packages) for lock in locks for p in lock.platforms))
+    count = sum(len(p.packages) + len(p.pypi) for lock in locks for p in lock.platforms)
+    return SbomDocument(text, count)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
@@ -18,13 +17,15 @@ from twinlock.errors import (
     TwinlockError,
     UnsolvableError,
 )
-from twinlock.fileio import read_text_if_exists, write_files
+from twinlock.fileio import display_path, write_files
 from twinlock.lock.check import kernel_warnings
-from twinlock.lock.format import read_lock_metadata, render_conda_lock, render_explicit
+from twinlock.lock.format import render_conda_lock, render_explicit
 from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
-from twinlock.model.lock import EnvironmentLock, without_package_facts
+from twinlock.lock.store import read_lock_reading
+from twinlock.lock.verify import mismatch_error, verify_against_channel
+from twinlock.model.lock import EnvironmentLock, PlatformLock
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
-from twinlock.solve.adapter import PackageIndex, SolveOutcome, Solver, SolveRequest
+from twinlock.solve.adapter import PackageFinder, PackageIndex, SolveOutcome, Solver, SolveRequest
 
 if TYPE_CHECKING:
     pass
@@ -75,12 +76,21 @@ def run_lock(
         )
     except (UnsolvableError, AlignmentError) as exc:
         raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+    reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
+    warnings = _verify_reused(
+        project,
+        [
+            lk.with_platforms([p for p in lk.platforms if (lk.environment, p.platform) in reused])
+            for lk in result.locks
+        ],
+        solver or (lazy.solver if reused else None),
+    )
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
-    warnings = list(result.held_back)
+    warnings += result.held_back
     warnings += kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
     warnings += [
         w
@@ -140,56 +150,79 @@ def _render_if_changed(
 
 
 def _report_if_unchanged(project: Project, environments: Sequence[str]) -> LockReport | None:
-    """A no-op relock, decided from lock metadata alone (package lists are not parsed).
+    """A no-op relock: every selected lock is sound, current and agrees with the channel.
 
-    Returns None as soon as anything may need work; the full path then decides.
+    Each lock is read and validated in full, its ``@EXPLICIT`` twins must be
+    exactly what it renders to, and its conda files' hashes must match the
+    channel's records. Returns None as soon as anything may need work; the full
+    path then decides (and reports a damaged lock). Hashes the channel
+    contradicts raise: re-deciding would reuse the same pins.
     """
     if not environments and orphan_files(project):
         return None
-    summaries: list[PlatformSummary] = []
     shells = project.expected_shells()
+    locks: list[EnvironmentLock] = []
     for env in project.composition.select(list(environments)):
-        shell = shells[env.name]
-        text = read_text_if_exists(project.paths.conda_lock(env.name))
-        if text is None or not _metadata_matches(read_lock_metadata(text), shell):
+        lock = _sound_lock(project, env.name)
+        if lock is None or _without_packages(lock) != shells[env.name]:
             return None
-        for plat in shell.platforms:
-            counts = _explicit_count(project, env.name, plat.platform, plat.input_hash)
-            if counts is None:
+        for platform in lock.platform_names:
+            if not _holds_exactly(
+                project.paths.explicit(env.name, platform), render_explicit(lock, platform)
+            ):
                 return None
-            conda, pypi = counts
-            summaries.append(
-                PlatformSummary(env.name, plat.platform, "reused", conda, 0.0, (), pypi)
-            )
-    return LockReport(LockResult((), tuple(summaries)), (), ())
+        locks.append(lock)
+    warnings = _verify_reused(project, locks, project.package_finder())
+    summaries = [
+        replace(
+            PlatformSummary(lk.environment, p.platform, "reused", len(p.packages), 0.0),
+            pypi=len(p.pypi),
+        )
+        for lk in locks
+        for p in lk.platforms
+    ]
+    return LockReport(LockResult((), tuple(summaries)), (), (), tuple(warnings))
 
 
-def _metadata_matches(meta: Mapping[str, Any], shell: EnvironmentLock) -> bool:
-    channels = [c.get("url") if isinstance(c, Mapping) else c for c in meta.get("channels", [])]
-    return (
-        meta.get("content_hash") == {p.platform: p.input_hash for p in shell.platforms}
-        and without_package_facts(meta.get("custom_metadata") or {}) == shell.custom_metadata()
-        and channels == list(shell.channels)
-        and meta.get("platforms") == list(shell.platform_names)
-        and meta.get("sources") == list(shell.sources)
+def _sound_lock(project: Project, env: str) -> EnvironmentLock | None:
+    """The lock of *env* when it exists and passes validation (the full path reports why not)."""
+    path = project.paths.conda_lock(env)
+    if not path.is_file():
+        return None
+    try:
+        reading = read_lock_reading(path)
+    except LockFileError:
+        return None
+    return None if reading.problems else reading.lock
+
+
+def _holds_exactly(path: Path, text: str) -> bool:
+    """Are *path*'s bytes *text*? (Compared as bytes: a file that is not UTF-8 just differs.)"""
+    try:
+        return path.read_bytes() == text.encode()
+    except OSError:
+        return False
+
+
+def _without_packages(lock: EnvironmentLock) -> EnvironmentLock:
+    """*lock* as :meth:`Project.expected_shells` describes it: metadata and hashes only."""
+    return lock.with_platforms(
+        [
+            PlatformLock.create(p.platform, p.input_hash, p.virtual_packages, ())
+            for p in lock.platforms
+        ]
     )
 
 
-_PYPI_LAYER_RE = re.compile(r"^# PyPI layer \((\d+) packages", re.MULTILINE)
-
-
-def _explicit_count(
-    project: Project, env: str, platform: str, input_hash: str
-) -> tuple[int, int] | None:
-    """Conda and PyPI packages of an @EXPLICIT file that carries *input_hash*, else None."""
-    text = read_text_if_exists(project.paths.explicit(env, platform))
-    if text is None or f"# input-hash: {input_hash}\n" not in text:
-        return None
-    head, _, body = text.partition("@EXPLICIT\n")
-    # The header counts the PyPI layer (its packages are listed in the conda-lock file).
-    pypi = _PYPI_LAYER_RE.search(head)
-    conda = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
-    return conda, int(pypi.group(1)) if pypi else 0
+def _verify_reused(project: Project, locks: Sequence[EnvironmentLock], finder: object) -> list[str]:
+    """Raise when the channel contradicts a reused pin's hashes; warn when it cannot vouch."""
+    if not locks or not isinstance(finder, PackageFinder):
+        return []  # a test double that cannot look records up
+    findings = verify_against_channel(locks, finder)
+    if any(f.verdict == "mismatch" for f in findings):
+        source = display_path(project.paths.directory)
+        raise mismatch_error(findings, source)
+    return [f"{f.environment} {f.platform}: cannot verify {f}" for f in findings]
 
 
 def _explained(

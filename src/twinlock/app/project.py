@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 from twinlock.errors import (
     TwinlockError,
 )
+from twinlock.lock.format import LockReading
 from twinlock.lock.plan import expected_shell
-from twinlock.lock.store import LockPaths, read_locks
+from twinlock.lock.store import LockPaths, read_lock_readings, read_locks
 from twinlock.model.composition import Composition
 from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver
-from twinlock.solve.adapter import RattlerSolver, Solver
+from twinlock.solve.adapter import PackageFinder, RattlerSolver, Solver
 from twinlock.solve.channels import local_channel_dir
 from twinlock.spec.config import ProjectConfig, alias_mirrors, parse_mirror_options
 from twinlock.spec.load import (
@@ -60,7 +61,15 @@ class Project:
     def read_locks(self) -> dict[str, EnvironmentLock]:
         return read_locks(self.paths, [e.name for e in self.composition.environments])
 
+    def read_lock_readings(self) -> dict[str, LockReading]:
+        """The locks with their integrity problems, damaged ones included (for check)."""
+        return read_lock_readings(self.paths, [e.name for e in self.composition.environments])
+
     def solver(self) -> Solver:
+        return RattlerSolver(self.config.mirrors, local_channel_dir)
+
+    def package_finder(self) -> PackageFinder:
+        """Looks up the channel's record of a locked file (through the configured mirrors)."""
         return RattlerSolver(self.config.mirrors, local_channel_dir)
 
     def pypi_resolver(self) -> PypiResolver:

@@ -10,10 +10,12 @@ A changed package carries every kind of change that applies, most severe first
 (``PackageChange.kinds``):
 
 * ``hash`` -- same name, version, build and file name, but a different md5 or
-  sha256: the artifact behind a pin was replaced. Always an alarm.
+  sha256, or one that is missing or malformed on either side: the artifact
+  behind a pin was replaced, or nothing vouches for it. Always an alarm.
 * ``added`` / ``removed``;
-* ``upgraded`` / ``downgraded``, ordered with rattler's conda version rules,
-  with a ``bump`` class: ``major`` / ``minor`` / ``patch`` (first, second, third
+* ``upgraded`` / ``downgraded``, ordered with rattler's conda version rules
+  (``(pypi)`` entries: PEP 440, see :func:`pypi_version_change`), with a
+  ``bump`` class: ``major`` / ``minor`` / ``patch`` (first, second, third
   version segment; an epoch change is ``major``) or ``other`` (a later segment);
 * ``rebuilt`` -- same version, another build string;
 * ``artifact`` -- same name, version and build but another file (``.tar.bz2``
@@ -28,6 +30,10 @@ Each change says whether the package is a requested **root** (its name is one
 of the environment's requirements) or a transitive dependency. A platform or
 environment present on one side only is reported as added/removed with its
 package count, without listing its packages.
+
+A side read from a damaged lock (see :mod:`twinlock.lock.validate`) is still
+compared, from what it holds; its integrity problems are listed in
+``LocksDiff.damage`` and, like a hash alarm, make ``--exit-code`` exit 3.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from twinlock.lock.validate import well_formed_hash
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 
 ChangeKind = Literal[
@@ -64,10 +71,14 @@ class LockSet:
 
     label: str
     locks: tuple[EnvironmentLock, ...]
+    # Integrity problems of the files read (a damaged lock is still compared): alarms.
+    damage: tuple[str, ...] = ()
 
     @classmethod
-    def create(cls, label: str, locks: Iterable[EnvironmentLock]) -> LockSet:
-        return cls(label, tuple(sorted(locks, key=lambda lock: lock.environment)))
+    def create(
+        cls, label: str, locks: Iterable[EnvironmentLock], damage: Iterable[str] = ()
+    ) -> LockSet:
+        return cls(label, tuple(sorted(locks, key=lambda lock: lock.environment)), tuple(damage))
 
     def by_environment(self) -> dict[str, EnvironmentLock]:
         return {lock.environment: lock for lock in self.locks}
@@ -131,6 +142,7 @@ class LocksDiff:
     old_label: str
     new_label: str
     environments: tuple[EnvironmentDiff, ...]
+    damage: tuple[str, ...] = ()  # integrity problems of either side, labelled with the side
 
     @property
     def changed(self) -> bool:
@@ -158,8 +170,8 @@ class LocksDiff:
 
     @property
     def exit_code(self) -> int:
-        """For ``--exit-code``: 0 no change, 1 changes, 3 a hash alarm."""
-        if self.alarms():
+        """For ``--exit-code``: 0 no change, 1 changes, 3 a hash alarm or a damaged lock."""
+        if self.alarms() or self.damage:
             return EXIT_ALARM
         return EXIT_CHANGED if self.changed else EXIT_UNCHANGED
 
@@ -171,7 +183,8 @@ def diff_lock_sets(old: LockSet, new: LockSet) -> LocksDiff:
         diff_environments(before.get(name), after.get(name), name)
         for name in sorted(before.keys() | after.keys())
     ]
-    return LocksDiff(old.label, new.label, tuple(envs))
+    damage = [f"{side.label}: {problem}" for side in (old, new) for problem in side.damage]
+    return LocksDiff(old.label, new.label, tuple(envs), tuple(damage))
 
 
 def diff_environments(
@@ -225,6 +238,7 @@ def diff_platforms(
 
 
 PYPI_SUFFIX = " (pypi)"
+PYPI_SUBDIR = "pypi"  # the subdir of a PyPI entry in a diff
 
 
 def _roots(lock: EnvironmentLock) -> frozenset[str]:
@@ -245,7 +259,7 @@ def _diffable(plat: PlatformLock) -> dict[str, LockedPackage]:
             name=pkg.name + PYPI_SUFFIX,
             version=pkg.version,
             build="",
-            subdir="pypi",
+            subdir=PYPI_SUBDIR,
             url=pkg.url,
             channel=f"{scheme}://{rest.split('/', 1)[0]}",
             md5="",
@@ -271,7 +285,10 @@ def compare_packages(
         elif _hash_differs(old, new):
             kinds.append("hash")
     elif old.version != new.version:
-        direction, bump = version_change(old.version, new.version)
+        pypi = old.subdir == new.subdir == PYPI_SUBDIR
+        direction, bump = (pypi_version_change if pypi else version_change)(
+            old.version, new.version
+        )
         kinds.append(direction)
     else:
         kinds.append("rebuilt")
@@ -286,9 +303,19 @@ def compare_packages(
 
 
 def _hash_differs(old: LockedPackage, new: LockedPackage) -> bool:
-    if old.md5 != new.md5:
-        return True
-    return bool(old.sha256 and new.sha256 and old.sha256 != new.sha256)
+    """A hash changed, or either side's is missing or malformed (nothing vouches for the file).
+
+    A conda sha256 that neither side records is no alarm (the channel had none);
+    PyPI entries carry a sha256 only.
+    """
+    kinds = ("sha256",) if old.subdir == PYPI_SUBDIR else ("md5", "sha256")
+    for kind in kinds:
+        a, b = getattr(old, kind), getattr(new, kind)
+        if kind == "sha256" and not a and not b and old.subdir != PYPI_SUBDIR:
+            continue
+        if a != b or not well_formed_hash(a, kind) or not well_formed_hash(b, kind):
+            return True
+    return False
 
 
 def version_change(old: str, new: str) -> tuple[ChangeKind, Bump | None]:
@@ -307,6 +334,35 @@ def version_change(old: str, new: str) -> tuple[ChangeKind, Bump | None]:
     if a == b:
         return "rebuilt", None
     return ("upgraded" if b > a else "downgraded"), _bump(a, b)
+
+
+def pypi_version_change(old: str, new: str) -> tuple[ChangeKind, Bump | None]:
+    """Like :func:`version_change`, for PyPI versions ordered by PEP 440 (``packaging``).
+
+    ``1.0.dev0 < 1.0a1 < 1.0rc1 < 1.0 < 1.0.post1``. Versions whose public parts
+    are equal (``2.1.0+cpu`` and ``2.1.0``) differ only in the local label, a
+    build variant of the same release: a rebuild, not an upgrade or downgrade.
+    The bump class compares the release segments (an epoch change is ``major``;
+    pre-, post- and dev-release changes are ``other``). A version that is not
+    PEP 440 falls back to conda's rules.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        a, b = Version(old), Version(new)
+    except InvalidVersion:
+        return version_change(old, new)
+    if Version(a.public) == Version(b.public):  # "1.0" == "1.0.0"; local labels aside
+        return "rebuilt", None
+    direction: ChangeKind = "upgraded" if b > a else "downgraded"
+    if a.epoch != b.epoch:
+        return direction, "major"
+    width = max(len(a.release), len(b.release), 3)
+    ra, rb = (v.release + (0,) * (width - len(v.release)) for v in (a, b))
+    for index, bump in enumerate(("major", "minor", "patch")):
+        if ra[index] != rb[index]:
+            return direction, bump  # type: ignore[return-value]
+    return direction, "other"
 
 
 def _bump(a: object, b: object) -> Bump:

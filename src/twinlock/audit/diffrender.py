@@ -14,7 +14,8 @@
       "exit_code": 0 | 1 | 3,
       "summary": {"kinds": {"<kind>": int, ...every kind...},
                   "bumps": {"major": int, "minor": int, "patch": int, "other": int},
-                  "alarms": int},
+                  "alarms": int, "damaged": int},
+      "damaged": [str],   # integrity problems of either side's lock files (exit 3)
       "environments": [{
         "environment": str,
         "status": "added" | "removed" | "changed" | "unchanged",
@@ -48,6 +49,7 @@ from twinlock.audit.diff import (
     MetadataChange,
     PackageChange,
 )
+from twinlock.lock.validate import well_formed_hash
 from twinlock.model.lock import LockedPackage
 
 JSON_FORMAT = "twinlock-diff/1"
@@ -60,8 +62,9 @@ def plural(count: int, noun: str) -> str:
 
 def summary(diff: LocksDiff) -> str:
     """One line: how many environments changed and how many changes of each kind."""
+    damaged = "; " + plural(len(diff.damage), "DAMAGED-LOCK problem") if diff.damage else ""
     if not diff.changed:
-        return "no changes"
+        return "no changes" + damaged
     changed = sum(env.status != "unchanged" for env in diff.environments)
     parts = [
         f"{count} {kind}{_bump_text(diff, kind)}"
@@ -74,7 +77,7 @@ def summary(diff: LocksDiff) -> str:
     alarms = len(diff.alarms())
     if alarms:
         line += "; " + plural(alarms, "HASH ALARM")
-    return line
+    return line + damaged
 
 
 def _bump_text(diff: LocksDiff, kind: str) -> str:
@@ -98,13 +101,21 @@ def _version_build(pkg: LockedPackage | None) -> str:
 
 def _digest_notes(old: LockedPackage, new: LockedPackage, short: bool) -> list[str]:
     def cut(digest: str) -> str:
-        return digest[:12] + "…" if short else digest
+        return digest[:12] + "…" if short and len(digest) > 12 else digest
 
     out = []
-    if old.md5 != new.md5:
-        out.append(f"md5 {cut(old.md5)} -> {cut(new.md5)}")
-    if old.sha256 and new.sha256 and old.sha256 != new.sha256:
-        out.append(f"sha256 {cut(old.sha256)} -> {cut(new.sha256)}")
+    for kind in ("md5", "sha256"):
+        a, b = getattr(old, kind) or "", getattr(new, kind) or ""
+        if not a and not b:
+            continue  # a PyPI entry's md5, or a sha256 neither side records
+        if a != b:
+            same_start = short and a[:12] == b[:12]
+            out.append(
+                f"{kind} {cut(a) if a and not same_start else a or '(none)'} -> "
+                f"{cut(b) if b and not same_start else b or '(none)'}"
+            )
+        elif not well_formed_hash(a, kind):
+            out.append(f"{kind} malformed on both sides: {a[:70]}")
     return out
 
 
@@ -202,6 +213,8 @@ def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> st
     for alarm in diff.alarms():
         console.print("HASH ALARM " + _alarm_line(*alarm), style="bold red", markup=False)
         console.print("  (same name, version, build and file name)", style="red")
+    for problem in diff.damage:
+        console.print("DAMAGED LOCK " + problem, style="bold red", markup=False)
     for env in diff.environments:
         if env.status != "unchanged":
             _print_environment(console, env)
@@ -266,6 +279,9 @@ def render_markdown(diff: LocksDiff) -> str:
     if alarms:
         lines += ["", "> [!CAUTION]", "> **Hash alarm**: a pinned artifact changed its content."]
         lines += [f"> - {_md(_alarm_line(*alarm))}" for alarm in alarms]
+    if diff.damage:
+        lines += ["", "> [!CAUTION]", "> **Damaged lock**: a lock file fails validation."]
+        lines += [f"> - {_md(problem)}" for problem in diff.damage]
     for env in diff.environments:
         if env.status != "unchanged":
             lines += ["", *_markdown_environment(env)]
@@ -335,7 +351,9 @@ def diff_to_data(diff: LocksDiff) -> dict[str, Any]:
             "kinds": diff.kind_counts(),
             "bumps": diff.bump_counts(),
             "alarms": len(diff.alarms()),
+            "damaged": len(diff.damage),
         },
+        "damaged": list(diff.damage),
         "environments": [
             {
                 "environment": env.environment,

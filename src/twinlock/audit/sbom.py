@@ -10,6 +10,11 @@ hand-written JSON. Pure: it takes locks and a timestamp, and returns text.
   URL as a ``distribution`` reference, and the properties
   ``twinlock:environment``, ``twinlock:prefix``, ``twinlock:platform`` and
   ``twinlock:requested`` (a requirement of the environment, or a dependency);
+* one ``library`` component per locked PyPI distribution (an environment's PyPI
+  layer) with a ``pkg:pypi/<name>@<version>?file_name=..`` purl, its sha256, the
+  artifact URL, the same properties and ``twinlock:layer`` = ``pypi``; its
+  dependencies link to the PyPI packages (or the conda packages providing them)
+  it requires;
 * the composition is the BOM's subject (``metadata.component``); the
   ``dependencies`` graph links it to each environment's requested packages and
   each package to the locked packages its ``depends`` name;
@@ -26,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from twinlock import __version__
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean
-from twinlock.model.composition import Composition
-from twinlock.model.lock import EnvironmentLock, LockedPackage
+from twinlock.model.composition import Composition, normalize_pypi_name
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
 
 if TYPE_CHECKING:
     from cyclonedx.model.bom import Bom
@@ -105,16 +110,27 @@ def build_bom(composition: str, locks: Sequence[EnvironmentLock], *, timestamp: 
     licenses = _LicenseCache()
     for lock in locks:
         requested = {r.name for r in lock.requirements}
+        requested_pypi = {r.name for r in lock.pypi_requirements}
         for plat in lock.platforms:
             made = {
                 p.name: _component(lock, plat.platform, p, p.name in requested, licenses)
                 for p in plat.packages
             }
-            components += made.values()
+            made_pypi = {
+                p.name: _pypi_component(lock, plat.platform, p, p.name in requested_pypi)
+                for p in plat.pypi
+            }
+            components += [*made.values(), *made_pypi.values()]
             for pkg in plat.packages:
                 deps = [Dependency(ref=made[d].bom_ref) for d in pkg.dependency_map() if d in made]
                 dependencies.append(Dependency(ref=made[pkg.name].bom_ref, dependencies=deps))
+            for pip in plat.pypi:
+                deps = [Dependency(ref=ref) for ref in _pypi_refs(plat, pip, made, made_pypi)]
+                dependencies.append(Dependency(ref=made_pypi[pip.name].bom_ref, dependencies=deps))
             roots += [Dependency(ref=c.bom_ref) for name, c in made.items() if name in requested]
+            roots += [
+                Dependency(ref=c.bom_ref) for name, c in made_pypi.items() if name in requested_pypi
+            ]
     dependencies.append(Dependency(ref=subject.bom_ref, dependencies=roots))
     return Bom(
         serial_number=_serial(composition, locks),
@@ -183,6 +199,68 @@ def _component(
     )
 
 
+def _pypi_component(
+    lock: EnvironmentLock, platform: str, pkg: PypiPackage, requested: bool
+) -> Component:
+    from cyclonedx.model import (
+        ExternalReference,
+        ExternalReferenceType,
+        HashAlgorithm,
+        HashType,
+        Property,
+        XsUri,
+    )
+    from cyclonedx.model.component import Component, ComponentType
+
+    properties = [
+        Property(name="twinlock:environment", value=lock.environment),
+        Property(name="twinlock:prefix", value=lock.prefix),
+        Property(name="twinlock:platform", value=platform),
+        Property(name="twinlock:requested", value="true" if requested else "false"),
+        Property(name="twinlock:layer", value="pypi"),
+    ]
+    return Component(
+        type=ComponentType.LIBRARY,
+        name=pkg.name,
+        version=pkg.version,
+        bom_ref=f"{lock.environment}/{platform}/pypi/{pkg.name}-{pkg.version}",
+        purl=pypi_purl(pkg),
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=pkg.sha256)],
+        external_references=[
+            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(pkg.url))
+        ],
+        properties=properties,
+    )
+
+
+def _pypi_refs(
+    plat: PlatformLock,
+    pkg: PypiPackage,
+    conda: Mapping[str, Component],
+    pypi: Mapping[str, Component],
+) -> list[Any]:
+    """The components a PyPI package depends on: PyPI ones, or the conda packages providing them."""
+    refs = []
+    for name in pkg.depends:
+        if name in pypi:
+            refs.append(pypi[name].bom_ref)
+        elif (provider := plat.provider(name)) is not None and provider.name in conda:
+            refs.append(conda[provider.name].bom_ref)
+    return refs
+
+
+def pypi_purl(pkg: PypiPackage) -> PackageURL:
+    """``pkg:pypi/<normalised name>@<version>?file_name=<the locked artifact>``."""
+    from packageurl import PackageURL
+
+    return PackageURL(
+        type="pypi",
+        name=normalize_pypi_name(pkg.name),
+        version=pkg.version,
+        qualifiers={"file_name": pkg.file_name},
+    )
+
+
 def conda_purl(pkg: LockedPackage) -> PackageURL:
     """``pkg:conda/<name>@<version>?build=..&channel=..&subdir=..&type=conda|tar.bz2``.
 
@@ -203,4 +281,5 @@ def _serial(composition: str, locks: Sequence[EnvironmentLock]) -> uuid.UUID:
     for lock in locks:
         for plat in lock.platforms:
             parts += [f"{lock.environment}/{plat.platform}/{p.url}#{p.md5}" for p in plat.packages]
+            parts += [f"{lock.environment}/{plat.platform}/{p.url}#{p.sha256}" for p in plat.pypi]
     return uuid.uuid5(_SERIAL_NAMESPACE, "\n".join(parts))

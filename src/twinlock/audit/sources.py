@@ -16,8 +16,8 @@ from pathlib import Path
 
 from twinlock.audit.diff import LockSet
 from twinlock.errors import LockFileError, TwinlockError
-from twinlock.lock.format import parse_conda_lock
-from twinlock.lock.store import LOCK_SUFFIX, read_lock_file
+from twinlock.lock.format import LockReading, read_conda_lock
+from twinlock.lock.store import LOCK_SUFFIX, read_lock_reading
 
 FORMS_HINT = (
     "use one of: twinlock diff OLD NEW (lock directories or .conda-lock.yml files); "
@@ -63,13 +63,19 @@ def split_range(text: str) -> tuple[str, str] | None:
 def read_lock_set(path: Path) -> LockSet:
     """The locks of a lock directory, or the one lock of a ``.conda-lock.yml`` file."""
     if path.is_file():
-        return LockSet.create(_display(path), [read_lock_file(path)])
+        return _lock_set(_display(path), {path.name: read_lock_reading(path)})
     if not path.is_dir():
         raise TwinlockError(f"{path}: no such lock file or directory", FORMS_HINT)
     lock_files = sorted(p for p in path.iterdir() if p.name.endswith(LOCK_SUFFIX))
     if not lock_files:
         raise LockFileError(f"{path}: no *{LOCK_SUFFIX} files in it", _subdir_hint(path))
-    return LockSet.create(_display(path), [read_lock_file(p) for p in lock_files])
+    return _lock_set(_display(path), {p.name: read_lock_reading(p) for p in lock_files})
+
+
+def _lock_set(label: str, readings: dict[str, LockReading]) -> LockSet:
+    """The locks read, each damaged one's problems kept as the side's damage (an alarm)."""
+    damage = [f"{name}: {p}" for name, r in readings.items() for p in r.problems]
+    return LockSet.create(label, [r.lock for r in readings.values()], damage)
 
 
 def _subdir_hint(path: Path) -> str:
@@ -102,11 +108,13 @@ def read_git_lock_set(rev: str, path: Path) -> LockSet:
         prefix = "" if rel == "." else f"{rel}/"
         listing = _git(top, "ls-tree", "--name-only", f"{commit}:{prefix}")
         names = [prefix + n for n in listing.splitlines() if n.endswith(LOCK_SUFFIX)]
-    locks = [
-        parse_conda_lock(_git(top, "show", f"{commit}:{name}"), source=f"{rev}:{name}")
+    readings = {
+        name.rsplit("/", 1)[-1]: read_conda_lock(
+            _git(top, "show", f"{commit}:{name}"), source=f"{rev}:{name}"
+        )
         for name in names
-    ]
-    return LockSet.create(label, locks)
+    }
+    return _lock_set(label, readings)
 
 
 def _existing_dir(path: Path) -> Path:

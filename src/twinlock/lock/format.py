@@ -4,7 +4,10 @@ Writing goes through the conda-lock library (its models and
 ``write_conda_lock_file``), so the files are exactly what micromamba and
 ``conda-lock install`` consume. Reading is a fast path over the same format
 (libyaml, no pydantic): ``check``, ``diff`` and ``why`` stay quick; a test
-proves conda-lock's own parser reads what we write.
+proves conda-lock's own parser reads what we write. Every read keeps scalars
+as the text written and validates the whole file (:mod:`twinlock.lock.validate`):
+:func:`parse_conda_lock` refuses a damaged lock, :func:`read_conda_lock` returns
+it with its problems for the commands that report them (``check``, ``diff``).
 
 twinlock's own facts (prefix, snapshot, requirements, virtual packages, licenses) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
@@ -19,14 +22,15 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
 from twinlock.errors import LockFileError
+from twinlock.lock.validate import LockProblem, validate_lock_data
 from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
 from twinlock.model.lock import (
     LICENSES_KEY,
@@ -40,7 +44,17 @@ from twinlock.model.platforms import VirtualPackage
 
 _R = TypeVar("_R", Requirement, PypiRequirement)
 
+_J = TypeVar("_J", list[Any], dict[str, Any])
+
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Safe loading that keeps numbers and dates as the text written: a hash of 64
+# decimal digits or a version like 1.10 is text in a lock, whatever YAML 1.1 says.
+_NOT_TEXT = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+_TextLoader: Any = type("_TextLoader", (_Loader,), {})
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NOT_TEXT]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
 
 
 def render_conda_lock(lock: EnvironmentLock) -> str:
@@ -189,39 +203,108 @@ def _install_order(plat: PlatformLock) -> list[LockedPackage]:
     return order
 
 
+@dataclass(frozen=True)
+class LockReading:
+    """A lock as read, and every integrity problem found in it (empty when sound).
+
+    A damaged lock is still built (tolerantly, from what is there) so ``check``
+    and ``diff`` can report on it; only :func:`parse_conda_lock` refuses it.
+    """
+
+    lock: EnvironmentLock
+    problems: tuple[LockProblem, ...]
+
+
 def parse_conda_lock(text: str, *, source: str) -> EnvironmentLock:
-    """Read a conda-lock v1 file written by twinlock into an :class:`EnvironmentLock`."""
-    try:
-        data = yaml.load(text, Loader=_Loader)
-        return _from_conda_lock_data(data)
-    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise LockFileError(
-            f"{source}: not a readable twinlock conda-lock file ({type(exc).__name__}: {exc})",
-            "regenerate it with 'twinlock lock'",
-        ) from exc
+    """Read and validate a conda-lock v1 file written by twinlock.
+
+    Raises :class:`LockFileError` listing every problem when the lock is not
+    sound (see :mod:`twinlock.lock.validate`): nothing uses a damaged lock.
+    """
+    reading = read_conda_lock(text, source=source)
+    if reading.problems:
+        raise damaged_lock_error(source, reading.problems)
+    return reading.lock
 
 
-def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
-    if data.get("version") != 1:
-        raise ValueError(f"unsupported lock version {data.get('version')!r}")
-    meta = data["metadata"]
-    custom: Mapping[str, str] = meta.get("custom_metadata") or {}
+def read_conda_lock(text: str, *, source: str) -> LockReading:
+    """Read a lock, reporting its integrity problems instead of raising on them.
+
+    Raises :class:`LockFileError` only when the text is not YAML or not a twinlock
+    lock at all (no ``twinlock.*`` metadata): there is nothing to report on then.
+    """
+    data = load_lock_data(text, source=source)
+    problems = validate_lock_data(data)
+    custom = _custom(data)
     if "twinlock.environment" not in custom:
-        raise ValueError("no twinlock metadata (was it written by another tool?)")
-    grouped: dict[str, list[LockedPackage]] = {p: [] for p in meta["platforms"]}
-    pypi: dict[str, list[PypiPackage]] = {p: [] for p in meta["platforms"]}
-    licenses = {p: json.loads(custom.get(f"{LICENSES_KEY}{p}", "{}")) for p in grouped}
-    for entry in data.get("package") or []:
-        if entry["manager"] == "conda":
-            platform = entry["platform"]
-            license = licenses[platform].get(entry["name"])
+        damaged = damaged_lock_error(source, problems)
+        raise LockFileError(
+            damaged.message.replace("the lock is damaged", "not a usable twinlock conda-lock file"),
+            f"{_RESTORE_HINT}; a lock made by another tool can be imported: "
+            "twinlock rebuild --from ENV=FILE",
+        )
+    return LockReading(_from_conda_lock_data(data, custom), tuple(problems))
+
+
+def load_lock_data(text: str, *, source: str) -> object:
+    """The YAML data of a lock, scalars such as hashes and versions kept as written text."""
+    try:
+        return yaml.load(text, Loader=_TextLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = str(getattr(exc, "problem", None) or "invalid YAML")[:120]
+        raise LockFileError(
+            f"{source}: not readable as YAML{where} ({problem}); the file is damaged",
+            _RESTORE_HINT,
+        ) from None
+
+
+_RESTORE_HINT = (
+    "restore it from version control (git checkout -- FILE), "
+    "or solve it anew ignoring it: twinlock lock --full"
+)
+_LISTED = 10  # problems listed in one error message
+
+
+def damaged_lock_error(source: str, problems: Sequence[LockProblem]) -> LockFileError:
+    """The error for a lock that fails validation: every problem (bounded), and the fix."""
+    lines = [f"{source}: the lock is damaged ({len(problems)} problem(s)):"]
+    lines += [f"  - {p}" for p in problems[:_LISTED]]
+    if len(problems) > _LISTED:
+        lines.append(f"  ... and {len(problems) - _LISTED} more")
+    return LockFileError("\n".join(lines), _RESTORE_HINT)
+
+
+def _custom(data: object) -> dict[str, str]:
+    meta = data.get("metadata") if isinstance(data, Mapping) else None
+    custom = meta.get("custom_metadata") if isinstance(meta, Mapping) else None
+    if not isinstance(custom, Mapping):
+        return {}
+    return {str(k): v for k, v in custom.items() if isinstance(v, str)}
+
+
+def _from_conda_lock_data(data: Any, custom: Mapping[str, str]) -> EnvironmentLock:
+    """Build the lock from *data*, tolerating damage (validation reports it separately)."""
+    meta: Mapping[str, Any] = data["metadata"]
+    names = [p for p in _items(meta.get("platforms")) if isinstance(p, str)]
+    grouped: dict[str, list[LockedPackage]] = {p: [] for p in names}
+    pypi: dict[str, list[PypiPackage]] = {p: [] for p in names}
+    licenses = {p: _json(custom.get(f"{LICENSES_KEY}{p}"), dict) for p in names}
+    for entry in _items(data.get("package")):
+        platform = entry.get("platform") if isinstance(entry, Mapping) else None
+        if not isinstance(platform, str) or platform not in grouped:
+            continue
+        if entry.get("manager") == "conda":
+            license = licenses[platform].get(_text(entry, "name"))
             grouped[platform].append(_package_from_entry(entry, license))
-        elif entry["manager"] == "pip":
-            pypi[entry["platform"]].append(_pypi_from_entry(entry))
+        elif entry.get("manager") == "pip":
+            pypi[platform].append(_pypi_from_entry(entry))
+    hashes = meta.get("content_hash")
     platforms = [
         PlatformLock.create(
             platform,
-            meta["content_hash"][platform],
+            _text(hashes, platform),
             _virtual_packages(custom.get(f"twinlock.virtual-packages.{platform}", "")),
             packages,
             pypi[platform],
@@ -229,71 +312,98 @@ def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
         for platform, packages in grouped.items()
     ]
     return EnvironmentLock(
-        composition=custom["twinlock.composition"],
+        composition=custom.get("twinlock.composition", ""),
         environment=custom["twinlock.environment"],
-        prefix=custom["twinlock.prefix"],
-        channels=tuple(_channel_url(c) for c in meta["channels"]),
+        prefix=custom.get("twinlock.prefix", ""),
+        channels=tuple(_channel_url(c) for c in _items(meta.get("channels"))),
         requirements=_requirements(custom),
         platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
         snapshot=custom.get("twinlock.snapshot"),
-        sources=tuple(meta.get("sources") or ()),
-        align=tuple(json.loads(custom.get("twinlock.align", "[]"))),
+        sources=tuple(str(s) for s in _items(meta.get("sources"))),
+        align=tuple(str(a) for a in _json(custom.get("twinlock.align"), list)),
         pypi_requirements=_pypi_requirements(custom),
         python=custom.get("twinlock.python"),
-        pypi_indexes=tuple(json.loads(custom.get("twinlock.pypi-indexes", "[]"))),
+        pypi_indexes=tuple(str(i) for i in _json(custom.get("twinlock.pypi-indexes"), list)),
         tests=_tests(custom),
     )
 
 
 def _tests(custom: Mapping[str, str]) -> SmokeTests | None:
-    text = custom.get("twinlock.tests")
-    data = json.loads(text) if text else None
-    return SmokeTests.from_json(data) if isinstance(data, dict) else None
+    data = _json(custom.get("twinlock.tests"), dict)
+    return SmokeTests.from_json(data) if data else None
 
 
 def _pypi_from_entry(entry: Mapping[str, Any]) -> PypiPackage:
     return PypiPackage(
-        name=entry["name"],
-        version=str(entry["version"]),
-        url=entry["url"],
-        sha256=entry["hash"]["sha256"],
-        depends=tuple(entry.get("dependencies") or {}),
+        name=_text(entry, "name"),
+        version=_text(entry, "version"),
+        url=_text(entry, "url"),
+        sha256=_text(entry.get("hash"), "sha256"),
+        depends=tuple(str(d) for d in _mapping(entry.get("dependencies"))),
     )
 
 
 def _package_from_entry(entry: Mapping[str, Any], license: str | None = None) -> LockedPackage:
-    url: str = entry["url"]
-    base, subdir, _ = url.rsplit("/", 2)
-    deps = entry.get("dependencies") or {}
+    url = _text(entry, "url")
+    base = url.rpartition("/")[0]
+    channel, _, subdir = base.rpartition("/")
+    deps = _mapping(entry.get("dependencies"))
+    sha256 = _text(entry.get("hash"), "sha256")
     return LockedPackage(
-        name=entry["name"],
-        version=str(entry["version"]),
-        build=str(entry.get("build") or ""),
+        name=_text(entry, "name"),
+        version=_text(entry, "version"),
+        build=_text(entry, "build"),
         subdir=subdir,
         url=url,
-        channel=base,
-        md5=entry["hash"]["md5"],
-        sha256=entry["hash"].get("sha256"),
+        channel=channel,
+        md5=_text(entry.get("hash"), "md5"),
+        sha256=sha256 or None,
         depends=tuple(f"{name} {spec}".strip() for name, spec in deps.items()),
-        license=license,
+        license=license if isinstance(license, str) else None,
     )
+
+
+def _text(mapping: object, key: str) -> str:
+    """``mapping[key]`` as text ("" when absent): damaged values stay visible to reports."""
+    value = mapping.get(key) if isinstance(mapping, Mapping) else None
+    return "" if value is None else str(value)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _json(text: str | None, kind: type[_J]) -> _J:
+    """The JSON value of *text* when it has the expected *kind*, else an empty one."""
+    try:
+        value = json.loads(text or "null")
+    except ValueError:
+        value = None
+    return value if isinstance(value, kind) else kind()
 
 
 def _channel_url(entry: object) -> str:
     if isinstance(entry, Mapping):
-        return str(entry["url"])
+        return str(entry.get("url"))
     return str(entry)
 
 
 def _virtual_packages(text: str) -> tuple[VirtualPackage, ...]:
-    return tuple(VirtualPackage.parse(part) for part in text.split())
+    return tuple(VirtualPackage.parse(part) for part in text.split() if part.count("=") >= 2)
 
 
 def _requirements(custom: Mapping[str, str]) -> tuple[Requirement, ...]:
     plain = _with_provenance(custom, "twinlock.requirements", Requirement)
-    limited: dict[str, list[str]] = json.loads(custom.get(REQUIREMENT_PLATFORMS_KEY, "{}"))
+    limited = _json(custom.get(REQUIREMENT_PLATFORMS_KEY), dict)
     return tuple(
-        replace(r, platforms=tuple(limited[r.spec])) if r.spec in limited else r for r in plain
+        replace(r, platforms=tuple(str(p) for p in _items(limited[r.spec])))
+        if r.spec in limited
+        else r
+        for r in plain
     )
 
 
@@ -303,28 +413,12 @@ def _pypi_requirements(custom: Mapping[str, str]) -> tuple[PypiRequirement, ...]
 
 def _with_provenance(custom: Mapping[str, str], key: str, kind: type[_R]) -> tuple[_R, ...]:
     """The specs listed under *key*, each with its recorded requested-by and reason."""
-    specs: list[str] = json.loads(custom.get(key, "[]"))
-    provenance: dict[str, dict[str, str]] = json.loads(custom.get("twinlock.provenance", "{}"))
-    return tuple(
-        kind(
-            spec,
-            provenance.get(spec, {}).get("requested-by"),
-            provenance.get(spec, {}).get("reason"),
-        )
-        for spec in specs
-    )
+    specs = [s for s in _json(custom.get(key), list) if isinstance(s, str)]
+    provenance = _json(custom.get("twinlock.provenance"), dict)
 
+    def field(spec: str, name: str) -> str | None:
+        entry = provenance.get(spec)
+        value = entry.get(name) if isinstance(entry, dict) else None
+        return value if isinstance(value, str) else None
 
-def read_lock_metadata(text: str) -> Mapping[str, Any]:
-    """Only the ``metadata`` block of a lock file: enough to decide freshness quickly.
-
-    conda-lock writes ``version`` and ``metadata`` before the long ``package``
-    list, so the package list is never parsed for a no-op relock.
-    """
-    head, _, _ = text.partition("\npackage:")
-    try:
-        data = yaml.load(head, Loader=_Loader)
-    except yaml.YAMLError:
-        return {}  # unreadable: the full path parses the file and reports it properly
-    meta = data.get("metadata") if isinstance(data, Mapping) else None
-    return meta if isinstance(meta, Mapping) else {}
+    return tuple(kind(spec, field(spec, "requested-by"), field(spec, "reason")) for spec in specs)

@@ -6,11 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from twinlock.errors import (
-    ConfigError,
-)
+from twinlock.errors import LockFileError
 from twinlock.fileio import display_path
-from twinlock.lock.format import parse_conda_lock
+from twinlock.lock.format import LockReading, damaged_lock_error, read_conda_lock
 from twinlock.model.lock import EnvironmentLock
 
 LOCK_SUFFIX = ".conda-lock.yml"
@@ -40,18 +38,42 @@ class LockPaths:
 
 
 def read_locks(paths: LockPaths, env_names: Iterable[str]) -> dict[str, EnvironmentLock]:
-    """The existing locks of the named environments (absent ones are skipped)."""
-    locks: dict[str, EnvironmentLock] = {}
+    """The existing locks of the named environments (absent ones are skipped).
+
+    Raises :class:`LockFileError` for a damaged lock: nothing uses one.
+    """
+    readings = read_lock_readings(paths, env_names)
+    for name, reading in readings.items():
+        if reading.problems:
+            raise damaged_lock_error(display_path(paths.conda_lock(name)), reading.problems)
+    return {name: reading.lock for name, reading in readings.items()}
+
+
+def read_lock_readings(paths: LockPaths, env_names: Iterable[str]) -> dict[str, LockReading]:
+    """Like :func:`read_locks`, but a damaged lock comes back with its problems (for check)."""
+    readings: dict[str, LockReading] = {}
     for name in env_names:
         path = paths.conda_lock(name)
         if path.is_file():
-            locks[name] = parse_conda_lock(path.read_text(), source=display_path(path))
-    return locks
+            readings[name] = read_lock_reading(path)
+    return readings
+
+
+def read_lock_reading(path: Path) -> LockReading:
+    """One lock file read and validated, with its problems (see :func:`read_conda_lock`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise LockFileError(
+            f"cannot read lock {display_path(path)}: {reason}",
+            "restore it from version control, or solve it anew: twinlock lock --full",
+        ) from None
+    return read_conda_lock(text, source=display_path(path))
 
 
 def read_lock_file(path: Path) -> EnvironmentLock:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read lock {path}: {exc}", "check the path") from exc
-    return parse_conda_lock(text, source=display_path(path))
+    reading = read_lock_reading(path)
+    if reading.problems:
+        raise damaged_lock_error(display_path(path), reading.problems)
+    return reading.lock

@@ -99,6 +99,7 @@ class PackageRef:
         return self.file_name.rsplit("-", 2)[0].lower()
 
 
+@runtime_checkable
 class PackageFinder(Protocol):
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]: ...
 
@@ -281,7 +282,7 @@ async def _records_for(
 
 def _lookup_error(exc: Exception, channel: Channel) -> Exception:
     return ChannelError(
-        f"cannot read channel {channel.name} to resolve imported pins: {exc}",
+        f"cannot read channel {channel.name} to look up locked files: {exc}",
         offline_hint([channel]),
     )
 
