@@ -24,7 +24,13 @@ from twinlock.lock.format import read_lock_metadata, render_conda_lock, render_e
 from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.model.lock import EnvironmentLock, without_package_facts
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
-from twinlock.solve.adapter import PackageIndex, SolveOutcome, Solver, SolveRequest
+from twinlock.solve.adapter import (
+    PackageIndex,
+    RattlerSolver,
+    SolveOutcome,
+    Solver,
+    SolveRequest,
+)
 
 if TYPE_CHECKING:
     pass
@@ -60,21 +66,20 @@ def run_lock(
     previous = _previous_locks(project, tolerate_errors=full)
     # conda-lock's writer is slow to import; load it while the solver works.
     prewarm = threading.Thread(target=importlib.import_module, args=("conda_lock.lockfile",))
-    lazy = _LazySolver(project, prewarm)
-    needs_solver: Solver = solver or lazy
-    try:
-        result = lock_composition(
-            project.composition,
-            previous,
-            needs_solver,
-            sources=project.sources,
-            environments=environments,
-            update=update,
-            full=full,
-            pypi=pypi or project.pypi_resolver(),
-        )
-    except (UnsolvableError, AlignmentError) as exc:
-        raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+    with _LazySolver(project, prewarm) as lazy:
+        try:
+            result = lock_composition(
+                project.composition,
+                previous,
+                solver or lazy,
+                sources=project.sources,
+                environments=environments,
+                update=update,
+                full=full,
+                pypi=pypi or project.pypi_resolver(),
+            )
+        except (UnsolvableError, AlignmentError) as exc:
+            raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
@@ -91,15 +96,25 @@ def run_lock(
 
 
 class _LazySolver:
-    """Builds the real solver (and starts the writer import) only if a solve is needed."""
+    """Builds the real solver (and starts the writer import) only if a solve is needed.
+
+    A context manager: leaving it closes the real solver, if one was built.
+    """
 
     def __init__(self, project: Project, prewarm: threading.Thread) -> None:
         self._project = project
         self._prewarm = prewarm
-        self._solver: Solver | None = None
+        self._solver: RattlerSolver | None = None
+
+    def __enter__(self) -> _LazySolver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._solver is not None:
+            self._solver.close()
 
     @property
-    def solver(self) -> Solver:
+    def solver(self) -> RattlerSolver:
         """One real solver per lock: alignment and conflict reports reuse its repodata."""
         if self._solver is None:
             self._solver = self._project.solver()

@@ -21,7 +21,7 @@ from twinlock.lock.store import LockPaths, read_locks
 from twinlock.model.composition import Composition
 from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver
-from twinlock.solve.adapter import RattlerSolver, Solver
+from twinlock.solve.adapter import RattlerSolver
 from twinlock.solve.channels import local_channel_dir
 from twinlock.spec.config import ProjectConfig, alias_mirrors, parse_mirror_options
 from twinlock.spec.load import (
@@ -60,7 +60,8 @@ class Project:
     def read_locks(self) -> dict[str, EnvironmentLock]:
         return read_locks(self.paths, [e.name for e in self.composition.environments])
 
-    def solver(self) -> Solver:
+    def solver(self) -> RattlerSolver:
+        """A solver over this project's mirrors; close it (``with``) when done."""
         return RattlerSolver(self.config.mirrors, local_channel_dir)
 
     def pypi_resolver(self) -> PypiResolver:
