@@ -163,6 +163,16 @@ def test_run_lock_inside_a_running_loop_writes_what_a_plain_call_writes(
 
 
 @pytest.mark.slow
+def test_pypi_layer_locks_inside_a_running_loop(make_project: ProjectFactory) -> None:
+    """uv runs as asyncio subprocesses on the worker's loop (needs PyPI or a warm uv cache)."""
+    project = make_project(mix_composition(python="3.11", pypi=["six==1.16.0"]))
+    in_running_loop(lambda: run_lock(project))
+    plat = project.read_locks()["payload"].platforms[0]
+    six = plat.pypi_package("six")
+    assert six is not None and six.version == "1.16.0"
+
+
+@pytest.mark.slow
 def test_run_install_inside_a_running_loop(tmp_path: Path) -> None:
     ip = make_install_project(tmp_path)
     project = open_project(ip.composition, cwd=ip.root)
