@@ -120,6 +120,20 @@ def test_settle_waits_for_a_foreign_thread_inside_python() -> None:
     assert not aio.foreign_threads_in_python()
 
 
+def test_only_aio_starts_event_loops() -> None:
+    """Every coroutine goes through aio.run: a bare asyncio.run fails in a notebook and
+    skips the wait for rattler's threads that keeps exit codes stable."""
+    src = Path(aio.__file__).parent
+    offenders = [
+        f"{path.relative_to(src)}:{number}"
+        for path in sorted(src.rglob("*.py"))
+        if path.name != "aio.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "asyncio.run(" in line or "run_until_complete(" in line
+    ]
+    assert offenders == []
+
+
 def test_threading_threads_are_not_foreign() -> None:
     stop = threading.Event()
     worker = threading.Thread(target=stop.wait, args=(5,))
