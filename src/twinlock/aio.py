@@ -70,9 +70,10 @@ def _run_here(coro: Coroutine[Any, Any, T]) -> T:
 def foreign_threads_in_python() -> frozenset[int]:
     """Threads the threading module did not start that are inside Python code right now.
 
-    Such a thread (rattler's tokio threads, delivering a result) is visible here only while
-    it has released the GIL in the middle of a Python call; while it holds the GIL, the
-    caller cannot be running.
+    Such a thread (one of rattler's tokio threads, delivering a result) can only be seen
+    while it has released the GIL in the middle of a Python call, which leaves its frame in
+    place: while it holds the GIL the caller is not running, and once its last frame has
+    returned it keeps the GIL until it detaches from the interpreter.
     """
     ours = {t.ident for t in threading.enumerate() if not isinstance(t, threading._DummyThread)}
     return frozenset(sys._current_frames()) - ours
