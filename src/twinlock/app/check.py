@@ -8,6 +8,7 @@ compared with the channel's records (:mod:`twinlock.lock.verify`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,9 +48,12 @@ def run_check(project: Project, finder: PackageFinder | None = None) -> list[Fin
         findings += _explicit_findings(project, lock)
     # Damaged locks too: a wrong but well-formed hash next to a malformed one is news.
     every = [_without_damaged_entries(r) for r in readings.values()]
+    with contextlib.ExitStack() as owned:  # a solver made here is closed before returning
+        lookup = finder or owned.enter_context(project.solver())
+        verdicts = verify_against_channel(every, lookup)
     findings += [
         Finding(f.environment, f.platform, "hash" if f.verdict == "mismatch" else f.verdict, str(f))
-        for f in verify_against_channel(every, finder or project.package_finder())
+        for f in verdicts
     ]
     # Aligned pins and the kernel rule (a kernel environment needs ipykernel), as lock warns.
     findings += cross_environment_findings(project.composition, locks)

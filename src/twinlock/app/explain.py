@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from twinlock.app.project import Project
@@ -35,17 +36,19 @@ def run_explain(
     from twinlock.explain.conflicts import explain_composition
     from twinlock.explain.model import DEFAULT_TIME_LIMIT
 
-    analyser = solver or project.solver()
-    if not isinstance(analyser, PackageIndex):
-        raise TypeError("the solver must also list package names (PackageIndex)")
-    return explain_composition(
-        project.composition,
-        analyser,
-        analyser,
-        targets=_targets(project.composition, environments, platforms),
-        time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
-        python_movable=python_movable,
-    )
+    # A solver made here is closed here: its gateway goes before the interpreter does.
+    with ExitStack() as owned:
+        analyser = solver or owned.enter_context(project.solver())
+        if not isinstance(analyser, PackageIndex):
+            raise TypeError("the solver must also list package names (PackageIndex)")
+        return explain_composition(
+            project.composition,
+            analyser,
+            analyser,
+            targets=_targets(project.composition, environments, platforms),
+            time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+            python_movable=python_movable,
+        )
 
 
 def _targets(

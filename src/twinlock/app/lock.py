@@ -25,7 +25,14 @@ from twinlock.lock.store import read_lock_reading
 from twinlock.lock.verify import mismatch_error, verify_against_channel
 from twinlock.model.lock import EnvironmentLock, PlatformLock
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
-from twinlock.solve.adapter import PackageFinder, PackageIndex, SolveOutcome, Solver, SolveRequest
+from twinlock.solve.adapter import (
+    PackageFinder,
+    PackageIndex,
+    RattlerSolver,
+    SolveOutcome,
+    Solver,
+    SolveRequest,
+)
 
 if TYPE_CHECKING:
     pass
@@ -61,30 +68,31 @@ def run_lock(
     previous = _previous_locks(project, tolerate_errors=full)
     # conda-lock's writer is slow to import; load it while the solver works.
     prewarm = threading.Thread(target=importlib.import_module, args=("conda_lock.lockfile",))
-    lazy = _LazySolver(project, prewarm)
-    needs_solver: Solver = solver or lazy
-    try:
-        result = lock_composition(
-            project.composition,
-            previous,
-            needs_solver,
-            sources=project.sources,
-            environments=environments,
-            update=update,
-            full=full,
-            pypi=pypi or project.pypi_resolver(),
+    with _LazySolver(project, prewarm) as lazy:
+        try:
+            result = lock_composition(
+                project.composition,
+                previous,
+                solver or lazy,
+                sources=project.sources,
+                environments=environments,
+                update=update,
+                full=full,
+                pypi=pypi or project.pypi_resolver(),
+            )
+        except (UnsolvableError, AlignmentError) as exc:
+            raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+        reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
+        warnings = _verify_reused(
+            project,
+            [
+                lk.with_platforms(
+                    [p for p in lk.platforms if (lk.environment, p.platform) in reused]
+                )
+                for lk in result.locks
+            ],
+            solver or (lazy.solver if reused else None),
         )
-    except (UnsolvableError, AlignmentError) as exc:
-        raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
-    reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
-    warnings = _verify_reused(
-        project,
-        [
-            lk.with_platforms([p for p in lk.platforms if (lk.environment, p.platform) in reused])
-            for lk in result.locks
-        ],
-        solver or (lazy.solver if reused else None),
-    )
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
@@ -101,15 +109,25 @@ def run_lock(
 
 
 class _LazySolver:
-    """Builds the real solver (and starts the writer import) only if a solve is needed."""
+    """Builds the real solver (and starts the writer import) only if a solve is needed.
+
+    A context manager: leaving it closes the real solver, if one was built.
+    """
 
     def __init__(self, project: Project, prewarm: threading.Thread) -> None:
         self._project = project
         self._prewarm = prewarm
-        self._solver: Solver | None = None
+        self._solver: RattlerSolver | None = None
+
+    def __enter__(self) -> _LazySolver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._solver is not None:
+            self._solver.close()
 
     @property
-    def solver(self) -> Solver:
+    def solver(self) -> RattlerSolver:
         """One real solver per lock: alignment and conflict reports reuse its repodata."""
         if self._solver is None:
             self._solver = self._project.solver()
@@ -172,7 +190,8 @@ def _report_if_unchanged(project: Project, environments: Sequence[str]) -> LockR
             ):
                 return None
         locks.append(lock)
-    warnings = _verify_reused(project, locks, project.package_finder())
+    with project.solver() as finder:  # closed before exit: no rattler object outlives the call
+        warnings = _verify_reused(project, locks, finder)
     summaries = [
         replace(
             PlatformSummary(lk.environment, p.platform, "reused", len(p.packages), 0.0),

@@ -22,7 +22,7 @@ from twinlock.lock.store import LockPaths, read_lock_readings, read_locks
 from twinlock.model.composition import Composition
 from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver
-from twinlock.solve.adapter import PackageFinder, RattlerSolver, Solver
+from twinlock.solve.adapter import RattlerSolver
 from twinlock.solve.channels import local_channel_dir
 from twinlock.spec.config import ProjectConfig, alias_mirrors, parse_mirror_options
 from twinlock.spec.load import (
@@ -65,11 +65,8 @@ class Project:
         """The locks with their integrity problems, damaged ones included (for check)."""
         return read_lock_readings(self.paths, [e.name for e in self.composition.environments])
 
-    def solver(self) -> Solver:
-        return RattlerSolver(self.config.mirrors, local_channel_dir)
-
-    def package_finder(self) -> PackageFinder:
-        """Looks up the channel's record of a locked file (through the configured mirrors)."""
+    def solver(self) -> RattlerSolver:
+        """A solver over this project's mirrors; close it (``with``) when done."""
         return RattlerSolver(self.config.mirrors, local_channel_dir)
 
     def pypi_resolver(self) -> PypiResolver:

@@ -83,19 +83,20 @@ def run_rebuild(
         )
     history = load_history(project, sources)
     require_history(project.composition, [*history.locks, *history.imports], options.refresh)
-    channels = RattlerSolver(project.config.mirrors, local_channel_dir)
-    engine, lookup = solver or channels, finder or channels
-    base = dict(history.locks)
-    missing: list[MissingPin] = []
-    for name, pins in history.imports.items():
-        if name in options.refresh:
-            continue  # solved anew: its historical pins do not matter
-        base[name], lost = import_environment(project, name, pins, lookup)
-        missing += lost
-    _refuse_lost_pins(missing, options)
-    result = rebuild_composition(
-        project.composition, base, engine, sources=project.sources, options=options
-    )
+    # Closed on the way out: its gateway goes before the interpreter does.
+    with RattlerSolver(project.config.mirrors, local_channel_dir) as channels:
+        engine, lookup = solver or channels, finder or channels
+        base = dict(history.locks)
+        missing: list[MissingPin] = []
+        for name, pins in history.imports.items():
+            if name in options.refresh:
+                continue  # solved anew: its historical pins do not matter
+            base[name], lost = import_environment(project, name, pins, lookup)
+            missing += lost
+        _refuse_lost_pins(missing, options)
+        result = rebuild_composition(
+            project.composition, base, engine, sources=project.sources, options=options
+        )
     written: list[Path] = [] if dry_run else _write(project, result)
     return RebuildReport(result, base, tuple(missing), tuple(written))
 

@@ -15,11 +15,13 @@
   package cache, so a later edit in the prefix cannot corrupt the cache;
   symlinks that a package ships stay symlinks. The stage is renamed into place only
   when complete; on any failure it is removed.
+
+rattler's calls are coroutines; the sync functions here run them through
+:func:`twinlock.aio.run`, so an install also works inside a running event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twinlock import aio
 from twinlock.errors import InstallError
 from twinlock.install import archives
 from twinlock.model.composition import Channel
@@ -134,7 +137,7 @@ def _download(pkg: LockedPackage, url: str, cache: Path) -> tuple[Path | None, s
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        asyncio.run(download_to_path(Client(), url, tmp))
+        aio.run(download_to_path(Client(), url, tmp))
         problem = _check(pkg, tmp)
         if problem is None:
             os.replace(tmp, cache / pkg.file_name)
@@ -181,7 +184,7 @@ async def _link(
 ) -> None:
     from rattler import Config, RepoDataRecord, Subdir, install
 
-    records = await asyncio.gather(*(RepoDataRecord.from_package_archive(p) for _, p in archives_))
+    records = await aio.gather_all([RepoDataRecord.from_package_archive(p) for _, p in archives_])
     for record, (pkg, path) in zip(records, archives_, strict=True):
         record.url, record.channel = path.resolve().as_uri(), pkg.channel
     await install(
@@ -236,7 +239,7 @@ def install_prefix(
     total = 2 * len(verified)
     reporter = _Reporter(environment, progress, len(verified), total) if progress else None
     try:
-        asyncio.run(
+        aio.run(
             _link(
                 verified,
                 stage,
@@ -302,4 +305,4 @@ def index_channel(dest: Path) -> None:
     from rattler.index import index_fs
 
     (dest / "noarch").mkdir(parents=True, exist_ok=True)
-    asyncio.run(index_fs(dest, write_zst=False, write_shards=False, force=True))
+    aio.run(index_fs(dest, write_zst=False, write_shards=False, force=True))

@@ -7,6 +7,8 @@ uv comes from PyPI as a dependency of twinlock; its binary is found with
   with ``uv pip compile`` for a Python version and platform (hashes on, header
   off), previous pins given as preferences and ``--upgrade-package`` for
   ``--update``; tests may substitute any object with the same ``resolve_all``.
+  The resolution is async (uv runs as asyncio subprocesses); ``resolve_all`` is its
+  sync face (:func:`twinlock.aio.run`), which also works inside a running event loop.
 * :func:`find_interpreter` finds a Python of a given version the way a user's
   machine would: an explicit path, then ``pythonX.Y`` / ``python3`` / ``python``
   on PATH, then ``uv python find``, then pyenv's versions directory. Every
@@ -18,6 +20,7 @@ uv comes from PyPI as a dependency of twinlock; its binary is found with
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -25,10 +28,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 
+from twinlock import aio
 from twinlock.errors import InterpreterError, PypiError
 from twinlock.model.composition import PypiIndexes, normalize_pypi_name, strip_credentials
 from twinlock.model.lock import PypiPackage
@@ -43,28 +47,79 @@ def uv_bin() -> str:
     return str(find_uv_bin())
 
 
-def _run(args: Sequence[str], *, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _uv_env() -> dict[str, str]:
     # Interpreters come from the machine: a managed-Python download attempt only costs time
     # (uv would otherwise try one whenever the target version is not installed).
-    env = {**os.environ, "NO_COLOR": "1", "UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never"}
+    return {**os.environ, "NO_COLOR": "1", "UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never"}
+
+
+def _run(args: Sequence[str], *, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            [uv_bin(), *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+            [uv_bin(), *args],
+            capture_output=True,
+            text=True,
+            env=_uv_env(),
+            timeout=timeout,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PypiError(f"cannot run uv {args[0]}: {exc}", "check that uv is installed") from exc
 
 
+async def _run_async(
+    args: Sequence[str], *, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """:func:`_run` as a coroutine: uv runs while the event loop waits for other work."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            uv_bin(), *args, stdout=PIPE, stderr=PIPE, env=_uv_env()
+        )
+    except OSError as exc:
+        raise PypiError(f"cannot run uv {args[0]}: {exc}", "check that uv is installed") from exc
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError as exc:
+        raise PypiError(
+            f"cannot run uv {args[0]}: no answer after {timeout:g} s", "check that uv is installed"
+        ) from exc
+    finally:
+        if proc.returncode is None:  # timed out or cancelled: leave no uv behind
+            proc.kill()
+            await proc.wait()
+    code = await proc.wait()
+    return subprocess.CompletedProcess([uv_bin(), *args], code, _text(out), _text(err))
+
+
+def _text(data: bytes) -> str:
+    return data.decode(errors="replace").replace("\r\n", "\n")
+
+
 class UvResolver:
-    """Resolve PyPI requests with ``uv pip compile``, two at a time."""
+    """Resolve PyPI requests with ``uv pip compile``, two at a time.
+
+    The work is async (:meth:`resolve_all_async`); :meth:`resolve_all` runs it through
+    :func:`twinlock.aio.run`, so it also works inside a running event loop.
+    """
+
+    CONCURRENCY = 2
 
     def resolve_all(self, requests: Sequence[PypiRequest]) -> list[PypiOutcome]:
-        if not requests:
-            return []
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(self.resolve, requests))
+        return aio.run(self.resolve_all_async(requests)) if requests else []
+
+    async def resolve_all_async(self, requests: Sequence[PypiRequest]) -> list[PypiOutcome]:
+        slots = asyncio.Semaphore(self.CONCURRENCY)
+
+        async def one(request: PypiRequest) -> PypiOutcome:
+            async with slots:
+                return await self.resolve_async(request)
+
+        return await aio.gather_all([one(r) for r in requests])
 
     def resolve(self, request: PypiRequest) -> PypiOutcome:
+        return aio.run(self.resolve_async(request))
+
+    async def resolve_async(self, request: PypiRequest) -> PypiOutcome:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="twinlock-uv-") as tmp:
             work = Path(tmp)
@@ -76,13 +131,13 @@ class UvResolver:
             upgrade = [a for name in sorted(request.upgrade) for a in ("--upgrade-package", name)]
             compile_args = ["pip", "compile", "--no-header", "--quiet", "--directory", tmp, *target]
             inputs = ["requirements.in", "-c", "constraints.txt", "-o", "pins.txt"]
-            pins = _run([*compile_args, *inputs, "--generate-hashes", *upgrade])
+            pins = await _run_async([*compile_args, *inputs, "--generate-hashes", *upgrade])
             if pins.returncode != 0:
                 return PypiOutcome(
                     request, None, condense_uv_error(pins.stderr), time.perf_counter() - start
                 )
             pylock = ["pins.txt", "--no-deps", "--format", "pylock.toml", "-o", "pylock.toml"]
-            lock = _run([*compile_args, *pylock])
+            lock = await _run_async([*compile_args, *pylock])
             if lock.returncode != 0:
                 raise PypiError(
                     f"{request.environment} on {request.platform}: uv could not list the "

@@ -5,17 +5,24 @@ values back; tests substitute a fake with the same ``solve_all`` method.
 :class:`RattlerSolver` runs every request concurrently on one shared
 ``rattler.Gateway`` (so repodata is read once), reading each channel from its
 configured local mirror and recording the canonical URL in the result.
+
+Its work is async (``solve_all_async``, ``find_packages_async``,
+``package_names_async``); the sync methods run it through :func:`twinlock.aio.run`,
+so they also work inside a running event loop. The solver owns its gateway: use it
+as a context manager (or call :meth:`RattlerSolver.close`) to drop the gateway when
+done rather than at interpreter exit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from twinlock import aio
 from twinlock.errors import ChannelError, SolveError
 from twinlock.fileio import cache_dir
 from twinlock.model.composition import Channel, Composition, Environment
@@ -132,6 +139,21 @@ class RattlerSolver:
         # (conflict reports solve many small batches in a row).
         self._gateway: Gateway | None = None
 
+    def __enter__(self) -> RattlerSolver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the gateway and the repodata it holds (a later call builds a new one)."""
+        self._gateway = None
+
     def _shared_gateway(self) -> Gateway:
         from rattler import Gateway
 
@@ -141,17 +163,20 @@ class RattlerSolver:
         return self._gateway
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
-        return asyncio.run(self._solve_all(requests))
+        return aio.run(self.solve_all_async(requests))
 
-    async def _solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+    async def solve_all_async(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
+        """Solve every request concurrently on the shared gateway."""
         gateway = self._shared_gateway()
-        return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
+        return await aio.gather_all([self._solve_one(gateway, r) for r in requests])
 
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
         """The records behind *refs* (absent when the channel does not hold the file)."""
-        return asyncio.run(self._find_packages(refs)) if refs else {}
+        return aio.run(self.find_packages_async(refs)) if refs else {}
 
-    async def _find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+    async def find_packages_async(
+        self, refs: Sequence[PackageRef]
+    ) -> dict[PackageRef, LockedPackage]:
         import rattler
 
         gateway = self._shared_gateway()
@@ -175,9 +200,11 @@ class RattlerSolver:
 
     def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
         """Every package name in *channels* for *platform* and ``noarch``."""
-        return asyncio.run(self._package_names(channels, platform))
+        return aio.run(self.package_names_async(channels, platform))
 
-    async def _package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
+    async def package_names_async(
+        self, channels: Sequence[Channel], platform: str
+    ) -> frozenset[str]:
         import rattler
 
         sources = [rattler.Channel(self._source(c)) for c in channels]
