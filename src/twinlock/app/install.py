@@ -18,7 +18,15 @@ from pathlib import Path
 
 from twinlock.app.project import Project
 from twinlock.errors import InstallError, LockFileError
-from twinlock.fileio import cache_dir, is_empty_dir, read_text_if_exists, sha256_of, write_files
+from twinlock.fileio import (
+    blocking_file,
+    cache_dir,
+    display_path,
+    is_empty_dir,
+    read_text_if_exists,
+    sha256_of,
+    write_files,
+)
 from twinlock.install import kernels
 from twinlock.install import linker as installer
 from twinlock.install import pypi as pypiinstall
@@ -82,6 +90,12 @@ def targets(
 
     PyPI-only environments have no conda layer and are not targets.
     """
+    blocker = blocking_file(root)
+    if blocker is not None:
+        raise InstallError(
+            f"--root {display_path(root)}: {display_path(blocker)} is a file, not a directory",
+            "pass a directory as --root (it is created when missing)",
+        )
     locks = project.read_locks()
     out = []
     for env in project.composition.select(list(environments)):

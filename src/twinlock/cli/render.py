@@ -56,11 +56,25 @@ def check_report(findings: Sequence[Finding], checked: int) -> str:
     return "\n".join(lines)
 
 
+MAX_LINE = 2000
+
+
 def error(exc: TwinlockError) -> str:
     text = f"error: {exc.message}"
     if exc.hint:
         text += "\n" + "\n".join(f"hint: {line}" for line in exc.hint.splitlines())
-    return text
+    # A last bound on what user data can make us print (messages shorten values already).
+    return "\n".join(
+        line if len(line) <= MAX_LINE else f"{line[:MAX_LINE]}… ({len(line)} characters)"
+        for line in text.splitlines()
+    )
+
+
+def os_error(exc: OSError) -> TwinlockError:
+    """An OSError no stage turned into a TwinlockError, as one (the path and the reason)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return TwinlockError(f"{where}{reason}", "check the path, its kind and its permissions")
 
 
 def _rel(path: Path, cwd: Path) -> str:

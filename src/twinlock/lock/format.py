@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from twinlock.errors import LockFileError
+from twinlock.errors import InputFileError, LockFileError, shorten
+from twinlock.fileio import load_yaml
 from twinlock.model.composition import PypiRequirement, Requirement
 from twinlock.model.lock import (
     LICENSES_KEY,
@@ -39,8 +40,6 @@ from twinlock.model.lock import (
 from twinlock.model.platforms import VirtualPackage
 
 _R = TypeVar("_R", Requirement, PypiRequirement)
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def render_conda_lock(lock: EnvironmentLock) -> str:
@@ -192,18 +191,29 @@ def _install_order(plat: PlatformLock) -> list[LockedPackage]:
 def parse_conda_lock(text: str, *, source: str) -> EnvironmentLock:
     """Read a conda-lock v1 file written by twinlock into an :class:`EnvironmentLock`."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = load_yaml(text, source, unique_keys=False)
         return _from_conda_lock_data(data)
-    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except InputFileError as exc:
+        first = exc.problems[0]
+        where = f"{first.key}: " if first.key else ""
         raise LockFileError(
-            f"{source}: not a readable twinlock conda-lock file ({type(exc).__name__}: {exc})",
-            "regenerate it with 'twinlock lock'",
+            f"{source}: not a readable twinlock conda-lock file ({where}{first.message})",
+            REGENERATE_HINT,
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise LockFileError(
+            f"{source}: not a readable twinlock conda-lock file "
+            f"({type(exc).__name__}: {shorten(str(exc), 200, quote=False)})",
+            REGENERATE_HINT,
         ) from exc
+
+
+REGENERATE_HINT = "regenerate it with 'twinlock lock --full'"
 
 
 def _from_conda_lock_data(data: Mapping[str, Any]) -> EnvironmentLock:
     if data.get("version") != 1:
-        raise ValueError(f"unsupported lock version {data.get('version')!r}")
+        raise ValueError(f"unsupported lock version {shorten(data.get('version'))}")
     meta = data["metadata"]
     custom: Mapping[str, str] = meta.get("custom_metadata") or {}
     if "twinlock.environment" not in custom:
@@ -316,8 +326,8 @@ def read_lock_metadata(text: str) -> Mapping[str, Any]:
     """
     head, _, _ = text.partition("\npackage:")
     try:
-        data = yaml.load(head, Loader=_Loader)
-    except yaml.YAMLError:
+        data = load_yaml(head, "lock", unique_keys=False)
+    except InputFileError:
         return {}  # unreadable: the full path parses the file and reports it properly
     meta = data.get("metadata") if isinstance(data, Mapping) else None
     return meta if isinstance(meta, Mapping) else {}

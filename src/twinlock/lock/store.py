@@ -6,11 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from twinlock.errors import (
-    ConfigError,
-)
-from twinlock.fileio import display_path
-from twinlock.lock.format import parse_conda_lock
+from twinlock.errors import ConfigError, InputFileError, LockFileError
+from twinlock.fileio import blocking_file, display_path, read_text
+from twinlock.lock.format import REGENERATE_HINT, parse_conda_lock
 from twinlock.model.lock import EnvironmentLock
 
 LOCK_SUFFIX = ".conda-lock.yml"
@@ -44,14 +42,32 @@ def read_locks(paths: LockPaths, env_names: Iterable[str]) -> dict[str, Environm
     locks: dict[str, EnvironmentLock] = {}
     for name in env_names:
         path = paths.conda_lock(name)
-        if path.is_file():
-            locks[name] = parse_conda_lock(path.read_text(), source=display_path(path))
+        if path.exists():
+            locks[name] = read_lock_file(path)
     return locks
 
 
 def read_lock_file(path: Path) -> EnvironmentLock:
+    """The lock in *path*; unreadable or not UTF-8 is a :class:`LockFileError` too."""
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read lock {path}: {exc}", "check the path") from exc
+        text = read_text(path)
+    except InputFileError as exc:
+        hint = exc.hint if "UTF-8" not in exc.message else REGENERATE_HINT
+        raise LockFileError(f"lock {exc.message}", hint) from None
     return parse_conda_lock(text, source=display_path(path))
+
+
+def check_lock_dir(directory: Path, what: str = "--locks-dir") -> None:
+    """Refuse a lock directory that is, or lies under, something other than a directory.
+
+    Checked before any solve, so a lock that could never be written fails in
+    milliseconds instead of after the solve.
+    """
+    blocker = blocking_file(directory)
+    if blocker is not None:
+        raise ConfigError(
+            f"{what}: {display_path(directory)}: "
+            f"{display_path(blocker)} is a file, not a directory",
+            "point --locks-dir (or [project] locks-dir) at a directory; "
+            "missing directories are created",
+        )
