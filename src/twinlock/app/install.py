@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twinlock.app.project import Project
-from twinlock.errors import InstallError, LockFileError
+from twinlock.errors import InstallError, LockFileError, did_you_mean
 from twinlock.fileio import (
     blocking_file,
     cache_dir,
@@ -104,8 +104,9 @@ def targets(
         lock = locks.get(env.name)
         plat = lock.platform(platform) if lock else None
         if lock is None or plat is None:
+            guess = did_you_mean(platform, env.platforms) if plat is None else ""
             raise LockFileError(
-                f"no lock for environment '{env.name}' on {platform}",
+                f"no lock for environment '{env.name}' on {platform} {guess}".rstrip(),
                 f"run twinlock lock (the composition locks {', '.join(env.platforms)}), "
                 "or pass --platform",
             )
@@ -305,6 +306,12 @@ class MirrorReport:
 
 def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()) -> MirrorReport:
     """Gather every archive the locks need (all platforms) into the local channel *dest*."""
+    blocker = blocking_file(dest)
+    if blocker is not None:
+        raise InstallError(
+            f"--dest {display_path(dest)}: {display_path(blocker)} is a file, not a directory",
+            "pass a directory as --dest (it is created when missing)",
+        )
     locks = project.read_locks()
     wanted: dict[str, LockedPackage] = {}
     for env in project.composition.select(list(environments)):

@@ -19,7 +19,7 @@ from twinlock.errors import (
     UnsolvableError,
 )
 from twinlock.fileio import read_text_if_exists, write_files
-from twinlock.lock.check import kernel_warnings
+from twinlock.lock.check import align_warnings, kernel_warnings
 from twinlock.lock.format import read_lock_metadata, render_conda_lock, render_explicit
 from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.model.lock import EnvironmentLock, without_package_facts
@@ -80,8 +80,11 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
+    locked = {lk.environment: lk for lk in result.locks}
     warnings = list(result.held_back)
-    warnings += kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
+    warnings += kernel_warnings(project.composition, locked)
+    # Environments not relocked (--env) still hold aligned packages.
+    warnings += align_warnings(project.composition, {**previous, **locked})
     warnings += [
         w
         for lock in result.locks

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from twinlock.audit.diff import LockSet
-from twinlock.errors import LockFileError, TwinlockError
+from twinlock.errors import LockFileError, TwinlockError, did_you_mean
 from twinlock.lock.format import parse_conda_lock
 from twinlock.lock.store import LOCK_SUFFIX, read_lock_file
 
@@ -65,7 +65,9 @@ def read_lock_set(path: Path) -> LockSet:
     if path.is_file():
         return LockSet.create(_display(path), [read_lock_file(path)])
     if not path.is_dir():
-        raise TwinlockError(f"{path}: no such lock file or directory", FORMS_HINT)
+        siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
+        guess = did_you_mean(path.name, siblings)
+        raise TwinlockError(f"{path}: no such lock file or directory {guess}".rstrip(), FORMS_HINT)
     lock_files = sorted(p for p in path.iterdir() if p.name.endswith(LOCK_SUFFIX))
     if not lock_files:
         raise LockFileError(f"{path}: no *{LOCK_SUFFIX} files in it", _subdir_hint(path))
