@@ -8,6 +8,7 @@ and then renamed: a reader never sees half a file, and a crash never leaves one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -130,8 +131,13 @@ def _write_text_atomic(path: Path, text: str) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError:
+        _remove_dirs(created)  # a failed write leaves nothing behind, not even directories
+        raise
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -161,6 +167,12 @@ def write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_dirs(created: list[Path]) -> None:
+    for directory in created:  # deepest first
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 def _umask() -> int:

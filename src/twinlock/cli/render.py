@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinlock.errors import TwinlockError
+from twinlock.errors import TwinlockError, shorten
 
 if TYPE_CHECKING:
     # Types only: importing the app modules here would slow every command's error path.
@@ -52,7 +52,7 @@ def check_report(findings: Sequence[Finding], checked: int) -> str:
     lines = [f"{len(findings)} problem(s):"]
     for f in findings:
         where = f"{f.environment} {f.platform}" if f.platform else f.environment
-        lines.append(f"  {f.kind:<12} {where}: {f.detail}")
+        lines.append(f"  {f.kind:<12} {where}: {shorten(f.detail, 1000, quote=False)}")
     return "\n".join(lines)
 
 

@@ -42,6 +42,7 @@ from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec
 from twinlock.spec.selectors import merge_duplicates, selected_platforms
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
+MAX_SPEC_LENGTH = 1000
 ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables", *CONDA_LOCK_KEYS)
 _R = TypeVar("_R", bound=Requirement)
 _HASH_OPTION = re.compile(r"--hash[= ]sha256:[0-9a-fA-F]{64}")
@@ -260,6 +261,13 @@ def _parse_requirement(
         problems.add(key, f"expected a match spec, got {kind_of(spec)}", "e.g. numpy >=1.26")
         return None
     spec = " ".join(spec.split())
+    if len(spec) > MAX_SPEC_LENGTH:  # bounds the work and every message that quotes it
+        problems.add(
+            key,
+            f"a requirement of {len(spec)} characters: {shorten(spec, 60)}",
+            f"write one requirement (at most {MAX_SPEC_LENGTH} characters)",
+        )
+        return None
     if pypi:
         entry = pip_entry_problem(spec)
         if entry is not None:
