@@ -339,7 +339,7 @@ def yaml_tree_problems(root: yaml.Node, source: str, *, unique_keys: bool = True
             return [
                 Problem(source, line, "an alias refers to a value that contains it", _ALIAS_FIX)
             ]
-        if depth > MAX_YAML_DEPTH:
+        if depth >= MAX_YAML_DEPTH:  # depth 0 is the first level
             return [_nesting_problem(source, line)]
         if unique_keys and isinstance(node, yaml.MappingNode):
             problems += _duplicate_keys(node, source, path)
