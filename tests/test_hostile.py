@@ -41,7 +41,28 @@ EXPLICIT = (
 )
 MAX_OUTPUT = 6000  # characters on stdout + stderr, whatever the input's size
 
-Edit = bytes | Callable[[bytes], bytes] | None  # new content, a change, or None: a directory
+
+@dataclass(frozen=True)
+class Special:
+    """A path that is not a regular file: a symbolic link, a FIFO, or a sparse file of size."""
+
+    link: str = ""
+    fifo: bool = False
+    size: int = 0
+
+    def make(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        if self.link:
+            path.symlink_to(self.link)
+        elif self.fifo:
+            os.mkfifo(path)
+        else:
+            with path.open("wb") as handle:
+                handle.truncate(self.size)
+
+
+# new content, a change of the content, a special file, or None: a directory
+Edit = bytes | Callable[[bytes], bytes] | Special | None
 
 
 @dataclass(frozen=True)
@@ -408,6 +429,42 @@ CASES = [
     ),
     case("composition-is-a-directory", "check envs", {}, r"envs: is a directory, not a file"),
     case(
+        "composition-symlink-loop",
+        "lock envs/loop.yaml",
+        {"envs/loop.yaml": Special(link="loop.yaml")},
+        r"envs/loop.yaml: is a symbolic link that leads back to itself",
+    ),
+    case(
+        "composition-is-a-fifo",  # reading it would wait forever for a writer
+        "check envs/fifo.yaml",
+        {"envs/fifo.yaml": Special(fifo=True)},
+        r"envs/fifo.yaml: is not a regular file",
+    ),
+    case(
+        "envfile-is-dev-zero",  # reading it would never end
+        "explain",
+        {"envs/rsp-payload.environment.yml": Special(link="/dev/zero")},
+        r"rsp-payload.environment.yml: is not a regular file",
+    ),
+    case(
+        "lock-is-a-fifo",
+        "why lab python",
+        {"locks/rsp/lab.conda-lock.yml": Special(fifo=True)},
+        r"lab.conda-lock.yml: is not a regular file",
+    ),
+    case(
+        "explicit-is-a-fifo",
+        "check",
+        {"locks/rsp/lab-linux-64.explicit.txt": Special(fifo=True)},
+        r"lab-linux-64.explicit.txt: is not a regular file",
+    ),
+    case(
+        "lock-of-65-mib",
+        "diff locks/rsp locks/rsp",
+        {"locks/rsp/lab.conda-lock.yml": Special(size=65 << 20)},
+        r"lab.conda-lock.yml: is 65 MiB, more than twinlock reads \(64 MiB\)",
+    ),
+    case(
         "envfile-is-a-directory",
         "check",
         {"envs/rsp-payload.environment.yml": None},
@@ -587,13 +644,22 @@ def run(project: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[str
 
 
 def tree_state(root: Path) -> dict[str, str]:
-    """Every path under *root* with the digest of its content ('dir' for directories)."""
+    """Every path under *root* with the digest of its content (or what it is, if no file)."""
     return {
-        str(p.relative_to(root)): "dir"
-        if p.is_dir()
-        else hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(root)): _state(p)
         for p in sorted(root.rglob("*"))
+        if ".git" not in p.relative_to(root).parts
     }
+
+
+def _state(path: Path) -> str:
+    if path.is_symlink():
+        return f"link to {os.readlink(path)}"
+    if path.is_dir():
+        return "dir"
+    if not path.is_file():
+        return "special"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def apply(project: Path, edits: Mapping[str, Edit]) -> None:
@@ -603,6 +669,8 @@ def apply(project: Path, edits: Mapping[str, Edit]) -> None:
             if path.exists():
                 path.unlink()
             path.mkdir(parents=True)
+        elif isinstance(edit, Special):
+            edit.make(path)
         elif isinstance(edit, bytes):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(edit)
@@ -638,6 +706,41 @@ def test_hostile_input(project: Path, spoilt: Case) -> None:
     else:
         assert re.search(spoilt.match, done.stdout), done.stdout
     assert tree_state(project) == before, "the command changed the project"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        pytest.param(
+            "diff --git HEAD locks/rsp", r":locks/rsp/lab.conda-lock.yml: not UTF-8", id="diff"
+        ),
+        pytest.param(
+            "rebuild --from HEAD --dry-run",
+            r"HEAD:locks/rsp/lab.conda-lock.yml: not UTF-8",
+            id="rebuild",
+        ),
+    ],
+)
+def test_a_committed_lock_that_is_not_utf8(project: Path, args: str, match: str) -> None:
+    """What git holds is read as untrusted as what is on disk."""
+    lock = project / "locks/rsp/lab.conda-lock.yml"
+    good = lock.read_bytes()
+    lock.write_bytes(latin1(good))
+    for command in (
+        ("init", "-q", "-b", "main"),
+        ("add", "-A"),
+        ("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "spoilt"),
+    ):
+        subprocess.run(["git", "-C", str(project), *command], check=True, capture_output=True)
+    lock.write_bytes(good)
+    before = tree_state(project)
+    done = run(project, tuple(args.split()))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert re.search(match, done.stderr), done.stderr
+    assert "\nhint: " in done.stderr
+    assert tree_state(project) == before
 
 
 # --- read-only directories (root can write anywhere: the write is made to fail) -----------

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,7 +26,7 @@ from twinlock.errors import InputFileError, OutputFileError, Problem, shorten
 def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside cwd; a symlink loop
         return str(path)
 
 
@@ -45,12 +46,32 @@ def read_text(path: Path, what: str = "") -> str:
     unreadable, or bytes that are not UTF-8.
     """
     source = f"{what}: {display_path(path)}" if what else display_path(path)
+    return decode_utf8(read_input(path, source), source)
+
+
+MAX_INPUT_BYTES = 64 << 20  # far above any lock or composition; bounds the work
+
+
+def read_input(path: Path, source: str) -> bytes:
+    """The bytes of a regular file of bounded size, else an :class:`InputFileError`.
+
+    A device, pipe or socket in place of a file would block or never end (``/dev/zero``).
+    """
     try:
-        data = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            reason, hint = "is not a regular file (a device, pipe or socket)", "name a file"
+        elif info.st_size > MAX_INPUT_BYTES:
+            limit = MAX_INPUT_BYTES >> 20
+            reason = f"is {info.st_size >> 20} MiB, more than twinlock reads ({limit} MiB)"
+            hint = "name the right file"
+        else:
+            return path.read_bytes()
     except OSError as exc:
         reason, hint = read_failure(exc)
-        raise InputFileError([Problem(source, "", reason, hint)]) from None
-    return decode_utf8(data, source)
+    raise InputFileError([Problem(source, "", reason, hint)])
 
 
 def read_failure(exc: OSError) -> tuple[str, str]:
@@ -58,6 +79,8 @@ def read_failure(exc: OSError) -> tuple[str, str]:
     for kind, reason, hint in _READ_FAILURES:
         if isinstance(exc, kind):
             return reason, hint
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link that leads back to itself", "fix the link"
     return f"cannot read: {exc.strerror or type(exc).__name__}", "check the path"
 
 
@@ -86,13 +109,10 @@ def read_text_if_exists(path: Path) -> str | None:
 
 
 def read_bytes_if_exists(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+    """The bytes of *path* (see :func:`read_input`); None when it does not exist."""
+    if not path.exists() and not path.is_symlink():
         return None
-    except OSError as exc:
-        reason, hint = read_failure(exc)
-        raise InputFileError([Problem(display_path(path), "", reason, hint)]) from None
+    return read_input(path, display_path(path))
 
 
 def write_text_atomic(path: Path, text: str) -> bool:
