@@ -137,6 +137,7 @@ CASES = [
             "verify --root r",
             "rebuild --from locks/rsp --dry-run",
             "mirror --dest m",
+            "export",
         )
     ),
     case("not-utf8-envfile-lock", "lock", {"envs/rsp-payload.environment.yml": latin1}, NOT_UTF8),
@@ -171,6 +172,7 @@ CASES = [
             "install --root r",
             "verify --root r",
             "rebuild --from locks/rsp --dry-run",
+            "export -f explicit --env lab --platform linux-64",
         )
     ),
     case(
@@ -508,6 +510,15 @@ CASES = [
         r"cannot write envs: is a directory",
     ),
     case(
+        "export-output-is-a-directory", "export -o envs", {}, r"cannot write envs: is a directory"
+    ),
+    case(
+        "export-output-under-a-file",
+        "export -f explicit -o afile/x",
+        {"afile": b"x\n"},
+        r"cannot write afile/x/.*: a part of the path is a file",
+    ),
+    case(
         "rebuild-from-a-directory",
         "rebuild --from locks/rsp --from payload=envs --dry-run",
         {},
@@ -589,6 +600,7 @@ CASES = [
             "explain",
             "install --root r",
             "verify --root r",
+            "export -f explicit",
         )
     ),
     case(

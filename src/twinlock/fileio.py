@@ -144,20 +144,12 @@ def write_error(path: Path, exc: OSError) -> OutputFileError:
 
 
 def _write_text_atomic(path: Path, text: str) -> bool:
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     try:
         if path.read_bytes() == text.encode():
             return False
     except FileNotFoundError:
         pass
-    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError:
-        _remove_dirs(created)  # a failed write leaves nothing behind, not even directories
-        raise
+    fd, tmp = _temporary_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -174,9 +166,18 @@ def _write_text_atomic(path: Path, text: str) -> bool:
 
 
 def write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Let *write* (a library that only writes to paths) fill a temporary file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Let *write* (a library that only writes to paths) fill a temporary file, then rename.
+
+    Failures are :class:`OutputFileError` naming the path, as for :func:`write_text_atomic`.
+    """
+    try:
+        _write_with_atomic(path, write)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def _write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    fd, tmp = _temporary_beside(path)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -186,6 +187,19 @@ def write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A temporary file in *path*'s directory, which is made when missing."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError:
+        _remove_dirs(created)  # a failed write leaves nothing behind, not even directories
         raise
 
 

@@ -50,8 +50,10 @@ def run_export(
         if not platforms or p in platforms
     }
     if not texts:
+        locked = sorted({p for lock in locks for p in lock.platform_names})
+        guess = did_you_mean(platforms[0], locked) if platforms else ""
         raise TwinlockError(
-            f"no locked platform matches --platform {', '.join(platforms)}",
+            f"no locked platform matches --platform {', '.join(platforms)} {guess}".rstrip(),
             "pick platforms the environments are locked for (twinlock check lists them)",
         )
     if output is None and len(texts) == 1:
