@@ -540,7 +540,7 @@ CASES = [
                 "align: [ca-certificates, opensssl, tzdata]",
             )
         },
-        r"align: no environment has 'opensssl' \(did you mean 'openssl'\?\)",
+        r"align +envs/rsp.yaml: align: no environment has 'opensssl' \(did you mean 'openssl'\?\)",
         exit=1,
     ),
     *(
@@ -753,6 +753,24 @@ def test_a_committed_lock_that_is_not_utf8(project: Path, args: str, match: str)
     assert re.search(match, done.stderr), done.stderr
     assert "\nhint: " in done.stderr
     assert tree_state(project) == before
+
+
+@pytest.mark.slow
+def test_an_align_entry_that_names_nothing_is_a_lock_warning_and_a_check_finding(
+    project: Path,
+) -> None:
+    """Locking goes ahead (the entry constrains nothing); both commands say which name is off."""
+    (project / "envs" / "tiny.yaml").write_text(
+        "name: tiny\nchannels: [conda-forge]\nplatforms: [linux-64]\nsnapshot: 2026-10-01\n"
+        "align: [libzlibb]\nenvironments:\n  a: {prefix: /opt/a, requirements: [zlib]}\n"
+    )
+    warning = "align: no environment has 'libzlibb' (did you mean 'libzlib'?)"
+    locked = run(project, ("lock", "envs/tiny.yaml"))
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    assert f"warning: {warning}" in locked.stdout
+    checked = run(project, ("check", "envs/tiny.yaml"))
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert f"align        envs/tiny.yaml: {warning}" in checked.stdout
 
 
 # --- read-only directories (root can write anywhere: the write is made to fail) -----------

@@ -159,7 +159,10 @@ def misalignment_findings(
         for lock in locks.values()
         for plat in lock.platforms
     }
-    unmatched = [Finding("align", None, "align", w) for w in align_warnings(composition, locks)]
+    unmatched = [
+        Finding(composition.source, None, "align", f"align: {text}")
+        for text in unmatched_align(composition, locks)
+    ]
     return unmatched + [
         Finding(
             ", ".join(sorted(pins)),
@@ -173,6 +176,11 @@ def misalignment_findings(
 
 
 def align_warnings(composition: Composition, locks: Mapping[str, EnvironmentLock]) -> list[str]:
+    """``lock``'s warnings for names of the ``align`` list that no lock holds."""
+    return [f"align: {text}" for text in unmatched_align(composition, locks)]
+
+
+def unmatched_align(composition: Composition, locks: Mapping[str, EnvironmentLock]) -> list[str]:
     """Names of the ``align`` list that no environment's lock holds on any platform."""
     locked = {
         pkg.name for lock in locks.values() for plat in lock.platforms for pkg in plat.packages
@@ -180,7 +188,7 @@ def align_warnings(composition: Composition, locks: Mapping[str, EnvironmentLock
     if not locked:
         return []
     return [
-        f"align: no environment has '{name}' {did_you_mean(name, sorted(locked))}".rstrip()
+        f"no environment has '{name}' {did_you_mean(name, sorted(locked))}".rstrip()
         + " (it aligns nothing; fix or remove it)"
         for name in composition.align
         if name not in locked
