@@ -882,7 +882,7 @@ def _nested(depth: int) -> object:
     ],
 )
 def test_load_yaml_accepts(text: str, expected: object) -> None:
-    from twinlock.fileio import load_yaml
+    from twinlock.yamlio import load_yaml
 
     assert load_yaml(text, "f.yaml") == expected
 
@@ -928,7 +928,7 @@ def test_load_yaml_accepts(text: str, expected: object) -> None:
 )
 def test_load_yaml_refuses(text: str, unique_keys: bool, match: str) -> None:
     from twinlock.errors import InputFileError
-    from twinlock.fileio import load_yaml
+    from twinlock.yamlio import load_yaml
 
     with pytest.raises(InputFileError, match=match) as caught:
         load_yaml(text, "f.yaml", unique_keys=unique_keys)
@@ -937,7 +937,7 @@ def test_load_yaml_refuses(text: str, unique_keys: bool, match: str) -> None:
 
 def test_locks_keep_duplicate_keys_to_the_lock_reader() -> None:
     """Locks are read without the duplicate-key walk (it would double the read time)."""
-    from twinlock.fileio import load_yaml
+    from twinlock.yamlio import load_yaml
 
     assert load_yaml("a: 1\na: 2\n", "x.conda-lock.yml", unique_keys=False) == {"a": 2}
 

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 import yaml
 
 from twinlock.errors import InputFileError, LockFileError, shorten
-from twinlock.fileio import load_yaml
 from twinlock.model.composition import PypiRequirement, Requirement
 from twinlock.model.lock import (
     LICENSES_KEY,
@@ -38,6 +37,7 @@ from twinlock.model.lock import (
     PypiPackage,
 )
 from twinlock.model.platforms import VirtualPackage
+from twinlock.yamlio import load_yaml
 
 _R = TypeVar("_R", Requirement, PypiRequirement)
 

@@ -16,7 +16,7 @@ from twinlock.errors import (
     InputFileError,
     shorten,
 )
-from twinlock.fileio import display_path, load_yaml, read_text
+from twinlock.fileio import display_path, read_text
 from twinlock.model.composition import Composition
 from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
 from twinlock.spec.parse import parse_composition, referenced_files
@@ -26,6 +26,7 @@ from twinlock.spec.requirements import (
     unreadable_yaml,
 )
 from twinlock.spec.selectors import apply_composition_selectors
+from twinlock.yamlio import load_yaml
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 logger = logging.getLogger(__name__)
