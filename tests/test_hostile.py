@@ -942,6 +942,15 @@ def test_locks_keep_duplicate_keys_to_the_lock_reader() -> None:
     assert load_yaml("a: 1\na: 2\n", "x.conda-lock.yml", unique_keys=False) == {"a": 2}
 
 
+def test_a_byte_order_mark_and_crlf_lines_are_fine(project: Path) -> None:
+    """What Windows editors save is UTF-8 too: the same composition, the same check."""
+    for rel in ("envs/rsp.yaml", "envs/rsp-payload.environment.yml", "twinlock.toml"):
+        path = project / rel
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    done = run(project, ("check",))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(
     ("data", "match"),
     [

@@ -82,9 +82,12 @@ def read_failure(exc: OSError) -> tuple[str, str]:
 
 
 def decode_utf8(data: bytes, source: str) -> str:
-    """*data* as text; bytes that are not UTF-8 are an :class:`InputFileError` saying where."""
+    """*data* as text; bytes that are not UTF-8 are an :class:`InputFileError` saying where.
+
+    A leading byte-order mark (Windows editors write one) is dropped.
+    """
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
