@@ -405,6 +405,18 @@ CASES = [
         },
         r"mirror 'conda-forge': expected a directory path",
     ),
+    case(
+        "toml-locks-dir-number",
+        "check",
+        {"twinlock.toml": replace('locks-dir = "locks"', "locks-dir = 5")},
+        r"twinlock.toml: project.locks-dir: expected a path \(a string\), got 5",
+    ),
+    case(
+        "control-character",
+        "check",
+        {"envs/rsp.yaml": replace("name: rsp", "name: rsp\x00")},
+        r"not valid YAML: unacceptable character #x0000: control characters are not allowed\nhint",
+    ),
     # --- paths of the wrong kind ------------------------------------------------------------
     *(
         case(

@@ -78,7 +78,7 @@ def _syntax_problem(exc: yaml.YAMLError, source: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}" if mark is not None else ""
     context, problem = getattr(exc, "context", None), getattr(exc, "problem", None)
-    text = ", ".join(str(t) for t in (context, problem) if t) or str(exc)
+    text = ", ".join(str(t) for t in (context, problem) if t) or str(exc).split("\n")[0]
     return Problem(
         source, where, f"not valid YAML: {shorten(text, 200, quote=False)}", "fix the YAML syntax"
     )
