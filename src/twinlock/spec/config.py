@@ -113,7 +113,7 @@ def parse_mirror_table(
         elif is_url(location):
             problem = url_problem(location)
             if problem:
-                problems.append(f"mirror {channel_text!r}: {problem}")
+                problems.append(f"mirror {shorten(channel_text)}: {problem}")
                 continue
             out[channel.url] = location.rstrip("/")
         else:
@@ -153,7 +153,7 @@ def parse_mirror_options(options: list[str], *, cwd: Path) -> dict[str, str]:
         name, sep, location = option.partition("=")
         if not sep or not name or not location:
             raise ConfigError(
-                f"--mirror {option!r}: expected CHANNEL=DIRECTORY",
+                f"--mirror {shorten(option)}: expected CHANNEL=DIRECTORY",
                 "e.g. --mirror conda-forge=/srv/mirrors/conda-forge",
             )
         table[name] = location
