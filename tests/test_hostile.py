@@ -153,6 +153,24 @@ CASES = [
         {"envs/nublado-lab-2024-10.py312.pypi.txt": latin1},
         NOT_UTF8,
     ),
+    case(
+        "not-utf8-init-file",
+        "init -f envs/rsp-payload.environment.yml --dry-run",
+        {"envs/rsp-payload.environment.yml": latin1},
+        NOT_UTF8,
+    ),
+    case(
+        "not-utf8-init-virtual-packages",
+        "init -f envs/rsp-payload.environment.yml --virtual-package-spec vp.yml --dry-run",
+        {"vp.yml": b"subdirs:\n  linux-64:\n    packages: {__glibc: 2.17\xe9}\n"},
+        r"vp.yml: not UTF-8 text \(byte 0xe9 at line 3, column 29\)",
+    ),
+    case(
+        "not-utf8-init-lockfile",
+        "init -f envs/rsp-payload.environment.yml --lockfile locks/rsp/lab.conda-lock.yml",
+        {"locks/rsp/lab.conda-lock.yml": latin1},
+        NOT_UTF8,
+    ),
     case("not-utf8-toml", "check", {"twinlock.toml": latin1}, NOT_UTF8),
     case("not-utf8-toml-why", "why lab python", {"twinlock.toml": latin1}, NOT_UTF8),
     *(
@@ -228,6 +246,18 @@ CASES = [
             ).encode()
         },
         r"problems in the composition:[\s\S]*missing or invalid name \[\[",
+    ),
+    case(
+        "alias-bomb-init",
+        "init -f bomb.yml --dry-run",
+        {"bomb.yml": (BOMB + "dependencies: *b8\n").encode()},
+        r"bomb.yml: line 1: YAML aliases expand",
+    ),
+    case(
+        "duplicate-key-init",
+        "init -f envs/rsp-payload.environment.yml --dry-run",
+        {"envs/rsp-payload.environment.yml": append("channels: [defaults]\n")},
+        r"rsp-payload.environment.yml: \(top level\): duplicate key 'channels'",
     ),
     case(
         "recursive-alias",
@@ -507,6 +537,12 @@ CASES = [
         "mirror --dest afile",
         {"afile": b"x\n"},
         r"--dest afile: afile is a file",
+    ),
+    case(
+        "init-output-under-a-file",
+        "init -f envs/rsp-payload.environment.yml -o afile/x.yaml",
+        {"afile": b"x\n"},
+        r"cannot write afile/x.yaml: a part of the path is a file",
     ),
     case("sbom-output-is-a-directory", "sbom -o envs", {}, r"cannot write envs: is a directory"),
     case(
