@@ -549,7 +549,7 @@ CASES = [
         "sbom-output-under-a-file",
         "sbom -o afile/sbom.json",
         {"afile": b"x\n"},
-        r"cannot write afile/sbom.json: a part of the path is a file",
+        r"cannot write afile/sbom.json: afile: a part of the path is a file",
     ),
     case(
         "graph-output-is-a-directory",

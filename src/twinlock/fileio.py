@@ -127,6 +127,19 @@ def write_text_atomic(path: Path, text: str) -> bool:
         raise write_error(path, exc) from None
 
 
+def check_output_path(path: Path) -> None:
+    """Refuse, before any work for it, an output path that cannot become a file.
+
+    A directory in its place, or a parent that is a file, is an :class:`OutputFileError`
+    (the same one the write would raise after the work).
+    """
+    if path.is_dir():
+        raise write_error(path, IsADirectoryError(errno.EISDIR, "Is a directory"))
+    blocker = blocking_file(path.parent)
+    if blocker is not None:
+        raise write_error(path, NotADirectoryError(errno.ENOTDIR, "Not a directory", str(blocker)))
+
+
 def write_error(path: Path, exc: OSError) -> OutputFileError:
     """The :class:`OutputFileError` for an OSError raised while writing *path*."""
     shown = display_path(path)

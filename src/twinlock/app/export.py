@@ -8,7 +8,7 @@ from pathlib import Path
 
 from twinlock.app.project import Project
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean
-from twinlock.fileio import write_files, write_with_atomic
+from twinlock.fileio import check_output_path, write_files, write_with_atomic
 from twinlock.lock.export import EXPORT_FORMATS, render_environment_yml, to_pixi_lock
 from twinlock.lock.format import render_explicit
 from twinlock.model.lock import EnvironmentLock
@@ -36,6 +36,8 @@ def run_export(
             f"--format {fmt}: not an export format {did_you_mean(fmt, EXPORT_FORMATS)}".rstrip(),
             f"pick one of: {', '.join(EXPORT_FORMATS)}",
         )
+    if fmt == "pixi-lock":
+        check_output_path(output or Path("pixi.lock"))
     locks = _selected_locks(project, environments)
     if fmt == "pixi-lock":
         target = output or Path("pixi.lock")
