@@ -251,8 +251,3 @@ class AlignmentError(TwinlockError):
 
 class ExternalToolError(TwinlockError):
     """An external program twinlock relies on (Graphviz ``dot``) is absent or failed."""
-
-
-def bounded(text: str, limit: int = 80) -> str:
-    """*text* cut to *limit* characters: messages never echo unbounded input."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from twinlock.errors import CompositionError, Problem, Problems, bounded, kind_of, shorten
+from twinlock.errors import CompositionError, Problem, Problems, kind_of, shorten
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
 from twinlock.spec.condalock import (
     CONDA_LOCK_KEYS,
@@ -251,6 +251,7 @@ def _parse_requirement(
     item: object, key: str, problems: Problems, *, pypi: bool = False
 ) -> Requirement | None:
     requested_by = reason = None
+    base = key
     if isinstance(item, Mapping):
         problems.unknown_keys(item, REQUIREMENT_KEYS, key)
         spec, requested_by, reason = item.get("spec"), item.get("requested-by"), item.get("reason")
@@ -288,15 +289,16 @@ def _parse_requirement(
         except InvalidCondaSpec as exc:
             problems.add(
                 key,
-                f"invalid match spec '{bounded(spec)}': {bounded(str(exc), 160)}",
+                f"invalid match spec '{shorten(spec, quote=False)}': "
+                f"{shorten(str(exc), 160, quote=False)}",
                 MATCH_SPEC_HINT,
             )
             return None
     kind = PypiRequirement if pypi else Requirement
     return kind(
         spec,
-        _provenance(requested_by, f"{key[: -len('.spec')]}.requested-by", problems),
-        _provenance(reason, f"{key[: -len('.spec')]}.reason", problems),
+        _provenance(requested_by, f"{base}.requested-by", problems),
+        _provenance(reason, f"{base}.reason", problems),
         canonical=canonical,
     )
 
