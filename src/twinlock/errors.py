@@ -10,6 +10,7 @@ Library code never prints or exits.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,26 @@ def kind_of(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxtuple, _SHORT.maxset = 2, 4, 4, 4, 4
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 60, 60, 40
+
+
+def shorten(value: object, limit: int = 80, *, quote: bool = True) -> str:
+    """A bounded repr of *value* for messages: work and length stay small for any input.
+
+    User data can be huge (a 10 MB line) or explode when printed (a YAML alias bomb
+    whose repr is gigabytes), so messages never ``repr()`` it directly.
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value) if quote else value
+        head = repr(value[:limit]) if quote else value[:limit]
+        return f"{head}… ({len(value)} characters)"
+    shown = _SHORT.repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 class TwinlockError(Exception):
     """Root of all errors twinlock reports to users."""
 
@@ -78,11 +99,14 @@ class TwinlockError(Exception):
         self.hint = hint
 
 
-class CompositionError(TwinlockError):
-    """A composition (or a file it references) is invalid.
+class _ProblemsError(TwinlockError):
+    """An error carrying every problem found, so a user fixes them all in one round.
 
-    Carries every problem found, so a user fixes them all in one round.
+    At most :data:`MAX_SHOWN` are listed: a hostile file can hold millions of bad entries.
     """
+
+    what = "the composition"
+    MAX_SHOWN = 25
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
@@ -90,12 +114,34 @@ class CompositionError(TwinlockError):
         if len(self.problems) == 1:
             super().__init__(f"{first.location()}: {first.message}", first.hint)
             return
-        lines = [f"{len(self.problems)} problems in the composition:"]
-        for p in self.problems:
+        lines = [f"{len(self.problems)} problems in {self.what}:"]
+        for p in self.problems[: self.MAX_SHOWN]:
             lines.append(f"  - {p.location()}: {p.message}")
             if p.hint:
                 lines.append(f"      fix: {p.hint}")
+        if len(self.problems) > self.MAX_SHOWN:
+            lines.append(f"  ... and {len(self.problems) - self.MAX_SHOWN} more")
         super().__init__("\n".join(lines), "fix every problem listed above; nothing was written")
+
+
+class CompositionError(_ProblemsError):
+    """A composition (or a file it references) is invalid."""
+
+
+class InputFileError(_ProblemsError):
+    """A file cannot be read as the text or YAML it should be.
+
+    Absent, the wrong kind (a directory), unreadable, not UTF-8, not YAML, or YAML
+    that must not be trusted: aliases expanding past a bound, nesting too deep,
+    duplicate mapping keys. Readers of a particular kind of file (compositions,
+    locks) turn its problems into their own error.
+    """
+
+    what = "the file"
+
+
+class OutputFileError(TwinlockError):
+    """A file or directory twinlock must write cannot be written (wrong kind, read-only)."""
 
 
 class ConfigError(TwinlockError):
@@ -205,8 +251,3 @@ class AlignmentError(TwinlockError):
 
 class ExternalToolError(TwinlockError):
     """An external program twinlock relies on (Graphviz ``dot``) is absent or failed."""
-
-
-def bounded(text: str, limit: int = 80) -> str:
-    """*text* cut to *limit* characters: messages never echo unbounded input."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

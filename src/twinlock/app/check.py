@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from twinlock.app.project import Project, orphan_files
+from twinlock.fileio import read_bytes_if_exists
 from twinlock.lock.check import (
     Finding,
     check_consistency,
@@ -105,10 +106,8 @@ def _explicit_findings(project: Project, lock: EnvironmentLock) -> list[Finding]
 
 def _text_if_exists(path: Path) -> str | None:
     """The file's text, undecodable bytes replaced (they then show as a difference)."""
-    try:
-        return path.read_bytes().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return None
+    data = read_bytes_if_exists(path)  # a FIFO or device is refused, not read forever
+    return None if data is None else data.decode("utf-8", errors="replace")
 
 
 def _explicit_difference(name: str, text: str, expected: str) -> str:

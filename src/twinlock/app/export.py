@@ -8,7 +8,7 @@ from pathlib import Path
 
 from twinlock.app.project import Project
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean
-from twinlock.fileio import write_files, write_with_atomic
+from twinlock.fileio import check_output_path, write_files, write_with_atomic
 from twinlock.lock.export import EXPORT_FORMATS, render_environment_yml, to_pixi_lock
 from twinlock.lock.format import render_explicit
 from twinlock.model.lock import EnvironmentLock
@@ -36,6 +36,8 @@ def run_export(
             f"--format {fmt}: not an export format {did_you_mean(fmt, EXPORT_FORMATS)}".rstrip(),
             f"pick one of: {', '.join(EXPORT_FORMATS)}",
         )
+    if fmt == "pixi-lock":
+        check_output_path(output or Path("pixi.lock"))
     locks = _selected_locks(project, environments)
     if fmt == "pixi-lock":
         target = output or Path("pixi.lock")
@@ -50,8 +52,10 @@ def run_export(
         if not platforms or p in platforms
     }
     if not texts:
+        locked = sorted({p for lock in locks for p in lock.platform_names})
+        guess = did_you_mean(platforms[0], locked) if platforms else ""
         raise TwinlockError(
-            f"no locked platform matches --platform {', '.join(platforms)}",
+            f"no locked platform matches --platform {', '.join(platforms)} {guess}".rstrip(),
             "pick platforms the environments are locked for (twinlock check lists them)",
         )
     if output is None and len(texts) == 1:

@@ -15,17 +15,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from twinlock.errors import CompositionError, Problem, Problems, TwinlockError
+from twinlock.errors import CompositionError, InputFileError, Problems, TwinlockError
 from twinlock.fileio import display_path, read_text, write_text_atomic
 from twinlock.spec.condalock import parse_virtual_packages
 from twinlock.spec.load import find_project_root
 from twinlock.spec.scaffold import ScaffoldInputs, composition_name, file_platforms, scaffold
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from twinlock.yamlio import read_yaml
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,6 @@ def run_init(options: InitOptions, *, cwd: Path, dry_run: bool = False) -> InitR
                 f"{display_path(output)} already exists; nothing was written",
                 "pass --force to replace it, --output to write elsewhere, or --dry-run",
             )
-        output.parent.mkdir(parents=True, exist_ok=True)
         written = write_text_atomic(output, text)
     shown = display_path(output)
     if options.lockfile is not None:
@@ -107,14 +102,10 @@ def _default_files(cwd: Path) -> tuple[Path, ...]:
 
 
 def _read_yaml(path: Path) -> object:
-    source = display_path(path)
-    text = read_text(path, source)
     try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise CompositionError(
-            [Problem(source, "", f"cannot read YAML: {exc}", "fix the YAML syntax")]
-        ) from exc
+        return read_yaml(path)
+    except InputFileError as exc:
+        raise CompositionError(exc.problems) from None
 
 
 def _virtual_packages(path: Path) -> dict[str, dict[str, str]]:
@@ -129,7 +120,7 @@ def _lockfile_platforms(path: Path) -> tuple[str, ...]:
     from twinlock.lock.imports import parse_conda_lock_pins
 
     source = display_path(path)
-    return parse_conda_lock_pins(read_text(path, source), source=source).platforms
+    return parse_conda_lock_pins(read_text(path), source=source).platforms
 
 
 def _notes(payload: set[str], loaded: Sequence[tuple[Path, object]]) -> tuple[str, ...]:

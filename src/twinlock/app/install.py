@@ -17,8 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twinlock.app.project import Project
-from twinlock.errors import InstallError, LockFileError
-from twinlock.fileio import cache_dir, is_empty_dir, read_text_if_exists, sha256_of, write_files
+from twinlock.errors import InstallError, LockFileError, did_you_mean
+from twinlock.fileio import (
+    blocking_file,
+    cache_dir,
+    display_path,
+    is_empty_dir,
+    read_text_if_exists,
+    sha256_of,
+    write_files,
+)
 from twinlock.install import kernels
 from twinlock.install import linker as installer
 from twinlock.install import pypi as pypiinstall
@@ -83,6 +91,12 @@ def targets(
 
     PyPI-only environments have no conda layer and are not targets.
     """
+    blocker = blocking_file(root)
+    if blocker is not None:
+        raise InstallError(
+            f"--root {display_path(root)}: {display_path(blocker)} is a file, not a directory",
+            "pass a directory as --root (it is created when missing)",
+        )
     locks = project.read_locks()
     out = []
     for env in project.composition.select(list(environments)):
@@ -91,8 +105,9 @@ def targets(
         lock = locks.get(env.name)
         plat = lock.platform(platform) if lock else None
         if lock is None or plat is None:
+            guess = did_you_mean(platform, env.platforms) if plat is None else ""
             raise LockFileError(
-                f"no lock for environment '{env.name}' on {platform}",
+                f"no lock for environment '{env.name}' on {platform} {guess}".rstrip(),
                 f"run twinlock lock (the composition locks {', '.join(env.platforms)}), "
                 "or pass --platform",
             )
@@ -318,6 +333,12 @@ class MirrorReport:
 
 def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()) -> MirrorReport:
     """Gather every archive the locks need (all platforms) into the local channel *dest*."""
+    blocker = blocking_file(dest)
+    if blocker is not None:
+        raise InstallError(
+            f"--dest {display_path(dest)}: {display_path(blocker)} is a file, not a directory",
+            "pass a directory as --dest (it is created when missing)",
+        )
     locks = project.read_locks()
     wanted: dict[str, LockedPackage] = {}
     for env in project.composition.select(list(environments)):

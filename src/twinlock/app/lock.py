@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
     AlignmentError,
+    InputFileError,
     LockFileError,
     TwinlockError,
     UnsolvableError,
 )
-from twinlock.fileio import display_path, write_files
-from twinlock.lock.check import kernel_warnings
+from twinlock.fileio import display_path, read_bytes_if_exists, write_files
+from twinlock.lock.check import align_warnings, kernel_warnings
 from twinlock.lock.format import render_conda_lock, render_explicit
 from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.lock.store import read_lock_reading
@@ -98,8 +99,11 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
+    locked = {lk.environment: lk for lk in result.locks}
     warnings += result.held_back
-    warnings += kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
+    warnings += kernel_warnings(project.composition, locked)
+    # Environments not relocked (--env) still hold aligned packages.
+    warnings += align_warnings(project.composition, {**previous, **locked})
     warnings += [
         w
         for lock in result.locks
@@ -218,8 +222,8 @@ def _sound_lock(project: Project, env: str) -> EnvironmentLock | None:
 def _holds_exactly(path: Path, text: str) -> bool:
     """Are *path*'s bytes *text*? (Compared as bytes: a file that is not UTF-8 just differs.)"""
     try:
-        return path.read_bytes() == text.encode()
-    except OSError:
+        return read_bytes_if_exists(path) == text.encode()
+    except InputFileError:  # a FIFO, device or directory: the full path replaces it
         return False
 
 

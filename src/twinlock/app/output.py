@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twinlock.fileio import write_text_atomic
+from twinlock.fileio import check_output_path, write_text_atomic
+
+
+def check_output(path: Path | None) -> None:
+    """Refuse an --output that cannot be written before the command does its work."""
+    if path is not None:
+        check_output_path(path)
 
 
 def write_output(path: Path, text: str) -> None:

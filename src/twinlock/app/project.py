@@ -18,7 +18,7 @@ from twinlock.errors import (
 )
 from twinlock.lock.format import LockReading
 from twinlock.lock.plan import expected_shell
-from twinlock.lock.store import LockPaths, read_lock_readings, read_locks
+from twinlock.lock.store import LockPaths, check_lock_dir, read_lock_readings, read_locks
 from twinlock.model.composition import Composition
 from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver
@@ -94,6 +94,7 @@ def open_project(
         config = config.with_mirrors(alias_mirrors(channels, alias), under=True)
     config = config.with_mirrors(parse_mirror_options(list(mirrors), cwd=cwd))
     base = locks_dir or config.default_locks_dir
+    check_lock_dir(base / comp.name)
     return Project(config, path, comp, LockPaths(base / comp.name))
 
 

@@ -125,7 +125,7 @@ def load_history(project: Project, sources: Sequence[str]) -> History:
 
 
 def _load_import(history: History, env: str, path: Path) -> None:
-    text = read_text(path, f"--from {env}={path}")
+    text = read_text(path, f"--from {env}=")
     source = str(path)
     if "@EXPLICIT" in text:
         history.imports[env] = parse_explicit(text, source=source)

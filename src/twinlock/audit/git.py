@@ -8,6 +8,7 @@ from pathlib import Path
 from twinlock.errors import (
     LockFileError,
 )
+from twinlock.fileio import decode_utf8
 
 
 def is_git_revision(root: Path, revision: str) -> bool:
@@ -35,7 +36,8 @@ def read_git_file(root: Path, revision: str, path: Path) -> str | None:
     done = subprocess.run(
         ["git", "-C", str(root), "show", f"{revision}:./{relative}"],
         capture_output=True,
-        text=True,
         check=False,
     )
-    return done.stdout if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return decode_utf8(done.stdout, f"{revision}:{relative}")

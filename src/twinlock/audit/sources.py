@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from twinlock.audit.diff import LockSet
-from twinlock.errors import LockFileError, TwinlockError
+from twinlock.errors import LockFileError, TwinlockError, did_you_mean, shorten
+from twinlock.fileio import decode_utf8
 from twinlock.lock.format import LockReading, read_conda_lock
 from twinlock.lock.store import LOCK_SUFFIX, read_lock_reading
 
@@ -65,7 +66,9 @@ def read_lock_set(path: Path) -> LockSet:
     if path.is_file():
         return _lock_set(_display(path), {path.name: read_lock_reading(path)})
     if not path.is_dir():
-        raise TwinlockError(f"{path}: no such lock file or directory", FORMS_HINT)
+        siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
+        guess = did_you_mean(path.name, siblings)
+        raise TwinlockError(f"{path}: no such lock file or directory {guess}".rstrip(), FORMS_HINT)
     lock_files = sorted(p for p in path.iterdir() if p.name.endswith(LOCK_SUFFIX))
     if not lock_files:
         raise LockFileError(f"{path}: no *{LOCK_SUFFIX} files in it", _subdir_hint(path))
@@ -155,19 +158,15 @@ def _object_type(top: Path, commit: str, rel: str) -> str | None:
 
 def _git(cwd: Path, *args: str) -> str:
     try:
-        done = subprocess.run(
-            ["git", "-C", str(cwd), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-        )
+        done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
     except FileNotFoundError:
         raise TwinlockError("git is not installed", "install git to diff revisions") from None
     if done.returncode != 0:
-        message = done.stderr.strip() or f"git {' '.join(args)} failed"
+        error = done.stderr.decode("utf-8", "replace").strip()
+        message = shorten(error, 500, quote=False) or f"git {' '.join(args)} failed"
         raise TwinlockError(f"git {args[0]} in {cwd}: {message}", "check the revision and path")
-    return done.stdout
+    # A committed file is as untrusted as one on disk: not UTF-8 is an error naming it.
+    return decode_utf8(done.stdout, args[-1])
 
 
 def _display(path: Path) -> str:

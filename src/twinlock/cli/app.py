@@ -45,7 +45,11 @@ EnvOpt = Annotated[
 
 
 def handle_errors(func: F) -> F:
-    """Turn a TwinlockError into 'error: ... / hint: ...' on stderr and its exit code."""
+    """Turn a TwinlockError into 'error: ... / hint: ...' on stderr and its exit code.
+
+    An OSError that escapes (a path of the wrong kind, a read-only directory) is
+    reported the same way, with exit code 2.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -56,6 +60,11 @@ def handle_errors(func: F) -> F:
         except TwinlockError as exc:
             typer.echo(render.error(exc), err=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            # The stages turn the failures they expect into TwinlockErrors; a file or
+            # directory problem that escapes them is still the user's to fix, not a crash.
+            typer.echo(render.error(render.os_error(exc)), err=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -90,9 +90,10 @@ def sbom(
 ) -> None:
     """A CycloneDX SBOM of the locked packages (one component per package and platform)."""
     from twinlock.app.audit import run_sbom
-    from twinlock.app.output import write_output
+    from twinlock.app.output import check_output, write_output
     from twinlock.app.project import open_project
 
+    check_output(output)
     project = open_project(composition, locks_dir=locks_dir)
     document = run_sbom(
         project,

@@ -65,7 +65,7 @@ def graph_command(
     packages nearest the requested ones and says so.
     """
     from twinlock.app.inspect import graph_view
-    from twinlock.app.output import write_output
+    from twinlock.app.output import check_output, write_output
     from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
@@ -74,6 +74,7 @@ def graph_command(
             f"unknown --format '{fmt}'",
             f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
         )
+    check_output(output)
     project = open_project(composition, locks_dir=locks_dir)
     whole = fmt == "json"  # data for tools: whole unless --depth/--focus says otherwise
     drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius, whole=whole)

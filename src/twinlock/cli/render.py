@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinlock.errors import TwinlockError
+from twinlock.errors import TwinlockError, shorten
 
 if TYPE_CHECKING:
     # Types only: importing the app modules here would slow every command's error path.
@@ -53,15 +53,29 @@ def check_report(findings: Sequence[Finding], checked: int) -> str:
     lines = [f"{len(findings)} problem(s):"]
     for f in findings:
         where = f"{f.environment} {f.platform}" if f.platform else f.environment
-        lines.append(f"  {f.kind:<12} {where}: {f.detail}")
+        lines.append(f"  {f.kind:<12} {where}: {shorten(f.detail, 1000, quote=False)}")
     return "\n".join(lines)
+
+
+MAX_LINE = 2000
 
 
 def error(exc: TwinlockError) -> str:
     text = f"error: {exc.message}"
     if exc.hint:
         text += "\n" + "\n".join(f"hint: {line}" for line in exc.hint.splitlines())
-    return text
+    # A last bound on what user data can make us print (messages shorten values already).
+    return "\n".join(
+        line if len(line) <= MAX_LINE else f"{line[:MAX_LINE]}… ({len(line)} characters)"
+        for line in text.splitlines()
+    )
+
+
+def os_error(exc: OSError) -> TwinlockError:
+    """An OSError no stage turned into a TwinlockError, as one (the path and the reason)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return TwinlockError(f"{where}{reason}", "check the path, its kind and its permissions")
 
 
 def _rel(path: Path, cwd: Path) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from twinlock.errors import did_you_mean
 from twinlock.model.composition import Composition, Environment
 from twinlock.model.inputs import SolveInputs
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
@@ -27,7 +28,8 @@ class Finding:
 
     environment: str
     platform: str | None
-    # "stale" | "missing" | "inconsistent" | "orphan" | "misaligned" | "kernel" | "overlap"
+    # "stale" | "missing" | "inconsistent" | "orphan" | "misaligned" | "align" | "kernel"
+    # | "overlap"
     kind: str
     detail: str
 
@@ -150,7 +152,10 @@ def cross_environment_findings(
 def misalignment_findings(
     composition: Composition, locks: Mapping[str, EnvironmentLock]
 ) -> list[Finding]:
-    """Packages of the composition's ``align`` list pinned differently across environments."""
+    """Packages of the composition's ``align`` list pinned differently across environments.
+
+    An aligned name that no lock has at all is a finding too: a typo aligns nothing.
+    """
     from twinlock.lock.alignment import misaligned
 
     platform_locks = {
@@ -158,7 +163,11 @@ def misalignment_findings(
         for lock in locks.values()
         for plat in lock.platforms
     }
-    return [
+    unmatched = [
+        Finding(composition.source, None, "align", f"align: {text}")
+        for text in unmatched_align(composition, locks)
+    ]
+    return unmatched + [
         Finding(
             ", ".join(sorted(pins)),
             platform,
@@ -167,6 +176,26 @@ def misalignment_findings(
             + ", ".join(f"{env} {pkg.version} {pkg.build}" for env, pkg in sorted(pins.items())),
         )
         for platform, name, pins in misaligned(composition.align, platform_locks)
+    ]
+
+
+def align_warnings(composition: Composition, locks: Mapping[str, EnvironmentLock]) -> list[str]:
+    """``lock``'s warnings for names of the ``align`` list that no lock holds."""
+    return [f"align: {text}" for text in unmatched_align(composition, locks)]
+
+
+def unmatched_align(composition: Composition, locks: Mapping[str, EnvironmentLock]) -> list[str]:
+    """Names of the ``align`` list that no environment's lock holds on any platform."""
+    locked = {
+        pkg.name for lock in locks.values() for plat in lock.platforms for pkg in plat.packages
+    }
+    if not locked:
+        return []
+    return [
+        f"no environment has '{name}' {did_you_mean(name, sorted(locked))}".rstrip()
+        + " (it aligns nothing; fix or remove it)"
+        for name in composition.align
+        if name not in locked
     ]
 
 

@@ -41,6 +41,7 @@ from twinlock.model.lock import (
     PypiPackage,
 )
 from twinlock.model.platforms import VirtualPackage
+from twinlock.yamlio import yaml_tree_problems
 
 _R = TypeVar("_R", Requirement, PypiRequirement)
 
@@ -240,27 +241,43 @@ def read_conda_lock(text: str, *, source: str) -> LockReading:
         damaged = damaged_lock_error(source, problems)
         raise LockFileError(
             damaged.message.replace("the lock is damaged", "not a usable twinlock conda-lock file"),
-            f"{_RESTORE_HINT}; a lock made by another tool can be imported: "
+            f"{RESTORE_HINT}; a lock made by another tool can be imported: "
             "twinlock rebuild --from ENV=FILE",
         )
     return LockReading(_from_conda_lock_data(data, custom), tuple(problems))
 
 
 def load_lock_data(text: str, *, source: str) -> object:
-    """The YAML data of a lock, scalars such as hashes and versions kept as written text."""
+    """The YAML data of a lock, scalars such as hashes and versions kept as written text.
+
+    Aliases are checked before they are expanded (an alias bomb is refused, not built);
+    twinlock never writes an anchor, so a lock without ``&`` skips that walk.
+    """
+    loader = _TextLoader(text)
     try:
-        return yaml.load(text, Loader=_TextLoader)
+        node = loader.get_single_node()
+        if node is not None and "&" in text:
+            problems = yaml_tree_problems(node, source, unique_keys=False)
+            if problems:
+                raise LockFileError(
+                    f"{source}: not readable as a lock ({problems[0].message})", RESTORE_HINT
+                )
+        return None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = str(getattr(exc, "problem", None) or "invalid YAML")[:120]
         raise LockFileError(
             f"{source}: not readable as YAML{where} ({problem}); the file is damaged",
-            _RESTORE_HINT,
+            RESTORE_HINT,
         ) from None
+    except RecursionError:
+        raise LockFileError(f"{source}: nested too deeply to be a lock", RESTORE_HINT) from None
+    finally:
+        loader.dispose()
 
 
-_RESTORE_HINT = (
+RESTORE_HINT = (
     "restore it from version control (git checkout -- FILE), "
     "or solve it anew ignoring it: twinlock lock --full"
 )
@@ -273,7 +290,7 @@ def damaged_lock_error(source: str, problems: Sequence[LockProblem]) -> LockFile
     lines += [f"  - {p}" for p in problems[:_LISTED]]
     if len(problems) > _LISTED:
         lines.append(f"  ... and {len(problems) - _LISTED} more")
-    return LockFileError("\n".join(lines), _RESTORE_HINT)
+    return LockFileError("\n".join(lines), RESTORE_HINT)
 
 
 def _custom(data: object) -> dict[str, str]:

@@ -19,15 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from twinlock.errors import LockFileError
+from twinlock.errors import InputFileError, LockFileError, shorten
 from twinlock.model.composition import Channel, Composition, Environment, Requirement
 from twinlock.model.inputs import SolveInputs
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.solve.adapter import PackageRef
+from twinlock.yamlio import load_yaml
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -92,7 +90,7 @@ def parse_explicit(text: str, *, source: str) -> PinSet:
         url, _, fragment = line.partition("#")
         if url.count("/") < 3:
             raise LockFileError(
-                f"{source}:{number}: {line!r} is not a package URL", "fix or remove the line"
+                f"{source}:{number}: {shorten(line)} is not a package URL", "fix or remove the line"
             )
         md5, sha256 = _hashes(fragment)
         pins.append(Pin(platform.group(1), url, md5, sha256))
@@ -108,20 +106,28 @@ def _hashes(fragment: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+_HINT = "pass a conda-lock .yml, an @EXPLICIT .txt or a twinlock lock"
+
+
 def parse_conda_lock_pins(text: str, *, source: str) -> PinSet:
     """The conda packages of any conda-lock v1 file (metadata of other tools is ignored)."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = load_yaml(text, source, unique_keys=False)
         entries: Sequence[Mapping[str, Any]] = data["package"]
         pins = tuple(
             Pin(e["platform"], e["url"], e["hash"].get("md5"), e["hash"].get("sha256"))
             for e in entries
             if e.get("manager", "conda") == "conda"
         )
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except InputFileError as exc:
         raise LockFileError(
-            f"{source}: not a conda-lock file ({type(exc).__name__}: {exc})",
-            "pass a conda-lock .yml, an @EXPLICIT .txt or a twinlock lock",
+            exc.message, "pass a conda-lock .yml, an @EXPLICIT .txt or a twinlock lock"
+        ) from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise LockFileError(
+            f"{source}: not a conda-lock file "
+            f"({type(exc).__name__}: {shorten(str(exc), 200, quote=False)})",
+            _HINT,
         ) from exc
     return PinSet(source, pins)
 

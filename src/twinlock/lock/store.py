@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from twinlock.errors import LockFileError
-from twinlock.fileio import display_path
-from twinlock.lock.format import LockReading, damaged_lock_error, read_conda_lock
+from twinlock.errors import ConfigError, InputFileError, LockFileError
+from twinlock.fileio import blocking_file, display_path, read_text
+from twinlock.lock.format import RESTORE_HINT, LockReading, damaged_lock_error, read_conda_lock
 from twinlock.model.lock import EnvironmentLock
 
 LOCK_SUFFIX = ".conda-lock.yml"
@@ -54,21 +54,21 @@ def read_lock_readings(paths: LockPaths, env_names: Iterable[str]) -> dict[str, 
     readings: dict[str, LockReading] = {}
     for name in env_names:
         path = paths.conda_lock(name)
-        if path.is_file():
+        if path.exists():
             readings[name] = read_lock_reading(path)
     return readings
 
 
 def read_lock_reading(path: Path) -> LockReading:
-    """One lock file read and validated, with its problems (see :func:`read_conda_lock`)."""
+    """One lock file read and validated, with its problems (see :func:`read_conda_lock`).
+
+    Unreadable, not a regular file, or not UTF-8 is a :class:`LockFileError`.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise LockFileError(
-            f"cannot read lock {display_path(path)}: {reason}",
-            "restore it from version control, or solve it anew: twinlock lock --full",
-        ) from None
+        text = read_text(path)
+    except InputFileError as exc:
+        hint = exc.hint if "UTF-8" not in exc.message else RESTORE_HINT
+        raise LockFileError(f"lock {exc.message}", hint) from None
     return read_conda_lock(text, source=display_path(path))
 
 
@@ -77,3 +77,19 @@ def read_lock_file(path: Path) -> EnvironmentLock:
     if reading.problems:
         raise damaged_lock_error(display_path(path), reading.problems)
     return reading.lock
+
+
+def check_lock_dir(directory: Path, what: str = "--locks-dir") -> None:
+    """Refuse a lock directory that is, or lies under, something other than a directory.
+
+    Checked before any solve, so a lock that could never be written fails in
+    milliseconds instead of after the solve.
+    """
+    blocker = blocking_file(directory)
+    if blocker is not None:
+        raise ConfigError(
+            f"{what}: {display_path(directory)}: "
+            f"{display_path(blocker)} is a file, not a directory",
+            "point --locks-dir (or [project] locks-dir) at a directory; "
+            "missing directories are created",
+        )

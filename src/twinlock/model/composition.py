@@ -46,10 +46,14 @@ class Channel:
         """Parse ``conda-forge``, ``conda-forge/label/x`` or a URL; raises ValueError."""
         text = text.strip()
         if "://" in text:
-            return cls(name=text.rstrip("/"), url=text.rstrip("/"))
+            url = text.rstrip("/")
+            problem = channel_url_problem(url)
+            if problem:
+                raise ValueError(f"channel URL '{_clip(text)}' {problem}")
+            return cls(name=url, url=url)
         parts = text.strip("/").split("/")
         if not text or not all(_NAME_RE.fullmatch(p) for p in parts):
-            raise ValueError(f"'{text}' is neither a channel name nor a URL")
+            raise ValueError(f"'{_clip(text)}' is neither a channel name nor a URL")
         name = "/".join(parts)
         if name == "defaults":
             raise ValueError(
@@ -75,6 +79,33 @@ class Channel:
 
     def package_url(self, subdir: str, file_name: str) -> str:
         return f"{self.url}/{subdir}/{file_name}"
+
+
+_URL_SCHEMES = ("https", "http", "file")
+
+
+def channel_url_problem(url: str) -> str | None:
+    """What keeps *url* from naming a channel (None when it can): no host, no path, ..."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. an invalid IPv6 host or port
+        return f"is not a URL ({exc})"
+    if parts.scheme not in _URL_SCHEMES or any(c.isspace() for c in url):
+        return f"is not an {', '.join(_URL_SCHEMES[:-1])} or {_URL_SCHEMES[-1]} URL"
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or parts.path in ("", "/"):
+            return "does not name a directory (write file:///absolute/path)"
+        return None
+    if not host:
+        return "has no host"
+    return None
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass(frozen=True)

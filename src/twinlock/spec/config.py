@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from twinlock.errors import ConfigError, did_you_mean
+from twinlock.errors import ConfigError, did_you_mean, shorten
 from twinlock.model.composition import CONDA_FORGE_BASE, Channel
 
 CONFIG_NAME = "twinlock.toml"
@@ -78,6 +78,10 @@ def parse_config(data: Mapping[str, object], *, root: Path, source: str) -> Proj
             problems.append(
                 f"unknown key project.{key} {did_you_mean(key, _PROJECT_KEYS)}".rstrip()
             )
+        elif not isinstance(project[key], str) or not project[key]:
+            problems.append(
+                f"project.{key}: expected a path (a string), got {shorten(project[key])}"
+            )
     mirrors = parse_mirror_table(mirrors_raw, root=root, problems=problems)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems), "fix the keys named above")
@@ -99,17 +103,17 @@ def parse_mirror_table(
         try:
             channel = Channel.from_string(channel_text)
         except ValueError as exc:
-            problems.append(f"mirror {channel_text!r}: {exc}")
+            problems.append(f"mirror {shorten(channel_text)}: {exc}")
             continue
         if not isinstance(location, str) or not location:
-            problems.append(f"mirror {channel_text!r}: expected a directory path")
+            problems.append(f"mirror {shorten(channel_text)}: expected a directory path")
             continue
         if location.startswith(BUNDLED_PREFIX):
             out[channel.url] = location
         elif is_url(location):
             problem = url_problem(location)
             if problem:
-                problems.append(f"mirror {channel_text!r}: {problem}")
+                problems.append(f"mirror {shorten(channel_text)}: {problem}")
                 continue
             out[channel.url] = location.rstrip("/")
         else:
@@ -149,7 +153,7 @@ def parse_mirror_options(options: list[str], *, cwd: Path) -> dict[str, str]:
         name, sep, location = option.partition("=")
         if not sep or not name or not location:
             raise ConfigError(
-                f"--mirror {option!r}: expected CHANNEL=DIRECTORY",
+                f"--mirror {shorten(option)}: expected CHANNEL=DIRECTORY",
                 "e.g. --mirror conda-forge=/srv/mirrors/conda-forge",
             )
         table[name] = location

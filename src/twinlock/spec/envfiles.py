@@ -158,7 +158,7 @@ def requirement_sources(
     for ref in refs:
         loaded = files.get(ref, FileUnavailable("it was not loaded"))
         if isinstance(loaded, FileUnavailable):
-            problems.add(f"{key}.file", f"cannot read '{ref}': {loaded.reason}", loaded.hint)
+            loaded.report(problems, f"{key}.file", ref)
             continue
         source = posixpath.join(posixpath.dirname(problems.source), ref)
         # With the file's text, selector comments (# [linux]) limit lines to platforms.

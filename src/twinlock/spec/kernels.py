@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from twinlock.errors import Problems, did_you_mean
+from twinlock.errors import Problems, did_you_mean, kind_of, shorten
 from twinlock.model.composition import Environment, Kernel
 
 KERNEL_KEYS = (
@@ -32,13 +32,22 @@ def parse_kernel(value: object, key: str, problems: Problems) -> Kernel | None:
             problems.add(f"{key}.{field}", "missing or empty", f"set '{field}' to a string")
         texts[field] = text if isinstance(text, str) else ""
     if texts["name"] and not texts["name"].replace("-", "").replace("_", "").isalnum():
-        problems.add(f"{key}.name", f"'{texts['name']}' is not a valid kernel name", "e.g. payload")
+        problems.add(
+            f"{key}.name", f"{shorten(texts['name'])} is not a valid kernel name", "e.g. payload"
+        )
     env = problems.mapping(body.get("env", {}), f"{key}.env") or {}
     argv = problems.string_list(body.get("argv", []), f"{key}.argv") or []
     if argv and "{connection_file}" not in argv:
         problems.add(
             f"{key}.argv", "does not pass {connection_file}", "add '-f', '{connection_file}'"
         )
+    for name, text in env.items():
+        if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+            problems.add(
+                f"{key}.env.{name}",
+                f"expected text, got {kind_of(text)}",
+                "environment variables are strings: quote the value",
+            )
     hide = _flag(body, "hide-native", key, problems)
     isolate = _flag(body, "isolate-user-site", key, problems)
     return Kernel(

@@ -13,9 +13,10 @@ import yaml
 from twinlock.errors import (
     CompositionError,
     ConfigError,
-    Problem,
+    InputFileError,
+    shorten,
 )
-from twinlock.fileio import display_path, read_text_if_exists
+from twinlock.fileio import display_path, read_text
 from twinlock.model.composition import Composition
 from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
 from twinlock.spec.parse import parse_composition, referenced_files
@@ -25,6 +26,7 @@ from twinlock.spec.requirements import (
     unreadable_yaml,
 )
 from twinlock.spec.selectors import apply_composition_selectors
+from twinlock.yamlio import load_yaml
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 logger = logging.getLogger(__name__)
@@ -45,24 +47,37 @@ def load_config(start: Path) -> ProjectConfig:
     path = root / CONFIG_NAME
     if not path.is_file():
         return ProjectConfig(root=root)
+    text = read_text(path)
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}", "fix the TOML syntax") from exc
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        reason = shorten(str(exc), 200, quote=False)
+        raise ConfigError(f"{path}: not valid TOML: {reason}", "fix the TOML syntax") from None
     return parse_config(data, root=root, source=str(path))
 
 
-def _read_yaml(path: Path, source: str) -> object:
+def _read_composition(path: Path, source: str) -> tuple[object, str]:
+    """The composition's YAML data and its text (selector comments live in the text)."""
     try:
-        return yaml.load(path.read_text(), Loader=_Loader)
-    except FileNotFoundError as exc:
-        raise CompositionError(
-            [Problem(source, "", "file not found", "check the path (or create the file)")]
-        ) from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise CompositionError(
-            [Problem(source, "", f"cannot read YAML: {exc}", "fix the YAML syntax")]
-        ) from exc
+        text = read_text(path)
+        return load_yaml(text, source), text
+    except InputFileError as exc:
+        raise CompositionError(exc.problems) from None
+
+
+def _read_file(path: Path, *, as_yaml: bool) -> object:
+    """A referenced file: its text (``pypi-file:``), its YAML data with its text, or why not."""
+    try:
+        text = read_text(path)
+    except InputFileError as exc:
+        return FileUnavailable(exc.problems[0].message, problems=exc.problems)
+    if not as_yaml:
+        return text
+    try:
+        # The text too: selector comments (# [linux]) are lost in the YAML data.
+        return EnvironmentText(load_yaml(text, display_path(path)), text)
+    except InputFileError as exc:
+        return unreadable_yaml(text, exc.problems)
 
 
 def load_composition(path: Path) -> Composition:
@@ -71,31 +86,15 @@ def load_composition(path: Path) -> Composition:
     ``file:`` entries are read as YAML, ``pypi-file:`` entries (requirements.txt) as text.
     """
     source = display_path(path)
-    data = _read_yaml(path, source)
+    data, text = _read_composition(path, source)
     files: dict[str, object] = {}
     for ref in referenced_files(data):
-        target = path.parent / ref
-        try:
-            text = target.read_text()
-            # The text too: selector comments (# [linux]) are lost in the YAML data.
-            files[ref] = EnvironmentText(yaml.load(text, Loader=_Loader), text)
-        except FileNotFoundError:
-            files[ref] = FileUnavailable(f"no such file {display_path(target)}")
-        except yaml.YAMLError as exc:
-            files[ref] = unreadable_yaml(text, str(exc))
-        except OSError as exc:
-            files[ref] = FileUnavailable(str(exc))
+        files[ref] = _read_file(path.parent / ref, as_yaml=True)
     for ref in referenced_files(data, "pypi-file"):
-        target = path.parent / ref
-        try:
-            files[ref] = target.read_text()
-        except FileNotFoundError:
-            files[ref] = FileUnavailable(f"no such file {display_path(target)}")
-        except (OSError, UnicodeDecodeError) as exc:
-            files[ref] = FileUnavailable(str(exc))
+        files[ref] = _read_file(path.parent / ref, as_yaml=False)
     composition = parse_composition(data, source=source, files=files)
     # Selector comments (# [linux]) on inline requirements live in the text, not the data.
-    return apply_composition_selectors(composition, read_text_if_exists(path) or "")
+    return apply_composition_selectors(composition, text)
 
 
 def environment_sources(

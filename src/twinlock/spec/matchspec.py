@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from twinlock.errors import Problems, bounded
+from twinlock.errors import Problems, shorten
 from twinlock.model.composition import Channel, Requirement
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ def check_spec_channels(
             continue
         problems.add(
             key,
-            f"'{bounded(req.spec)}' asks for channel '{channel.name}', which is not among "
+            f"'{shorten(req.spec, quote=False)}' asks for channel '{channel.name}', "
+            "which is not among "
             f"the environment's channels ({', '.join(c.name for c in channels) or 'none'})",
             f"add {channel.name} to the channels, or drop '{channel.name}::' from the spec",
         )

@@ -52,7 +52,7 @@ import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
-from twinlock.errors import CompositionError, Problems
+from twinlock.errors import CompositionError, Problems, shorten
 from twinlock.model.composition import (
     Channel,
     Composition,
@@ -151,7 +151,9 @@ def _parse_name(value: object, key: str, problems: Problems) -> str:
         return value
     problems.add(
         key,
-        f"missing or invalid name {value!r}" if value is not None else "missing required key",
+        f"missing or invalid name {shorten(value)}"
+        if value is not None
+        else "missing required key",
         f"set '{key}' to letters, digits, '-' or '_' (it names the lock directory)",
     )
     return ""
@@ -174,7 +176,7 @@ def _parse_snapshot(value: object, problems: Problems) -> dt.datetime | None:
     if moment is None:
         problems.add(
             "snapshot",
-            f"cannot read {value!r} as a date or time",
+            f"cannot read {shorten(value)} as a date or time",
             "write an ISO date such as 2026-09-01 or 2026-09-01T12:00:00Z",
         )
         return None

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from twinlock.errors import Problems, did_you_mean
+from twinlock.errors import Problems, did_you_mean, kind_of, shorten
 from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 
 
@@ -89,11 +89,14 @@ _SYSTEM_VERSION |= {"macos": _SYSTEM_VERSION["linux"], "cuda": _SYSTEM_VERSION["
 
 
 def _system_value(key: str, value: object, where: str, problems: Problems) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problems.add(where, f"expected a version, got {kind_of(value)}", 'e.g. libc: "2.28"')
+        return ""
     text = str(value)
     pattern = _SYSTEM_VERSION.get(key)
     if pattern is not None and not re.fullmatch(pattern, text):
         example = "2.28" if key == "libc" else "12.4"
         problems.add(
-            where, f"{text!r} is not a version", f'write it as a quoted version: "{example}"'
+            where, f"{shorten(text)} is not a version", f'write it as a quoted version: "{example}"'
         )
     return text

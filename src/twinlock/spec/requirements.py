@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from twinlock.errors import CompositionError, Problems, bounded, kind_of
+from twinlock.errors import CompositionError, Problem, Problems, kind_of, shorten
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
 from twinlock.spec.condalock import (
     CONDA_LOCK_KEYS,
@@ -42,6 +42,7 @@ from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec
 from twinlock.spec.selectors import merge_duplicates, selected_platforms
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
+MAX_SPEC_LENGTH = 1000
 ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables", *CONDA_LOCK_KEYS)
 _R = TypeVar("_R", bound=Requirement)
 _HASH_OPTION = re.compile(r"--hash[= ]sha256:[0-9a-fA-F]{64}")
@@ -128,13 +129,13 @@ def is_recipe(body: Mapping[str, Any]) -> bool:
     return "dependencies" not in body and bool(_RECIPE_KEYS & set(map(str, body)))
 
 
-def unreadable_yaml(text: str, error: str) -> FileUnavailable:
-    """An environment file whose YAML failed to parse (a Jinja-templated recipe says so)."""
+def unreadable_yaml(text: str, problems: tuple[Problem, ...]) -> FileUnavailable:
+    """An environment file whose YAML was refused (a Jinja-templated recipe says so)."""
     if "{%" in text or "{{" in text:
         return FileUnavailable(
             f"it is {NOT_AN_ENV_FILE} (Jinja templating is not YAML)", RECIPE_HINT
         )
-    return FileUnavailable(error, "fix the YAML syntax")
+    return FileUnavailable(problems[0].message, "fix the YAML syntax", problems)
 
 
 def _parse_dependencies(
@@ -250,6 +251,7 @@ def _parse_requirement(
     item: object, key: str, problems: Problems, *, pypi: bool = False
 ) -> Requirement | None:
     requested_by = reason = None
+    base = key
     if isinstance(item, Mapping):
         problems.unknown_keys(item, REQUIREMENT_KEYS, key)
         spec, requested_by, reason = item.get("spec"), item.get("requested-by"), item.get("reason")
@@ -260,6 +262,13 @@ def _parse_requirement(
         problems.add(key, f"expected a match spec, got {kind_of(spec)}", "e.g. numpy >=1.26")
         return None
     spec = " ".join(spec.split())
+    if len(spec) > MAX_SPEC_LENGTH:  # bounds the work and every message that quotes it
+        problems.add(
+            key,
+            f"a requirement of {len(spec)} characters: {shorten(spec, 60)}",
+            f"write one requirement (at most {MAX_SPEC_LENGTH} characters)",
+        )
+        return None
     if pypi:
         entry = pip_entry_problem(spec)
         if entry is not None:
@@ -280,17 +289,31 @@ def _parse_requirement(
         except InvalidCondaSpec as exc:
             problems.add(
                 key,
-                f"invalid match spec '{bounded(spec)}': {bounded(str(exc), 160)}",
+                f"invalid match spec '{shorten(spec, quote=False)}': "
+                f"{shorten(str(exc), 160, quote=False)}",
                 MATCH_SPEC_HINT,
             )
             return None
     kind = PypiRequirement if pypi else Requirement
     return kind(
         spec,
-        str(requested_by) if requested_by is not None else None,
-        str(reason) if reason is not None else None,
+        _provenance(requested_by, f"{base}.requested-by", problems),
+        _provenance(reason, f"{base}.reason", problems),
         canonical=canonical,
     )
+
+
+def _provenance(value: object, key: str, problems: Problems) -> str | None:
+    """``requested-by`` / ``reason``: text (a number is taken as written), never a list or map."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    problems.add(key, f"expected text, got {kind_of(value)} {shorten(value, 40)}", _PROVENANCE_FIX)
+    return None
+
+
+_PROVENANCE_FIX = "write one line of text (quote it if it contains ': ' or starts with '[')"
 
 
 MATCH_SPEC_HINT = (
@@ -336,7 +359,7 @@ def parse_python_keys(
         hint = 'quote it: python: "3.10" (YAML reads 3.10 as the number 3.1)'
         if isinstance(version, str):
             hint = 'a Python 3 version such as "3.12" or "3.12.7"'
-        problems.add(f"{key}.python", f"invalid Python version {version!r}", hint)
+        problems.add(f"{key}.python", f"invalid Python version {shorten(version)}", hint)
         version = None
     if interpreter is not None:
         if "python" not in body:
@@ -348,7 +371,7 @@ def parse_python_keys(
         if not isinstance(interpreter, str) or not interpreter.startswith("/"):
             problems.add(
                 f"{key}.python-interpreter",
-                f"expected an absolute path, got {interpreter!r}",
+                f"expected an absolute path, got {shorten(interpreter)}",
                 "e.g. /usr/bin/python3.12",
             )
             interpreter = None
@@ -357,10 +380,19 @@ def parse_python_keys(
 
 @dataclass(frozen=True)
 class FileUnavailable:
-    """Stands in for a referenced file that could not be loaded."""
+    """Stands in for a referenced file that could not be loaded, and says why."""
 
     reason: str
     hint: str = "check the path"
+    # Problems that name the file itself and a line (duplicate keys, not UTF-8, ...).
+    problems: tuple[Problem, ...] = ()
+
+    def report(self, problems: Problems, key: str, ref: str) -> None:
+        """Add why *ref* (named at *key*) is unusable to *problems*."""
+        if self.problems:
+            problems.items.extend(self.problems)
+        else:
+            problems.add(key, f"cannot read '{ref}': {self.reason}", self.hint)
 
 
 PYPI_HINT = "add 'pypi:' (a list of PEP 508 requirements) or 'pypi-file: requirements.txt'"
@@ -381,8 +413,8 @@ def parse_pypi_sources(
         return reqs, ()
     loaded = files.get(ref, FileUnavailable("it was not loaded"))
     if not isinstance(loaded, str):
-        reason = loaded.reason if isinstance(loaded, FileUnavailable) else "not a text file"
-        problems.add(f"{key}.pypi-file", f"cannot read '{ref}': {reason}", "check the path")
+        unusable = loaded if isinstance(loaded, FileUnavailable) else FileUnavailable("not text")
+        unusable.report(problems, f"{key}.pypi-file", ref)
         return reqs, ()
     source = posixpath.join(posixpath.dirname(problems.source), ref)
     file_problems = Problems(source)

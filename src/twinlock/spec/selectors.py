@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from twinlock.errors import CompositionError, Problems, bounded
+from twinlock.errors import CompositionError, Problems, shorten
 from twinlock.model.composition import Composition, Requirement
 from twinlock.model.platforms import KNOWN_PLATFORMS
 
@@ -264,7 +264,7 @@ def selected_platforms(text: str, problems: Problems) -> dict[int, tuple[str, ..
         if found.pip_index is not None:
             problems.add(
                 f"{where}.pip[{found.pip_index}]",
-                f"line {found.line}: selector [{bounded(found.text)}] on a pip entry",
+                f"line {found.line}: selector [{shorten(found.text, quote=False)}] on a pip entry",
                 "selectors apply to conda dependencies only; give the PyPI requirement "
                 "an environment marker instead, e.g. name; sys_platform == 'linux'",
             )
@@ -337,7 +337,7 @@ def apply_composition_selectors(composition: Composition, text: str) -> Composit
 def _selector_problem(problems: Problems, key: str, line: int, exc: InvalidSelector) -> None:
     problems.add(
         key,
-        f"line {line}: {bounded(str(exc), 120)}",
+        f"line {line}: {shorten(str(exc), 120, quote=False)}",
         f"platform selectors use {', '.join(SELECTOR_NAMES)} with not/and/or; "
         "remove the [...] from the comment if it is not a selector",
     )
