@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
@@ -25,9 +23,6 @@ from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.model.lock import EnvironmentLock, without_package_facts
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
 from twinlock.solve.adapter import PackageIndex, SolveOutcome, Solver, SolveRequest
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -58,9 +53,7 @@ def run_lock(
         if unchanged is not None:
             return unchanged
     previous = _previous_locks(project, tolerate_errors=full)
-    # conda-lock's writer is slow to import; load it while the solver works.
-    prewarm = threading.Thread(target=importlib.import_module, args=("conda_lock.lockfile",))
-    lazy = _LazySolver(project, prewarm)
+    lazy = _LazySolver(project)
     needs_solver: Solver = solver or lazy
     try:
         result = lock_composition(
@@ -91,11 +84,10 @@ def run_lock(
 
 
 class _LazySolver:
-    """Builds the real solver (and starts the writer import) only if a solve is needed."""
+    """Builds the real solver only if a solve is needed."""
 
-    def __init__(self, project: Project, prewarm: threading.Thread) -> None:
+    def __init__(self, project: Project) -> None:
         self._project = project
-        self._prewarm = prewarm
         self._solver: Solver | None = None
 
     @property
@@ -108,13 +100,7 @@ class _LazySolver:
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         if not requests:
             return []
-        # Alignment calls back for re-solves: start the import only once.
-        if self._prewarm.ident is None:
-            self._prewarm.start()
-        try:
-            return self.solver.solve_all(requests)
-        finally:
-            self._prewarm.join()
+        return self.solver.solve_all(requests)
 
 
 def _previous_locks(project: Project, *, tolerate_errors: bool) -> dict[str, EnvironmentLock]:

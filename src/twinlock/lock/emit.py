@@ -247,4 +247,5 @@ def _reads_as_string(text: str) -> bool:
     # Most strings start with a character no implicit type starts with: skip the regexes.
     if text and text[0] not in Resolver.yaml_implicit_resolvers:
         return None not in Resolver.yaml_implicit_resolvers
-    return bool(Resolver().resolve(ScalarNode, text, (True, False)) == _STR_TAG)
+    resolver: Any = Resolver()
+    return bool(resolver.resolve(ScalarNode, text, (True, False)) == _STR_TAG)

@@ -1,10 +1,10 @@
 """Lock file formats: conda-lock v1 YAML and ``@EXPLICIT`` text.
 
-Writing goes through the conda-lock library (its models and
-``write_conda_lock_file``), so the files are exactly what micromamba and
-``conda-lock install`` consume. Reading is a fast path over the same format
-(libyaml, no pydantic): ``check``, ``diff`` and ``why`` stay quick; a test
-proves conda-lock's own parser reads what we write.
+conda-lock v1 files are written by :mod:`twinlock.lock.emit`, byte for byte what
+conda-lock's ``write_conda_lock_file`` produces (tests use conda-lock as the
+oracle, and check its ``parse_conda_lock_file`` reads what we write), so the
+files are exactly what micromamba and ``conda-lock install`` consume. Reading is
+libyaml (``CSafeLoader``, no pydantic): ``check``, ``diff`` and ``why`` stay quick.
 
 twinlock's own facts (prefix, snapshot, requirements, virtual packages, licenses) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
@@ -101,11 +101,15 @@ def _install_order(plat: PlatformLock) -> list[LockedPackage]:
     return order
 
 
+def load_lock_data(text: str | bytes) -> Any:
+    """The YAML data of a lock file, read by libyaml (raises yaml.YAMLError)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def parse_conda_lock(text: str, *, source: str) -> EnvironmentLock:
     """Read a conda-lock v1 file written by twinlock into an :class:`EnvironmentLock`."""
     try:
-        data = yaml.load(text, Loader=_Loader)
-        return _from_conda_lock_data(data)
+        return _from_conda_lock_data(load_lock_data(text))
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LockFileError(
             f"{source}: not a readable twinlock conda-lock file ({type(exc).__name__}: {exc})",
