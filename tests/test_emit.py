@@ -124,6 +124,10 @@ def _odd(rng: random.Random) -> str:
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 90)))
 
 
+def _dependency(rng: random.Random) -> str:
+    return f"{_odd(rng).replace(' ', '_') or 'd'} {_odd(rng)}"
+
+
 def _random_lock(seed: int) -> EnvironmentLock:
     rng = random.Random(seed)
     rng.seed_parity = seed % 2  # type: ignore[attr-defined]
@@ -137,9 +141,9 @@ def _random_lock(seed: int) -> EnvironmentLock:
                 subdir=platform,
                 url=f"{CF}/{platform}/{_odd(rng) or 'x'}.conda",
                 channel=CF,
-                md5=_odd(rng) if rng.random() < 0.3 else "%032x" % rng.getrandbits(128),
-                sha256=None if rng.random() < 0.2 else "%064x" % rng.getrandbits(256),
-                depends=tuple(f"{_odd(rng).replace(' ', '_') or 'd'} {_odd(rng)}" for _ in range(3)),
+                md5=_odd(rng) if rng.random() < 0.3 else f"{rng.getrandbits(128):032x}",
+                sha256=None if rng.random() < 0.2 else f"{rng.getrandbits(256):064x}",
+                depends=tuple(_dependency(rng) for _ in range(3)),
                 license=_odd(rng) if rng.random() < 0.5 else None,
             )
             for index in range(rng.randint(0, 6))
@@ -149,9 +153,7 @@ def _random_lock(seed: int) -> EnvironmentLock:
             for _ in range(rng.randint(0, 2))
         ]
         platforms.append(
-            PlatformLock.create(
-                platform, _odd(rng), virtual_packages_for(platform), packages, pypi
-            )
+            PlatformLock.create(platform, _odd(rng), virtual_packages_for(platform), packages, pypi)
         )
     return EnvironmentLock(
         composition=_odd(rng) or "c",

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from twinlock.errors import (
-    ConfigError,
-)
+# errors and tempfile are imported where they are used: the no-op stamp check
+# (twinlock.app.noop) imports this module before anything else and must start fast.
 
 
 def display_path(path: Path) -> str:
@@ -28,6 +26,8 @@ def display_path(path: Path) -> str:
 
 def read_text(path: Path, what: str) -> str:
     """The text of a file the user named (*what* says which option named it)."""
+    from twinlock.errors import ConfigError
+
     try:
         return path.read_text()
     except OSError as exc:
@@ -45,6 +45,8 @@ def write_text_atomic(path: Path, text: str) -> bool:
     """Write *text* to *path* via a temporary file and rename; False if unchanged."""
     if read_text_if_exists(path) == text:
         return False
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -64,6 +66,8 @@ def write_text_atomic(path: Path, text: str) -> bool:
 
 def write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Let *write* (a library that only writes to paths) fill a temporary file, then rename."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)

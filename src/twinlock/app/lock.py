@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ def run_lock(
     solver: Solver | None = None,
     explain_time_limit: float | None = None,
     pypi: PypiResolver | None = None,
+    solver_factory: Callable[[], Solver] | None = None,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
@@ -53,7 +54,7 @@ def run_lock(
         if unchanged is not None:
             return unchanged
     previous = _previous_locks(project, tolerate_errors=full)
-    lazy = _LazySolver(project)
+    lazy = _LazySolver(solver_factory or project.solver)
     needs_solver: Solver = solver or lazy
     try:
         result = lock_composition(
@@ -83,18 +84,54 @@ def run_lock(
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
+def run_locks(
+    projects: Sequence[Project],
+    *,
+    environments: Sequence[str] = (),
+    update: Sequence[str] = (),
+    full: bool = False,
+) -> list[LockReport]:
+    """Lock several compositions in one process, one after the other.
+
+    Projects that read their channels from the same mirrors share one solver,
+    so repodata is loaded and parsed once for all of them.
+    """
+    solvers: dict[tuple[tuple[str, str], ...], Solver] = {}
+
+    def shared(project: Project) -> Callable[[], Solver]:
+        key = tuple(sorted(project.config.mirrors.items()))
+
+        def factory() -> Solver:
+            if key not in solvers:
+                solvers[key] = project.solver()
+            return solvers[key]
+
+        return factory
+
+    return [
+        run_lock(
+            project,
+            environments=environments,
+            update=update,
+            full=full,
+            solver_factory=shared(project),
+        )
+        for project in projects
+    ]
+
+
 class _LazySolver:
     """Builds the real solver only if a solve is needed."""
 
-    def __init__(self, project: Project) -> None:
-        self._project = project
+    def __init__(self, factory: Callable[[], Solver]) -> None:
+        self._factory = factory
         self._solver: Solver | None = None
 
     @property
     def solver(self) -> Solver:
         """One real solver per lock: alignment and conflict reports reuse its repodata."""
         if self._solver is None:
-            self._solver = self._project.solver()
+            self._solver = self._factory()
         return self._solver
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
@@ -206,3 +243,27 @@ def _explained(
         time_limit=limit,
     )
     return ConflictsError(error.failures, analysis)
+
+
+def noop_inputs(project: Project, start: Path) -> tuple[list[Path], list[Path]]:
+    """Every file (and directory listing) a no-op ``lock`` of *project* depends on.
+
+    *start* is where the search for ``twinlock.toml`` began (the composition's
+    directory, or the working directory): a config file appearing anywhere between
+    it and the project root would change the project, so each of those places counts.
+    """
+    comp_dir = project.composition_path.parent
+    files = [project.composition_path]
+    files += [comp_dir / ref for env in project.composition.environments for ref in env.sources]
+    root = project.config.root.resolve()
+    for directory in (start.resolve(), *start.resolve().parents):
+        files.append(directory / "twinlock.toml")
+        if directory == root:
+            break
+    files += project.paths.existing_files()
+    return files, [project.paths.directory, project.config.root / "envs"]
+
+
+def noop_report(project: Project, environments: Sequence[str]) -> LockReport | None:
+    """What an immediate relock would report when it is a no-op (None when it is not)."""
+    return _report_if_unchanged(project, environments)

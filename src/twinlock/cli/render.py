@@ -63,6 +63,11 @@ def error(exc: TwinlockError) -> str:
     return text
 
 
+def relative(path: Path, cwd: Path) -> str:
+    """*path* relative to *cwd* when it is inside it."""
+    return _rel(path, cwd)
+
+
 def _rel(path: Path, cwd: Path) -> str:
     try:
         return str(path.resolve().relative_to(cwd.resolve()))

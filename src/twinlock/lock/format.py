@@ -4,7 +4,8 @@ conda-lock v1 files are written by :mod:`twinlock.lock.emit`, byte for byte what
 conda-lock's ``write_conda_lock_file`` produces (tests use conda-lock as the
 oracle, and check its ``parse_conda_lock_file`` reads what we write), so the
 files are exactly what micromamba and ``conda-lock install`` consume. Reading is
-libyaml (``CSafeLoader``, no pydantic): ``check``, ``diff`` and ``why`` stay quick.
+:mod:`twinlock.lock.yamlread` (that YAML subset, else libyaml; no pydantic):
+``check``, ``diff`` and ``why`` stay quick.
 
 twinlock's own facts (prefix, snapshot, requirements, virtual packages, licenses) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
@@ -21,10 +22,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-import yaml
-
 from twinlock.errors import LockFileError
 from twinlock.lock.emit import conda_lock_data, dump_conda_lock
+from twinlock.lock.yamlread import load_yaml
 from twinlock.model.composition import PypiRequirement, Requirement
 from twinlock.model.lock import (
     LICENSES_KEY,
@@ -38,7 +38,16 @@ from twinlock.model.platforms import VirtualPackage
 
 _R = TypeVar("_R", Requirement, PypiRequirement)
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What reading a lock may raise; evaluated only when something was raised.
+
+    PyYAML is imported only when a file leaves the subset twinlock writes, so
+    ``diff`` of twinlock's own locks never imports it.
+    """
+    import yaml
+
+    return (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError)
 
 
 def render_conda_lock(lock: EnvironmentLock) -> str:
@@ -101,16 +110,20 @@ def _install_order(plat: PlatformLock) -> list[LockedPackage]:
     return order
 
 
-def load_lock_data(text: str | bytes) -> Any:
-    """The YAML data of a lock file, read by libyaml (raises yaml.YAMLError)."""
-    return yaml.load(text, Loader=_Loader)
+def load_lock_data(text: str) -> Any:
+    """The YAML data of a lock file (raises yaml.YAMLError).
+
+    The subset twinlock writes is read by :mod:`twinlock.lock.yamlread`; anything
+    else by libyaml. Either way the data is what ``yaml.load`` with ``CSafeLoader`` returns.
+    """
+    return load_yaml(text)
 
 
 def parse_conda_lock(text: str, *, source: str) -> EnvironmentLock:
     """Read a conda-lock v1 file written by twinlock into an :class:`EnvironmentLock`."""
     try:
         return _from_conda_lock_data(load_lock_data(text))
-    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except _read_errors() as exc:
         raise LockFileError(
             f"{source}: not a readable twinlock conda-lock file ({type(exc).__name__}: {exc})",
             "regenerate it with 'twinlock lock'",
@@ -232,8 +245,8 @@ def read_lock_metadata(text: str) -> Mapping[str, Any]:
     """
     head, _, _ = text.partition("\npackage:")
     try:
-        data = yaml.load(head, Loader=_Loader)
-    except yaml.YAMLError:
+        data = load_yaml(head)
+    except _read_errors():
         return {}  # unreadable: the full path parses the file and reports it properly
     meta = data.get("metadata") if isinstance(data, Mapping) else None
     return meta if isinstance(meta, Mapping) else {}
