@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,33 +92,43 @@ def run_locks(
     update: Sequence[str] = (),
     full: bool = False,
 ) -> list[LockReport]:
-    """Lock several compositions in one process, one after the other.
+    """Lock several compositions in one process, concurrently, sharing solvers.
 
     Projects that read their channels from the same mirrors share one solver,
-    so repodata is loaded and parsed once for all of them.
+    so repodata is loaded and parsed once for all of them. Each composition is
+    written all-or-nothing on its own; the first failure (in argument order) is
+    raised once every composition has finished.
     """
+    if len(projects) == 1:
+        return [run_lock(projects[0], environments=environments, update=update, full=full)]
+    from concurrent.futures import ThreadPoolExecutor
+
     solvers: dict[tuple[tuple[str, str], ...], Solver] = {}
+    guard = threading.Lock()
 
     def shared(project: Project) -> Callable[[], Solver]:
         key = tuple(sorted(project.config.mirrors.items()))
 
         def factory() -> Solver:
-            if key not in solvers:
-                solvers[key] = project.solver()
-            return solvers[key]
+            with guard:
+                if key not in solvers:
+                    solvers[key] = project.solver()
+                return solvers[key]
 
         return factory
 
-    return [
-        run_lock(
+    def lock_one(project: Project) -> LockReport:
+        return run_lock(
             project,
             environments=environments,
             update=update,
             full=full,
             solver_factory=shared(project),
         )
-        for project in projects
-    ]
+
+    with ThreadPoolExecutor(max_workers=len(projects)) as pool:
+        futures = [pool.submit(lock_one, project) for project in projects]
+    return [future.result() for future in futures]
 
 
 class _LazySolver:
