@@ -6,6 +6,7 @@ outside the subset (which must reach libyaml unchanged) are read both ways.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import yaml
 
 from tests.test_emit import COMMITTED, REPO, _random_lock
 from twinlock.lock.format import render_conda_lock
-from twinlock.lock.yamlread import _Fallback, _Reader, load_yaml
+from twinlock.lock.yamlread import _Fallback, _read, _Reader, load_yaml
 
 
 def libyaml(text: str) -> object:
@@ -23,7 +24,8 @@ def libyaml(text: str) -> object:
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(REPO)))
 def test_committed_locks_read_as_libyaml_reads_them(path: Path) -> None:
     text = path.read_text()
-    assert _Reader(text).document() == libyaml(text)  # the subset reader, no fallback
+    assert _read(text) == libyaml(text)  # package entries by pattern, no fallback
+    assert _Reader(text).document() == libyaml(text)  # the line reader alone agrees
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -39,7 +41,10 @@ def test_written_locks_with_odd_strings_read_back_identically(seed: int) -> None
         return
     assert load_yaml(text) == want
     if seed % 2 == 0:  # printable ASCII: the subset reader handles all of it
-        assert _Reader(text).document() == libyaml(text)
+        assert _Reader(text).document() == want
+        # an entry with a folded value leaves the pattern path; the line reader takes it
+        with contextlib.suppress(_Fallback):
+            assert _read(text) == want
 
 
 SUBSET = [
@@ -100,3 +105,41 @@ def test_everything_else_goes_to_libyaml(text: str) -> None:
             load_yaml(text)
     else:
         assert load_yaml(text) == want
+
+
+ENTRY = (
+    "version: 1\nmetadata:\n  platforms:\n  - linux-64\npackage:\n"
+    "- name: a\n  version: '1.0'\n  manager: conda\n  platform: linux-64\n"
+    "  dependencies:\n    b: '>=1'\n    c: 2 *_x\n  url: https://h/a-1.0-0.conda\n"
+    "  hash:\n    md5: '0123'\n    sha256: ab\n  build: '0'\n  category: main\n"
+    "  optional: false\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "by_pattern"),
+    [
+        pytest.param(ENTRY, True, id="regular"),
+        pytest.param(ENTRY.replace("  build: '0'\n", ""), True, id="no-build"),
+        pytest.param(ENTRY.replace("    c: 2 *_x\n", "    c: 2\n      *_x\n"), False, id="folded"),
+        pytest.param(
+            ENTRY.replace(
+                "  manager: conda\n  platform: linux-64\n", "  platform: linux-64\n"
+            ).replace("  optional: false\n", "  optional: false\n  manager: conda\n"),
+            False,
+            id="other-order",
+        ),
+        pytest.param(ENTRY.replace("    md5: '0123'\n    sha256: ab\n", ""), False, id="no-hash"),
+        pytest.param(ENTRY.replace("    md5: '0123'", "    md5: 0123"), False, id="octal-md5"),
+        pytest.param(ENTRY.replace("    c: 2 *_x", "    b: 2"), False, id="duplicate-dep"),
+        pytest.param(ENTRY + "metadata: {}\n", False, id="key-after-list"),
+    ],
+)
+def test_package_entries_by_pattern_or_line_by_line(text: str, by_pattern: bool) -> None:
+    want = libyaml(text)
+    if by_pattern:
+        assert _read(text) == want
+    else:
+        with pytest.raises(_Fallback):
+            _read(text)
+    assert load_yaml(text) == want

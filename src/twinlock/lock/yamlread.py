@@ -34,13 +34,90 @@ class _Fallback(Exception):
 def load_yaml(text: str) -> Any:
     """The data of *text*, as ``yaml.load(text, CSafeLoader)`` returns it."""
     try:
-        return _Reader(text).document()
+        return _read(text)
     except (_Fallback, IndexError, RecursionError):
         pass  # outside the subset (or deeper than Python recurses): libyaml decides
     import yaml
 
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)
+
+
+# One package entry of the list, exactly as twinlock's writer lays it out; each value
+# is then read as the scalar it is. An entry laid out otherwise (a folded value, a
+# key in another order) leaves the fast path: the generic reader takes the file.
+_ENTRY = re.compile(
+    r"- name: ([^\n]+)\n"
+    r"  version: ([^\n]+)\n"
+    r"  manager: ([^\n]+)\n"
+    r"  platform: ([^\n]+)\n"
+    r"  dependencies:(?: \{\}\n|\n((?:    [^ \n][^\n]*\n)+))"
+    r"  url: ([^\n]+)\n"
+    r"  hash:\n(?:    md5: ([^\n]+)\n)?(?:    sha256: ([^\n]+)\n)?"
+    r"(?:  build: ([^\n]+)\n)?"
+    r"  category: ([^\n]+)\n"
+    r"  optional: ([^\n]+)\n"
+)
+_FIELDS = ("name", "version", "manager", "platform")
+
+
+def _read(text: str) -> Any:
+    """The package list entry by entry (a regular expression each), the rest line by line."""
+    head, sep, packages = text.partition("\npackage:\n")
+    if not sep or not packages.startswith("- name: "):
+        return _Reader(text).document()
+    if not _SUBSET_CHARACTERS.fullmatch(packages):
+        raise _Fallback("characters outside the subset")
+    reader = _Reader(head + "\n")
+    data = reader.document()
+    if not isinstance(data, dict) or "package" in data:
+        raise _Fallback("not a lock document")
+    data["package"] = _entries(reader, packages)
+    return data
+
+
+def _entries(reader: _Reader, packages: str) -> list[dict[str, Any]]:
+    single = reader._single
+    out = []
+    pos = 0
+    while pos < len(packages):
+        match = _ENTRY.match(packages, pos)
+        if match is None:
+            raise _Fallback("a package entry laid out otherwise")
+        pos = match.end()
+        groups = match.groups()
+        entry: dict[str, Any] = {k: single(v) for k, v in zip(_FIELDS, groups, strict=False)}
+        entry["dependencies"] = _dependencies(reader, groups[4])
+        entry["url"] = single(groups[5])
+        hashes = {}
+        if groups[6] is not None:
+            hashes["md5"] = single(groups[6])
+        if groups[7] is not None:
+            hashes["sha256"] = single(groups[7])
+        if not hashes:
+            raise _Fallback("empty hash")
+        entry["hash"] = hashes
+        if groups[8] is not None:
+            entry["build"] = single(groups[8])
+        entry["category"] = single(groups[9])
+        entry["optional"] = single(groups[10])
+        out.append(entry)
+    return out
+
+
+def _dependencies(reader: _Reader, block: str | None) -> dict[str, Any]:
+    if block is None:
+        return {}
+    deps: dict[str, Any] = {}
+    for line in block[4:-1].split("\n    "):
+        split = _key_split(line)
+        if split is None or not split[1]:
+            raise _Fallback("a dependency line laid out otherwise")
+        key = reader._key(split[0])
+        if key in deps:
+            raise _Fallback("duplicate key")
+        deps[key] = reader._single(split[1])
+    return deps
 
 
 class _Reader:
