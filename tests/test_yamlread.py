@@ -143,3 +143,16 @@ def test_package_entries_by_pattern_or_line_by_line(text: str, by_pattern: bool)
         with pytest.raises(_Fallback):
             _read(text)
     assert load_yaml(text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1", "0o7", "0x1F", "1_0", "1:20", "1.5", ".inf", "-.NaN", "yes", "Off", "null", "~", "=",
+     "<<", "2026-10-01", "2026-10-01T00:00:00Z", "abc", "0123abc", "f" * 32, "9" * 64, "-", "+1"],
+)  # fmt: skip
+def test_plain_scalars_resolve_as_pyyaml_resolves_them(text: str) -> None:
+    from yaml.nodes import ScalarNode
+    from yaml.resolver import Resolver
+
+    reader = _Reader("k: v\n")
+    assert reader._resolve(text) == Resolver().resolve(ScalarNode, text, (True, False))

@@ -267,16 +267,22 @@ class _Reader:
         raise _Fallback("a plain scalar of another type")
 
     def _resolve(self, text: str) -> str:
+        """The tag PyYAML's resolver gives the plain scalar *text*.
+
+        Its implicit resolvers are keyed by first character; the first whose
+        pattern matches names the type, as in ``Resolver.resolve`` (which a test
+        compares), without its per-call overhead on thousands of hashes.
+        """
         if self.resolver is None:
             from yaml.resolver import Resolver
 
-            self.resolver = Resolver()
+            self.resolver = Resolver
             self.implicit = Resolver.yaml_implicit_resolvers
-        if text and text[0] not in self.implicit and None not in self.implicit:
-            return _STR_TAG
-        from yaml.nodes import ScalarNode
-
-        return str(self.resolver.resolve(ScalarNode, text, (True, False)))
+        candidates = [*self.implicit.get(text[:1], ()), *self.implicit.get(None, ())]
+        for tag, pattern in candidates:
+            if pattern.match(text):
+                return str(tag)
+        return _STR_TAG
 
 
 def _whole_quoted(text: str) -> str:
