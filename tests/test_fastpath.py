@@ -248,3 +248,25 @@ def test_exit_codes_through_the_front(args: list[str], code: int, stream: str, t
     done, _ = run_script(*args)
     assert done.returncode == code
     assert text in getattr(done, stream)
+
+
+def test_edited_code_does_not_reuse_stamps(
+    locked_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["lock", "envs/rsp.yaml", "--locks-dir", str(locked_copy)]
+    assert run_script(*args)[0].returncode == 0
+    assert noop.cached_output("lock", args, str(REPO)) is not None
+    monkeypatch.setattr(noop, "code_fingerprint", lambda: "twinlock, edited")
+    assert noop.cached_output("lock", args, str(REPO)) is None
+
+
+def test_the_fingerprint_follows_every_source_file() -> None:
+    before = noop.code_fingerprint()
+    source = Path(noop.__file__)
+    stat = source.stat()
+    try:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert noop.code_fingerprint() != before
+    finally:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert noop.code_fingerprint() == before

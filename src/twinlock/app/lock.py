@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.model.lock import EnvironmentLock, without_package_facts
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
 from twinlock.solve.adapter import PackageIndex, SolveOutcome, Solver, SolveRequest
+from twinlock.spec.load import condarc_path
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,7 @@ def noop_inputs(project: Project, start: Path) -> tuple[list[Path], list[Path]]:
         if directory == root:
             break
     files += project.paths.existing_files()
+    files.append(condarc_path(os.environ))  # its channel_alias may name mirrors
     return files, [project.paths.directory, project.config.root / "envs"]
 
 

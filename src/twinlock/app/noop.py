@@ -1,27 +1,29 @@
 """The no-op stamp: answer an unchanged ``twinlock lock`` from a digest of its input files.
 
 After a successful ``twinlock lock`` (the full path), the CLI records in the cache
-directory, per command line (its arguments, the working directory, the twinlock
-version), every file the lock depended on: the composition, its environment
-files, each place a ``twinlock.toml`` was or could be, the listing of the lock
-directory and of ``envs/``, and every lock and ``@EXPLICIT`` file. With them goes
-the digest of their bytes and the summary a no-op prints. The next identical
-command compares that digest with the files as they are now; when every byte is
-the same it prints the summary and exits. Any changed, added or removed byte
-falls through to the full path, so a damaged lock is never taken for a fresh one.
+directory, per command line (its arguments, the working directory, and the code:
+twinlock's sources, rattler, PyYAML and Python), every file the lock depended on:
+the composition, its environment files, each place a ``twinlock.toml`` was or
+could be, ``.condarc``, the listing of the lock directory and of ``envs/``, and
+every lock and ``@EXPLICIT`` file. With them goes the digest of their bytes and
+the summary a no-op prints. The next identical command compares that digest
+with the files as they are now; when every byte is the same it prints the
+summary and exits. Any changed, added or removed byte falls through to the full
+path, so a damaged lock is never taken for a fresh one.
 
 The check runs before anything else is imported, so this module imports only
-``os`` and ``hashlib`` at the top (not even pathlib, json or re: each would cost
-the no-op more than the check itself). The stamp is a small text file:
-the digest, one ``F path``/``D path`` line per file/listing, a ``--`` line, the output.
+``os``, ``sys`` and ``hashlib`` at the top (not even pathlib, json or re: each would
+cost the no-op more than the check itself). The stamp is a small text file: the
+digest, one ``F path``/``D path`` line per file/listing, a ``--`` line, the output.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 
-from twinlock import __version__
+import twinlock
 
 STAMP_FORMAT = "twinlock-noop-stamp 1"
 
@@ -34,9 +36,32 @@ def cache_root() -> str:
     return os.path.join(base, "twinlock")
 
 
+def code_fingerprint() -> str:
+    """What identifies the code deciding a no-op: twinlock's sources, rattler, PyYAML, Python.
+
+    An upgrade or an edited checkout (the version string stays the same) may
+    decide differently, say by hashing inputs another way: its stamps are not reused.
+    """
+    parts = [twinlock.__version__, sys.version, sys.executable]
+    root = os.path.dirname(os.path.abspath(twinlock.__file__))
+    for directory, _, names in sorted(os.walk(root)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                parts.append(_stat_line(os.path.join(directory, name)))
+    for package in ("rattler", "yaml"):
+        found = (os.path.join(p, package, "__init__.py") for p in sys.path if p)
+        parts.append(next((_stat_line(f) for f in found if os.path.isfile(f)), package))
+    return "\0".join(parts)
+
+
+def _stat_line(path: str) -> str:
+    stat = os.stat(path)
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def stamp_path(command: str, argv: list[str] | tuple[str, ...], cwd: str) -> str:
-    """Where the stamp of this exact command line lives (one file per line and directory)."""
-    key = "\0".join([STAMP_FORMAT, __version__, command, cwd, *argv])
+    """Where the stamp of this exact command line lives (one file per line, directory, code)."""
+    key = "\0".join([STAMP_FORMAT, code_fingerprint(), command, cwd, *argv])
     name = hashlib.sha256(key.encode(errors="surrogateescape")).hexdigest()
     return os.path.join(cache_root(), "noop", name)
 
