@@ -72,6 +72,18 @@ FLOOR = textwrap.dedent(
 )
 
 
+# Peak RSS is measured from a small process: a child forked from this (large) bench
+# process would carry the parent's resident pages in its high-water mark until exec.
+RSS_PROBE = textwrap.dedent(
+    """
+    import os, subprocess, sys
+    child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    print(usage.ru_maxrss)
+    """
+)
+
+
 def _requests(out: Path) -> Path:
     """The four requests of a full lock of envs/rsp.yaml, as twinlock builds them, in JSON."""
     from twinlock.app.project import open_project
@@ -128,18 +140,22 @@ def _w7(out: Path) -> list[str]:
     return [f"envs/{name}.yaml" for name in files]
 
 
-def _timed(args: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Wall time, peak RSS (KiB) and stdout of one process."""
+def _timed(args: list[str], cwd: Path) -> tuple[float, str]:
+    """Wall time and stdout of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, check=False)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{args} exited {proc.returncode}: {err.decode()[-2000:]}")
-    return seconds, usage.ru_maxrss, stdout.decode()
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{args} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
+    return seconds, done.stdout.decode()
+
+
+def _peak_rss(args: list[str], cwd: Path, probe: Path) -> float:
+    """Peak resident set of one process, MiB."""
+    done = subprocess.run(
+        [sys.executable, str(probe), *args], cwd=cwd, capture_output=True, check=True
+    )
+    return int(done.stdout.split()[-1]) / 1024
 
 
 def _lock_counts(locks: Path) -> dict[str, int]:
@@ -160,6 +176,8 @@ def _rounds(
     _timed([TWINLOCK, "lock", "envs/rsp.yaml", "--locks-dir", str(noop_dir)], REPO)  # stamps
     floor_script = work / "floor.py"
     floor_script.write_text(FLOOR)
+    probe = work / "rss.py"
+    probe.write_text(RSS_PROBE)
     jobs: dict[str, Callable[[int], tuple[list[str], Path]]] = {
         "floor": lambda i: ([sys.executable, str(floor_script), str(requests)], REPO),
         "full": lambda i: (
@@ -181,12 +199,13 @@ def _rounds(
     floor_counts: dict[str, int] = {}
     for i in range(RUNS):
         for name, job in jobs.items():
-            seconds, peak, out = _timed(*job(i))
+            seconds, out = _timed(*job(i))
             times[name].append(seconds)
-            if name in rss:
-                rss[name].append(peak / 1024)
             if name == "floor":
                 floor_counts = json.loads(out)
+        for name, peaks in rss.items():
+            args, cwd = jobs[name](RUNS + i)
+            peaks.append(_peak_rss(args, cwd, probe))
     times |= {f"rss-{k}": v for k, v in rss.items()}
     return times, floor_counts
 
