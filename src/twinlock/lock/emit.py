@@ -34,6 +34,16 @@ _MAX_KEY = 100
 _LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 
 
+# The key orders of conda and pip entries, as conda-lock's models dump them.
+_ENTRY_KEYS = frozenset(
+    {
+        (*head, "url", "hash", *build, "category", "optional")
+        for head in [("name", "version", "manager", "platform", "dependencies")]
+        for build in [("build",), ()]
+    }
+)
+
+
 class _Unsupported(Exception):
     """A string this writer does not format; the file goes through PyYAML instead."""
 
@@ -146,13 +156,51 @@ class _Writer:
     def _sequence(self, items: Sequence[Any], indent: int) -> None:
         # A list inside a mapping is not indented further ("indentless").
         for item in items:
-            if isinstance(item, Mapping) and item:
+            if indent == 0 and isinstance(item, dict) and tuple(item) in _ENTRY_KEYS:
+                self._package(item)
+            elif isinstance(item, Mapping) and item:
                 self._mapping(item, indent + 2, " " * indent + "- ")
             elif isinstance(item, Mapping | list):
                 raise _Unsupported("nested empty collection")
             else:
                 head = " " * indent + "-"
                 self._lines.append(head + self._scalar(item, len(head), indent + 2))
+
+    def _package(self, entry: dict[str, Any]) -> None:
+        """One package entry, laid out as :meth:`_mapping` would, with less bookkeeping.
+
+        A lock is mostly package entries of one shape; writing their fixed keys
+        directly halves the writer's time. Every value still goes through
+        :meth:`_scalar`, with the column its key leaves.
+        """
+        scalar, add = self._scalar, self._lines.append
+        add("- name:" + scalar(entry["name"], 7, 4))
+        add("  version:" + scalar(entry["version"], 10, 4))
+        add("  manager:" + scalar(entry["manager"], 10, 4))
+        add("  platform:" + scalar(entry["platform"], 11, 4))
+        deps = entry["dependencies"]
+        if not isinstance(deps, dict):
+            raise _Unsupported("dependencies")
+        if deps:
+            add("  dependencies:")
+            for name, spec in deps.items():
+                head = f"    {self._key(name)}:"
+                add(head + scalar(spec, len(head), 6))
+        else:
+            add("  dependencies: {}")
+        add("  url:" + scalar(entry["url"], 6, 4))
+        hashes = entry["hash"]
+        if not isinstance(hashes, dict) or not hashes or not set(hashes) <= {"md5", "sha256"}:
+            raise _Unsupported("hash")
+        add("  hash:")
+        if "md5" in hashes:
+            add("    md5:" + scalar(hashes["md5"], 8, 6))
+        if "sha256" in hashes:
+            add("    sha256:" + scalar(hashes["sha256"], 11, 6))
+        if "build" in entry:
+            add("  build:" + scalar(entry["build"], 8, 4))
+        add("  category:" + scalar(entry["category"], 11, 4))
+        add("  optional:" + scalar(entry["optional"], 11, 4))
 
     def _key(self, key: Any) -> str:
         known = self._keys.get(key)
