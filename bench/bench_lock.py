@@ -19,7 +19,8 @@ all of them alike; the spread (min-max) is printed next to it.
 * W7: seven historical rubin-env payloads plus the lab, as eight compositions in
   one ``twinlock lock`` call (bench/data/historical-payloads.json says how the
   spec lists were made solvable against the snapshot).
-* peak RSS of the full lock and of the floor (``wait4``'s ``ru_maxrss``).
+* peak RSS and CPU time of the full lock and of the floor (``wait4``'s rusage, from
+  a small probe process), in extra runs of each round.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ RSS_PROBE = textwrap.dedent(
     import os, subprocess, sys
     child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
-    print(usage.ru_maxrss)
+    print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
     """
 )
 
@@ -150,12 +151,13 @@ def _timed(args: list[str], cwd: Path) -> tuple[float, str]:
     return seconds, done.stdout.decode()
 
 
-def _peak_rss(args: list[str], cwd: Path, probe: Path) -> float:
-    """Peak resident set of one process, MiB."""
+def _peak_rss(args: list[str], cwd: Path, probe: Path) -> tuple[float, float]:
+    """Peak resident set (MiB) and CPU time (user + system, s) of one process."""
     done = subprocess.run(
         [sys.executable, str(probe), *args], cwd=cwd, capture_output=True, check=True
     )
-    return int(done.stdout.split()[-1]) / 1024
+    rss, cpu = done.stdout.split()[-2:]
+    return int(rss) / 1024, float(cpu)
 
 
 def _lock_counts(locks: Path) -> dict[str, int]:
@@ -196,6 +198,7 @@ def _rounds(
     }
     times: dict[str, list[float]] = {name: [] for name in jobs}
     rss: dict[str, list[float]] = {"full": [], "floor": []}
+    cpu: dict[str, list[float]] = {"full": [], "floor": []}
     floor_counts: dict[str, int] = {}
     for i in range(RUNS):
         for name, job in jobs.items():
@@ -205,8 +208,11 @@ def _rounds(
                 floor_counts = json.loads(out)
         for name, peaks in rss.items():
             args, cwd = jobs[name](RUNS + i)
-            peaks.append(_peak_rss(args, cwd, probe))
+            peak, seconds = _peak_rss(args, cwd, probe)
+            peaks.append(peak)
+            cpu[name].append(seconds)
     times |= {f"rss-{k}": v for k, v in rss.items()}
+    times |= {f"cpu-{k}": v for k, v in cpu.items()}
     return times, floor_counts
 
 
@@ -239,6 +245,11 @@ def run() -> list[tuple[str, str]]:
         ),
         ("twinlock lock envs/rsp.yaml, empty dir (W1)", _fmt(t["full"])),
         ("  W1 / floor (target <= 1.15x)", f"{med['full'] / med['floor']:.2f}x"),
+        ("  CPU time (user+sys), W1 / floor", f"{_fmt(t['cpu-full'])} / {_fmt(t['cpu-floor'])}"),
+        (
+            "  CPU ratio (less sensitive to the machine's load)",
+            f"{med['cpu-full'] / med['cpu-floor']:.2f}x",
+        ),
         ("no-op relock (stamp)", _fmt(t["noop"], "ms")),
         ("  W1 / no-op (target >= 50x)", f"{med['full'] / med['noop']:.0f}x"),
         ("python -c pass", _fmt(t["pass"], "ms")),
