@@ -142,9 +142,8 @@ def diff_command(
     import os
     import shutil
 
-    from twinlock.audit import diff as lockdiff
+    from twinlock.app.audit import run_diff
     from twinlock.audit import diffrender
-    from twinlock.audit import sources as locksources
     from twinlock.errors import did_you_mean
 
     if output_format not in DIFF_FORMATS:
@@ -153,15 +152,7 @@ def diff_command(
             f"{did_you_mean(output_format, DIFF_FORMATS)}".rstrip(),
             f"choose one of: {', '.join(DIFF_FORMATS)}",
         )
-
-    def default_path() -> Path:
-        # Only without OLD/NEW: the project (and its solver stage) is not imported otherwise.
-        from twinlock.app.project import open_project
-
-        return open_project(None).paths.directory
-
-    sides = locksources.diff_sides(old, new, git=git, default_path=default_path)
-    result = lockdiff.diff_lock_sets(*sides)
+    result = run_diff(old, new, git=git)
     if output_format == "json":
         text = diffrender.render_json(result)
     elif output_format == "markdown":

@@ -138,7 +138,7 @@ class RattlerSolver:
 
         with self._gateway_lock:
             if self._gateway is None:
-                # rattler's repodata cache goes under TWINLOCK_CACHE_DIR, not rattler's default in ~.
+                # rattler's repodata cache goes under TWINLOCK_CACHE_DIR, not its default in ~.
                 self._gateway = Gateway(cache_dir=cache_dir() / "rattler")
             return self._gateway
 
