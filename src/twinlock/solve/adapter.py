@@ -9,6 +9,7 @@ configured local mirror and recording the canonical URL in the result.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 import time
@@ -143,20 +144,14 @@ class RattlerSolver:
             return self._gateway
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
-        import asyncio  # here, not at the top: check/diff/no-op import this module's types
-
         return asyncio.run(self._solve_all(requests))
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         gateway = self._shared_gateway()
-        import asyncio
-
         return list(await asyncio.gather(*(self._solve_one(gateway, r) for r in requests)))
 
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
         """The records behind *refs* (absent when the channel does not hold the file)."""
-        import asyncio
-
         return asyncio.run(self._find_packages(refs)) if refs else {}
 
     async def _find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
@@ -183,8 +178,6 @@ class RattlerSolver:
 
     def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
         """Every package name in *channels* for *platform* and ``noarch``."""
-        import asyncio
-
         return asyncio.run(self._package_names(channels, platform))
 
     async def _package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
