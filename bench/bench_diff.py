@@ -17,7 +17,7 @@ from pathlib import Path
 from twinlock.audit import diffrender
 from twinlock.audit.diff import LocksDiff, LockSet, diff_lock_sets
 from twinlock.audit.sbom import render_sbom
-from twinlock.fileio import read_lock_file
+from twinlock.lock.store import read_lock_file
 from twinlock.model.lock import EnvironmentLock, LockedPackage
 
 ROOT = Path(__file__).resolve().parents[1]

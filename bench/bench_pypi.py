@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TWINLOCK = [sys.executable, "-m", "twinlock.cli"]
+TWINLOCK = [sys.executable, "-m", "twinlock"]
 RUNS = 3
 
 INSTALL = textwrap.dedent(

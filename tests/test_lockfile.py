@@ -7,12 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conda_lock.lockfile import parse_conda_lock_file, write_conda_lock_file
+from conda_lock.lockfile import parse_conda_lock_file
 
 from twinlock.errors import LockFileError
 from twinlock.lock.format import (
-    _libyaml_emitter,
-    _to_conda_lock_model,
     parse_conda_lock,
     render_conda_lock,
     render_explicit,
@@ -136,17 +134,6 @@ def test_round_trip_through_conda_lock_parser(tmp_path: Path) -> None:
 def test_our_reader_inverts_the_writer() -> None:
     lock = sample_lock()
     assert parse_conda_lock(render_conda_lock(lock), source="x") == lock
-
-
-def test_libyaml_emitter_writes_the_same_bytes_as_conda_lock(tmp_path: Path) -> None:
-    model = _to_conda_lock_model(sample_lock())
-    plain, fast = tmp_path / "plain.yml", tmp_path / "fast.yml"
-    write_conda_lock_file(model, plain, metadata_choices=None, include_help_text=False)
-    with _libyaml_emitter():
-        write_conda_lock_file(
-            _to_conda_lock_model(sample_lock()), fast, None, include_help_text=False
-        )
-    assert plain.read_bytes() == fast.read_bytes()
 
 
 @pytest.mark.parametrize(

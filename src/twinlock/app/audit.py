@@ -9,12 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from twinlock.app.project import Project, open_project
 from twinlock.audit.diff import LocksDiff, diff_lock_sets
 from twinlock.audit.overlap import PlatformOverlap, overlap
 from twinlock.audit.sbom import check_format, render_sbom, select_locks
 from twinlock.audit.sources import diff_sides
+
+if TYPE_CHECKING:
+    # Only for annotations: diff of two named lock sets never opens a project, and
+    # importing it (the solver stage, spec parsing) would cost diff a third of its time.
+    from twinlock.app.project import Project
 
 
 def run_diff(old: str | None, new: str | None, *, git: str | None = None) -> LocksDiff:
@@ -22,7 +28,13 @@ def run_diff(old: str | None, new: str | None, *, git: str | None = None) -> Loc
 
     A missing PATH defaults to the lock directory of the project in the current directory.
     """
-    sides = diff_sides(old, new, git=git, default_path=lambda: open_project(None).paths.directory)
+
+    def default_path() -> Path:
+        from twinlock.app.project import open_project
+
+        return open_project(None).paths.directory
+
+    sides = diff_sides(old, new, git=git, default_path=default_path)
     return diff_lock_sets(*sides)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
@@ -34,9 +33,7 @@ from twinlock.solve.adapter import (
     Solver,
     SolveRequest,
 )
-
-if TYPE_CHECKING:
-    pass
+from twinlock.spec.load import condarc_path
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,7 @@ def run_lock(
     solver: Solver | None = None,
     explain_time_limit: float | None = None,
     pypi: PypiResolver | None = None,
+    solver_factory: Callable[[], Solver] | None = None,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
@@ -67,9 +65,9 @@ def run_lock(
         if unchanged is not None:
             return unchanged
     previous = _previous_locks(project, tolerate_errors=full)
-    # conda-lock's writer is slow to import; load it while the solver works.
-    prewarm = threading.Thread(target=importlib.import_module, args=("conda_lock.lockfile",))
-    with _LazySolver(project, prewarm) as lazy:
+    # A solver this call builds is closed before it returns; a shared one (run_locks)
+    # is closed by its owner.
+    with _LazySolver(solver_factory or project.solver, owned=solver_factory is None) as lazy:
         try:
             result = lock_composition(
                 project.composition,
@@ -112,41 +110,87 @@ def run_lock(
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
-class _LazySolver:
-    """Builds the real solver (and starts the writer import) only if a solve is needed.
+def run_locks(
+    projects: Sequence[Project],
+    *,
+    environments: Sequence[str] = (),
+    update: Sequence[str] = (),
+    full: bool = False,
+) -> list[LockReport]:
+    """Lock several compositions in one process, concurrently, sharing solvers.
 
-    A context manager: leaving it closes the real solver, if one was built.
+    Projects that read their channels from the same mirrors share one solver,
+    so repodata is loaded and parsed once for all of them. Each composition is
+    written all-or-nothing on its own; the first failure (in argument order) is
+    raised once every composition has finished.
+    """
+    if len(projects) == 1:
+        return [run_lock(projects[0], environments=environments, update=update, full=full)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    solvers: dict[tuple[tuple[str, str], ...], Solver] = {}
+    guard = threading.Lock()
+
+    def shared(project: Project) -> Callable[[], Solver]:
+        key = tuple(sorted(project.config.mirrors.items()))
+
+        def factory() -> Solver:
+            with guard:
+                if key not in solvers:
+                    solvers[key] = project.solver()
+                return solvers[key]
+
+        return factory
+
+    def lock_one(project: Project) -> LockReport:
+        return run_lock(
+            project,
+            environments=environments,
+            update=update,
+            full=full,
+            solver_factory=shared(project),
+        )
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(projects)) as pool:
+            futures = [pool.submit(lock_one, project) for project in projects]
+        return [future.result() for future in futures]
+    finally:  # the shared solvers: no rattler object outlives the call
+        for made in solvers.values():
+            if isinstance(made, RattlerSolver):
+                made.close()
+
+
+class _LazySolver:
+    """Builds the real solver only if a solve is needed.
+
+    A context manager: leaving it closes the solver it built (when it owns it), so no
+    rattler object outlives the lock.
     """
 
-    def __init__(self, project: Project, prewarm: threading.Thread) -> None:
-        self._project = project
-        self._prewarm = prewarm
-        self._solver: RattlerSolver | None = None
+    def __init__(self, factory: Callable[[], Solver], *, owned: bool = True) -> None:
+        self._factory = factory
+        self._owned = owned
+        self._solver: Solver | None = None
 
     def __enter__(self) -> _LazySolver:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._solver is not None:
+        if self._owned and isinstance(self._solver, RattlerSolver):
             self._solver.close()
 
     @property
-    def solver(self) -> RattlerSolver:
+    def solver(self) -> Solver:
         """One real solver per lock: alignment and conflict reports reuse its repodata."""
         if self._solver is None:
-            self._solver = self._project.solver()
+            self._solver = self._factory()
         return self._solver
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         if not requests:
             return []
-        # Alignment calls back for re-solves: start the import only once.
-        if self._prewarm.ident is None:
-            self._prewarm.start()
-        try:
-            return self.solver.solve_all(requests)
-        finally:
-            self._prewarm.join()
+        return self.solver.solve_all(requests)
 
 
 def _previous_locks(project: Project, *, tolerate_errors: bool) -> dict[str, EnvironmentLock]:
@@ -276,3 +320,28 @@ def _explained(
         time_limit=limit,
     )
     return ConflictsError(error.failures, analysis)
+
+
+def noop_inputs(project: Project, start: Path) -> tuple[list[Path], list[Path]]:
+    """Every file (and directory listing) a no-op ``lock`` of *project* depends on.
+
+    *start* is where the search for ``twinlock.toml`` began (the composition's
+    directory, or the working directory): a config file appearing anywhere between
+    it and the project root would change the project, so each of those places counts.
+    """
+    comp_dir = project.composition_path.parent
+    files = [project.composition_path]
+    files += [comp_dir / ref for env in project.composition.environments for ref in env.sources]
+    root = project.config.root.resolve()
+    for directory in (start.resolve(), *start.resolve().parents):
+        files.append(directory / "twinlock.toml")
+        if directory == root:
+            break
+    files += project.paths.existing_files()
+    files.append(condarc_path(os.environ))  # its channel_alias may name mirrors
+    return files, [project.paths.directory, project.config.root / "envs"]
+
+
+def noop_report(project: Project, environments: Sequence[str]) -> LockReport | None:
+    """What an immediate relock would report when it is a no-op (None when it is not)."""
+    return _report_if_unchanged(project, environments)

@@ -13,15 +13,11 @@ from twinlock.cli.app import (
     LocksDirOpt,
     app,
     handle_errors,
-    split_values,
 )
-from twinlock.errors import TwinlockError
-
-DIFF_FORMATS = ("text", "markdown", "json")
+from twinlock.cli.commands import diff_command, run_guarded, split_values
 
 
 @app.command()
-@handle_errors
 def diff(
     old: Annotated[
         str | None,
@@ -44,32 +40,9 @@ def diff(
     ] = False,
 ) -> None:
     """What changed between two sets of locks, per environment and platform."""
-    import os
-    import shutil
-    import sys
-
-    from twinlock.app.audit import run_diff
-    from twinlock.audit import diffrender
-    from twinlock.errors import did_you_mean
-
-    if output_format not in DIFF_FORMATS:
-        raise TwinlockError(
-            f"--format {output_format}: unknown format "
-            f"{did_you_mean(output_format, DIFF_FORMATS)}".rstrip(),
-            f"choose one of: {', '.join(DIFF_FORMATS)}",
-        )
-    result = run_diff(old, new, git=git)
-    if output_format == "json":
-        text = diffrender.render_json(result)
-    elif output_format == "markdown":
-        text = diffrender.render_markdown(result)
-    else:
-        color = diffrender.use_color(sys.stdout.isatty(), os.environ)
-        width = shutil.get_terminal_size((100, 24)).columns
-        text = diffrender.render_text(result, color=color, width=width)
-    typer.echo(text, nl=False)
-    if exit_code and result.exit_code:
-        raise typer.Exit(result.exit_code)
+    code = run_guarded(lambda: diff_command(old, new, git, output_format, exit_code))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -14,8 +14,8 @@ from twinlock.cli.app import (
     MirrorOpt,
     app,
     handle_errors,
-    split_values,
 )
+from twinlock.cli.commands import split_values
 from twinlock.errors import TwinlockError
 
 

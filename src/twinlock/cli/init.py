@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from twinlock.cli.app import app, handle_errors, split_values
+from twinlock.cli.app import app, handle_errors
+from twinlock.cli.commands import split_values
 
 
 @app.command()

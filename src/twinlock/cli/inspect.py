@@ -12,8 +12,8 @@ from twinlock.cli.app import (
     LocksDirOpt,
     app,
     handle_errors,
-    split_values,
 )
+from twinlock.cli.commands import split_values
 from twinlock.errors import TwinlockError
 
 PlatformOpt = Annotated[

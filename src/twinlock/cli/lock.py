@@ -14,14 +14,20 @@ from twinlock.cli.app import (
     MirrorOpt,
     app,
     handle_errors,
-    split_values,
 )
+from twinlock.cli.commands import check_command, lock_command, run_guarded, split_values
 
 
 @app.command()
-@handle_errors
 def lock(
-    composition: CompositionArg = None,
+    compositions: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[COMPOSITION]...",
+            help="Composition files (default: [project] composition, or the only "
+            "envs/*.yaml); several are locked in one process, sharing one solver.",
+        ),
+    ] = None,
     env: EnvOpt = None,
     update: Annotated[
         list[str] | None,
@@ -39,40 +45,29 @@ def lock(
     mirror: MirrorOpt = None,
 ) -> None:
     """Solve every environment x platform and write conda-lock and @EXPLICIT files."""
-    from twinlock.app.lock import run_lock
-    from twinlock.app.project import open_project
-    from twinlock.cli import render
-    from twinlock.explain.model import ConflictsError
-    from twinlock.explain.render import conflict_text
-
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    try:
-        report = run_lock(
-            project, environments=split_values(env), update=split_values(update), full=full
+    code = run_guarded(
+        lambda: lock_command(
+            compositions or [],
+            env=env or [],
+            update=update or [],
+            full=full,
+            locks_dir=locks_dir,
+            mirror=mirror or [],
         )
-    except ConflictsError as exc:
-        typer.echo(conflict_text(exc.analysis), err=True)
-        raise
-    typer.echo(render.lock_report(report, Path.cwd()))
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
-@handle_errors
 def check(
     composition: CompositionArg = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Exit 0 when every lock is fresh and consistent, 1 listing what is stale and why."""
-    from twinlock.app.check import run_check
-    from twinlock.app.project import open_project
-    from twinlock.cli import render
-
-    project = open_project(composition, locks_dir=locks_dir)
-    findings = run_check(project)
-    checked = sum(len(e.platforms) for e in project.composition.environments)
-    typer.echo(render.check_report(findings, checked))
-    if findings:
-        raise typer.Exit(1)
+    code = run_guarded(lambda: check_command(composition, locks_dir))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

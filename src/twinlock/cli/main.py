@@ -1,16 +1,37 @@
-"""The ``twinlock`` entry point: every command module registers on the one typer app.
+"""The ``twinlock`` entry point: the fast front first, then the typer app.
 
-The command modules import :mod:`twinlock.cli.app`; nothing imports this module
-back, so registration has no import cycle.
+``lock``, ``check`` and ``diff`` are answered by :mod:`twinlock.cli.front` without
+importing typer (and a no-op ``lock`` without importing anything but the
+standard library); every other command line goes to the typer app, on which
+every command module registers. Nothing imports this module back, so
+registration has no import cycle.
 """
 
 from __future__ import annotations
 
-from twinlock.cli import audit, images, init, inspect, lock
-from twinlock.cli.app import app
-
-COMMAND_MODULES = (lock, inspect, audit, images, init)
+import sys
+from collections.abc import Callable
 
 
 def main() -> None:
-    app()
+    from twinlock.cli.front import run
+
+    code = run(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    typer_app()()
+
+
+def typer_app() -> Callable[[], None]:
+    """The typer app with every command module registered."""
+    from twinlock.cli import audit, images, init, inspect, lock  # noqa: F401  (they register)
+    from twinlock.cli.app import app
+
+    return app
+
+
+def __getattr__(name: str) -> Callable[[], None]:
+    # ``from twinlock.cli.main import app`` (tests, CliRunner) still gets the full app.
+    if name == "app":
+        return typer_app()
+    raise AttributeError(name)

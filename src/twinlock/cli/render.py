@@ -78,6 +78,11 @@ def os_error(exc: OSError) -> TwinlockError:
     return TwinlockError(f"{where}{reason}", "check the path, its kind and its permissions")
 
 
+def relative(path: Path, cwd: Path) -> str:
+    """*path* relative to *cwd* when it is inside it."""
+    return _rel(path, cwd)
+
+
 def _rel(path: Path, cwd: Path) -> str:
     try:
         return str(path.resolve().relative_to(cwd.resolve()))

@@ -117,13 +117,19 @@ def unmet_dependencies(plat: PlatformLock) -> list[str]:
     records = {p.name: _record(p) for p in plat.packages}
     records |= {v.name: _virtual_record(v.name, v.version, v.build) for v in plat.virtual_packages}
     problems = []
+    # Within a platform each name has one record, so a spec's verdict is the same for
+    # every package that depends on it: ~5,000 dependencies share ~1,000 distinct specs.
+    verdicts: dict[str, bool] = {}
     for pkg in plat.packages:
         for dep in pkg.depends:
             name = dep.split(" ", 1)[0].lower()
             record = records.get(name)
             if record is None:
                 problems.append(f"{pkg.name} {pkg.version} needs '{dep}': not in the lock")
-            elif not MatchSpec(dep).matches(record):
+                continue
+            if dep not in verdicts:
+                verdicts[dep] = bool(MatchSpec(dep).matches(record))
+            if not verdicts[dep]:
                 found = f"{record.version} {record.build}"
                 problems.append(f"{pkg.name} {pkg.version} needs '{dep}': locked {found}")
     return problems

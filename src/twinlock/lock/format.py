@@ -1,13 +1,13 @@
 """Lock file formats: conda-lock v1 YAML and ``@EXPLICIT`` text.
 
-Writing goes through the conda-lock library (its models and
-``write_conda_lock_file``), so the files are exactly what micromamba and
-``conda-lock install`` consume. Reading is a fast path over the same format
-(libyaml, no pydantic): ``check``, ``diff`` and ``why`` stay quick; a test
-proves conda-lock's own parser reads what we write. Every read keeps scalars
-as the text written and validates the whole file (:mod:`twinlock.lock.validate`):
-:func:`parse_conda_lock` refuses a damaged lock, :func:`read_conda_lock` returns
-it with its problems for the commands that report them (``check``, ``diff``).
+conda-lock v1 files are written by :mod:`twinlock.lock.emit`, byte for byte what
+conda-lock's ``write_conda_lock_file`` produces (tests use conda-lock as the
+oracle, and check its ``parse_conda_lock_file`` reads what we write), so the
+files are exactly what micromamba and ``conda-lock install`` consume. Reading is
+libyaml (no pydantic) with scalars kept as the text written, and every read
+validates the whole file (:mod:`twinlock.lock.validate`): :func:`parse_conda_lock`
+refuses a damaged lock, :func:`read_conda_lock` returns it with its problems for
+the commands that report them (``check``, ``diff``).
 
 twinlock's own facts (prefix, snapshot, requirements, virtual packages, licenses) live in
 the file's ``custom_metadata`` under ``twinlock.*`` keys; the per-platform input
@@ -19,17 +19,15 @@ packages only and say so when the environment has a PyPI layer.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
 from twinlock.errors import LockFileError
+from twinlock.lock.emit import conda_lock_data, dump_conda_lock
 from twinlock.lock.validate import LockProblem, validate_lock_data
 from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
 from twinlock.model.lock import (
@@ -59,47 +57,8 @@ _TextLoader.yaml_implicit_resolvers = {
 
 
 def render_conda_lock(lock: EnvironmentLock) -> str:
-    """The conda-lock v1 YAML text of *lock*, produced by conda-lock's writer."""
-    from conda_lock.lockfile import write_conda_lock_file
-
-    content = _to_conda_lock_model(lock)
-    with tempfile.TemporaryDirectory() as tmp, _libyaml_emitter():
-        path = Path(tmp) / f"{lock.environment}.conda-lock.yml"
-        write_conda_lock_file(content, path, metadata_choices=None, include_help_text=False)
-        body = path.read_text()
-    return _header(lock) + body
-
-
-class _CEmitterYaml:
-    """The ``yaml`` module as conda-lock's writer sees it, emitting through libyaml."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(yaml, name)
-
-    @staticmethod
-    def dump(data: Any, stream: Any = None, **kwargs: Any) -> Any:
-        return yaml.dump(data, stream, Dumper=yaml.CDumper, **kwargs)
-
-
-@contextlib.contextmanager
-def _libyaml_emitter() -> Iterator[None]:
-    """Let conda-lock's writer emit with libyaml (same bytes, ~3x faster).
-
-    conda-lock calls ``yaml.dump`` with the pure-Python emitter, which costs
-    more than the solve itself for a 500-package lock. A test checks the
-    output is byte-identical to the unpatched writer.
-    """
-    import conda_lock.lockfile as writer
-
-    if not hasattr(yaml, "CDumper"):
-        yield
-        return
-    original = writer.yaml
-    writer.yaml = _CEmitterYaml()
-    try:
-        yield
-    finally:
-        writer.yaml = original
+    """The conda-lock v1 YAML text of *lock*: what conda-lock's writer produces, written fast."""
+    return _header(lock) + dump_conda_lock(conda_lock_data(lock))
 
 
 def _header(lock: EnvironmentLock) -> str:
@@ -112,53 +71,6 @@ def _header(lock: EnvironmentLock) -> str:
         f"# Regenerate with: twinlock lock {lock.sources[0]}\n"
         f"# Install with: {install}\n"
     )
-
-
-def _to_conda_lock_model(lock: EnvironmentLock) -> Any:
-    from conda_lock.lockfile.v2prelim.models import (
-        HashModel,
-        LockedDependency,
-        Lockfile,
-        LockMeta,
-    )
-
-    packages = [
-        LockedDependency(
-            name=pkg.name,
-            version=pkg.version,
-            manager="conda",
-            platform=plat.platform,
-            dependencies=pkg.dependency_map(),
-            url=pkg.url,
-            hash=HashModel(md5=pkg.md5, sha256=pkg.sha256),
-            categories={"main"},
-            build=pkg.build,
-        )
-        for plat in lock.platforms
-        for pkg in plat.packages
-    ]
-    packages += [
-        LockedDependency(
-            name=pkg.name,
-            version=pkg.version,
-            manager="pip",
-            platform=plat.platform,
-            dependencies=pkg.dependency_map(),
-            url=pkg.url,
-            hash=HashModel(sha256=pkg.sha256),
-            categories={"main"},
-        )
-        for plat in lock.platforms
-        for pkg in plat.pypi
-    ]
-    meta = LockMeta(
-        content_hash={p.platform: p.input_hash for p in lock.platforms},
-        channels=list(lock.channels),
-        platforms=list(lock.platform_names),
-        sources=list(lock.sources),
-        custom_metadata=lock.custom_metadata(),
-    )
-    return Lockfile(package=packages, metadata=meta)
 
 
 def render_explicit(lock: EnvironmentLock, platform: str) -> str:

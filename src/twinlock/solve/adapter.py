@@ -16,6 +16,7 @@ done rather than at interpreter exit.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,8 @@ class RattlerSolver:
         # One gateway per solver: repodata already read is reused by later calls
         # (conflict reports solve many small batches in a row).
         self._gateway: Gateway | None = None
+        # Several compositions locked in one call share the solver from threads.
+        self._gateway_lock = threading.Lock()
 
     def __enter__(self) -> RattlerSolver:
         return self
@@ -157,10 +160,11 @@ class RattlerSolver:
     def _shared_gateway(self) -> Gateway:
         from rattler import Gateway
 
-        if self._gateway is None:
-            # rattler's repodata cache goes under TWINLOCK_CACHE_DIR, not rattler's default in ~.
-            self._gateway = Gateway(cache_dir=cache_dir() / "rattler")
-        return self._gateway
+        with self._gateway_lock:
+            if self._gateway is None:
+                # rattler's repodata cache goes under TWINLOCK_CACHE_DIR, not its default in ~.
+                self._gateway = Gateway(cache_dir=cache_dir() / "rattler")
+            return self._gateway
 
     def solve_all(self, requests: Sequence[SolveRequest]) -> list[SolveOutcome]:
         return aio.run(self.solve_all_async(requests))

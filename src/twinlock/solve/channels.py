@@ -2,30 +2,74 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tarfile
 import tempfile
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from twinlock.errors import (
     ChannelError,
 )
-from twinlock.fileio import cache_dir
+from twinlock.fileio import cache_dir, write_text_atomic
+
+_LOCATED: dict[tuple[str, Path], Path] = {}
 
 
 def bundled_channel(name: str) -> Path:
-    """Unpack the bundled channel *name* into the cache (once) and return its directory."""
+    """Unpack the bundled channel *name* into the cache (once) and return its directory.
+
+    The unpacked tree is named by the archive's sha256. Hashing 5 MB on every
+    run is wasted work, so a small index file, named by the archive's size and
+    modification time, remembers which tree an archive unpacked to; the archive
+    is hashed again only when it changed (a reinstall). Within one process the
+    answer is kept.
+    """
+    channels = cache_dir() / "channels"
+    if (name, channels) in _LOCATED:
+        return _LOCATED[name, channels]
     archive = resources.files("twinlock") / "data" / f"{name}.tar.xz"
     if not archive.is_file():
         raise ChannelError(
             f"no bundled channel named '{name}'",
             "the bundled channel is 'bundled:conda-forge-snapshot'",
         )
-    data = archive.read_bytes()
-    target = cache_dir() / "channels" / f"{name}-{hashlib.sha256(data).hexdigest()[:16]}"
+    index = _index_file(channels, name, archive)
+    known = _indexed_tree(index, name)
+    if known is None:
+        known = _unpack(archive.read_bytes(), channels, name)
+        if index is not None:
+            with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash
+                write_text_atomic(index, known.parent.name + "\n")
+    _LOCATED[name, channels] = known
+    return known
+
+
+def _index_file(channels: Path, name: str, archive: Traversable) -> Path | None:
+    """Where the size+mtime index of *archive* lives (None when it is not a plain file)."""
+    try:
+        stat = os.stat(str(archive))
+    except OSError:
+        return None
+    return channels / f".{name}-{stat.st_size}-{stat.st_mtime_ns}.index"
+
+
+def _indexed_tree(index: Path | None, name: str) -> Path | None:
+    if index is None:
+        return None
+    try:
+        tree = index.parent / index.read_text().strip()
+    except OSError:
+        return None
+    return tree / name if tree.name.startswith(f"{name}-") and (tree / name).is_dir() else None
+
+
+def _unpack(data: bytes, channels: Path, name: str) -> Path:
+    target = channels / f"{name}-{hashlib.sha256(data).hexdigest()[:16]}"
     if (target / name).is_dir():
         return target / name
     target.parent.mkdir(parents=True, exist_ok=True)

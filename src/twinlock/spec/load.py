@@ -108,12 +108,17 @@ def environment_sources(
     }
 
 
+def condarc_path(environ: Mapping[str, str]) -> Path:
+    """Where conda's configuration file is: ``$CONDARC``, else ``~/.condarc``."""
+    return Path(environ["CONDARC"]) if environ.get("CONDARC") else Path.home() / ".condarc"
+
+
 def condarc_channel_alias(environ: Mapping[str, str]) -> str | None:
     """conda's ``channel_alias`` from ``$CONDARC`` or ``~/.condarc`` (None when unset).
 
     A .condarc that cannot be read is ignored with a warning: it belongs to conda.
     """
-    path = Path(environ["CONDARC"]) if environ.get("CONDARC") else Path.home() / ".condarc"
+    path = condarc_path(environ)
     try:
         data = yaml.load(path.read_text(), Loader=_Loader)
     except FileNotFoundError:
