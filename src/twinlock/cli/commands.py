@@ -24,14 +24,21 @@ def split_values(values: Sequence[str] | None) -> list[str]:
 
 
 def run_guarded(command: Callable[[], int]) -> int:
-    """Run *command*; a TwinlockError becomes 'error: ... / hint: ...' and its exit code."""
+    """Run *command*; a TwinlockError becomes 'error: ... / hint: ...' and its exit code.
+
+    An OSError that escapes the stages is reported the same way with exit 2, as the
+    typer commands' handler (:func:`twinlock.cli.app.handle_errors`) does.
+    """
+    from twinlock.cli import render
+
     try:
         return command()
     except TwinlockError as exc:
-        from twinlock.cli import render
-
         print(render.error(exc), file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        print(render.error(render.os_error(exc)), file=sys.stderr)
+        return 2
 
 
 def lock_command(
