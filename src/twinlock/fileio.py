@@ -159,19 +159,12 @@ def write_error(path: Path, exc: OSError) -> OutputFileError:
 def _write_text_atomic(path: Path, text: str) -> bool:
     if _holds(path, text.encode()):
         return False
-    fd, tmp = _temporary_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            # The rename is atomic, the data is not: without fsync a crash can
-            # leave the new name pointing at an empty file.
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = text.encode()
+
+    def fill(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    _write_with_atomic(path, fill)
     return True
 
 
@@ -195,6 +188,11 @@ def write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _write_with_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """*write* fills a temporary file beside *path*; fsynced, then renamed over *path*.
+
+    The rename is atomic, the data is not: without the fsync a crash can leave the
+    new name pointing at an empty file.
+    """
     fd, tmp = _temporary_beside(path)
     os.close(fd)
     try:
