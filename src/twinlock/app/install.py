@@ -268,7 +268,7 @@ def run_verify(
     for t in targets(project, environments, platform or current_platform(), root):
         installed = _installed(t.path)
         if installed is None:
-            drift.append(Drift(t.environment, "no-prefix", f"{t.path} has no conda-meta"))
+            drift.append(Drift(t.environment, "no-prefix", _no_prefix_detail(t.path)))
             continue
         drift += package_drift(t.environment, t.packages, installed)
         if frozen:
@@ -302,6 +302,15 @@ def _shadowing(
     directory = Path.home() / site
     entries = [p.name for p in directory.iterdir()] if directory.is_dir() else []
     return shadowing(env.name, f"~/{site}", entries, plat)
+
+
+def _no_prefix_detail(path: Path) -> str:
+    """Why *path* is no installed prefix: absent, not a directory, or without conda-meta."""
+    if not path.exists():
+        return f"{path} does not exist (not installed under this --root?)"
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    return f"{path} has no conda-meta (not a conda environment)"
 
 
 def _hasher(prefix: Path) -> Callable[[str], str | None]:

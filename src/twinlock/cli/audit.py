@@ -11,6 +11,7 @@ from twinlock.cli.app import (
     CompositionArg,
     EnvOpt,
     LocksDirOpt,
+    PlatformsOpt,
     app,
     handle_errors,
     split_values,
@@ -64,8 +65,10 @@ def diff(
     elif output_format == "markdown":
         text = diffrender.render_markdown(result)
     else:
-        color = diffrender.use_color(sys.stdout.isatty(), os.environ)
-        width = shutil.get_terminal_size((100, 24)).columns
+        tty = sys.stdout.isatty()
+        color = diffrender.use_color(tty, os.environ)
+        # Piped or redirected: one row per line, full values (greppable, pasteable).
+        width = shutil.get_terminal_size((100, 24)).columns if tty else None
         text = diffrender.render_text(result, color=color, width=width)
     typer.echo(text, nl=False)
     if exit_code and result.exit_code:
@@ -77,9 +80,7 @@ def diff(
 def sbom(
     composition: CompositionArg = None,
     env: EnvOpt = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", "-p", help="Only these platforms.")
-    ] = None,
+    platform: PlatformsOpt = None,
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="SBOM format: cyclonedx-json.")
     ] = "cyclonedx-json",
@@ -130,10 +131,7 @@ def export_command(
         ),
     ] = None,
     env: EnvOpt = None,
-    platform: Annotated[
-        list[str] | None,
-        typer.Option("--platform", help="Only these platforms (text formats; repeatable)."),
-    ] = None,
+    platform: PlatformsOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Export the locks for other tools: pixi, rattler-based installers, conda."""

@@ -10,9 +10,11 @@ import typer
 from twinlock.cli.app import (
     CompositionArg,
     EnvOpt,
+    JsonOpt,
     LocksDirOpt,
     MirrorOpt,
     app,
+    complete_platform,
     handle_errors,
     split_values,
 )
@@ -93,22 +95,30 @@ AliasOpt = Annotated[
 
 @tag_app.command("parse")
 @handle_errors
-def tag_parse(tags: list[str], alias: AliasOpt = None) -> None:
+def tag_parse(tags: list[str], alias: AliasOpt = None, as_json: JsonOpt = False) -> None:
     """Category and display name of each tag; exit 2 naming the wrong part of an invalid one."""
     from twinlock.app.images import parse_tags
-    from twinlock.cli import render
 
-    typer.echo(render.tag_table(parse_tags(tags, alias or [])))
+    _print_tags(parse_tags(tags, alias or []), as_json=as_json)
 
 
 @tag_app.command("sort")
 @handle_errors
-def tag_sort(tags: list[str], alias: AliasOpt = None) -> None:
+def tag_sort(tags: list[str], alias: AliasOpt = None, as_json: JsonOpt = False) -> None:
     """Group tags by category and list each category newest first."""
     from twinlock.app.images import sorted_tags
+
+    _print_tags(sorted_tags(tags, alias or []), as_json=as_json)
+
+
+def _print_tags(tags: Any, *, as_json: bool) -> None:
+    from twinlock.app import shapes
     from twinlock.cli import render
 
-    typer.echo(render.tag_table(sorted_tags(tags, alias or [])))
+    if as_json:
+        typer.echo(shapes.dumps(shapes.tags_document(tags)))
+    else:
+        typer.echo(render.tag_table(tags))
 
 
 @tag_app.command("compose")
@@ -145,7 +155,13 @@ RootOpt = Annotated[
     ),
 ]
 InstallPlatformOpt = Annotated[
-    str | None, typer.Option("--platform", help="Platform lock to use (default: this machine).")
+    str | None,
+    typer.Option(
+        "--platform",
+        "-p",
+        help="Platform lock to use (default: this machine).",
+        autocompletion=complete_platform,
+    ),
 ]
 
 
@@ -251,9 +267,11 @@ def verify(
             help="Expect conda-meta/frozen (CEP 22) in each conda prefix, as install writes it.",
         ),
     ] = True,
+    as_json: JsonOpt = False,
 ) -> None:
     """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
     from twinlock.app import install as deploy
+    from twinlock.app import shapes
     from twinlock.app.project import open_project
     from twinlock.cli import render
 
@@ -267,7 +285,10 @@ def verify(
         frozen=frozen,
     )
     checked = len(project.composition.select(split_values(env)))
-    typer.echo(render.verify_report(drift, checked, deep=deep))
+    if as_json:
+        typer.echo(shapes.dumps(shapes.verify_document(drift, checked, deep=deep)))
+    else:
+        typer.echo(render.verify_report(drift, checked, deep=deep))
     if drift:
         raise typer.Exit(1)
 

@@ -8,29 +8,52 @@ from typing import Annotated
 import typer
 
 from twinlock.cli.app import (
+    COMPOSITION_HELP,
     CompositionArg,
+    JsonOpt,
     LocksDirOpt,
+    PlatformsOpt,
     app,
+    complete_environment,
+    complete_package,
+    complete_platform,
     handle_errors,
+    pick,
     split_values,
 )
 from twinlock.errors import TwinlockError
 
 PlatformOpt = Annotated[
     str | None,
-    typer.Option("--platform", "-p", help="Platform of the lock (default: its first platform)."),
+    typer.Option(
+        "--platform",
+        "-p",
+        help="Platform of the lock (default: its first platform).",
+        autocompletion=complete_platform,
+    ),
+]
+OneEnvOpt = Annotated[
+    str | None,
+    typer.Option("--env", "-e", help="Environment name.", autocompletion=complete_environment),
 ]
 CompositionOpt = Annotated[
-    Path | None,
-    typer.Option("--composition", "-c", help="Composition file (default as for 'lock')."),
+    Path | None, typer.Option("--composition", help=COMPOSITION_HELP, show_default=False)
 ]
+# conda users read -c as --channel: the composition's old short option stays for a
+# release, hidden, with a deprecation note (cli.app.pick).
+OldCompositionOpt = Annotated[Path | None, typer.Option("-c", hidden=True)]
 
 
 @app.command("graph")
 @handle_errors
 def graph_command(
     composition: CompositionArg = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to draw.")] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", "-e", help="Environment to draw.", autocompletion=complete_environment
+        ),
+    ] = None,
     platform: PlatformOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="dot, json, mermaid or svg (needs Graphviz).")
@@ -91,20 +114,31 @@ def graph_command(
 @app.command()
 @handle_errors
 def why(
-    env: Annotated[str, typer.Argument(help="Environment name.")],
-    package: Annotated[str, typer.Argument(help="Package to explain.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="Package to explain (the older form ENV PACKAGE still works).",
+            metavar="PACKAGE",
+            autocompletion=complete_package,
+            show_default=False,
+        ),
+    ],
+    env: OneEnvOpt = None,
     platform: PlatformOpt = None,
     limit: Annotated[
         int, typer.Option(min=0, help="Show at most this many paths (0: every path).")
     ] = 10,
     composition: CompositionOpt = None,
+    old_composition: OldCompositionOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
-    """Why is PACKAGE in ENV: every path from a requested package to it, shortest first."""
+    """Why is PACKAGE in --env: every path from a requested package to it, shortest first."""
     from twinlock.app.inspect import why as why_paths
     from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
+    composition = pick(composition, old_composition, "-c", "--composition")
+    env, package = _env_and_package(env, words)
     project = open_project(composition, locks_dir=locks_dir)
     answer = why_paths(project, env, package, platform, limit or None)
     typer.echo(
@@ -117,20 +151,29 @@ def why(
 @app.command()
 @handle_errors
 def tree(
-    env: Annotated[str, typer.Argument(help="Environment name.")],
+    old_env: Annotated[str | None, typer.Argument(hidden=True, metavar="")] = None,
+    env: OneEnvOpt = None,
     invert: Annotated[
-        str | None, typer.Option(help="Show what depends on this package instead.")
+        str | None,
+        typer.Option(
+            help="Show what depends on this package instead.", autocompletion=complete_package
+        ),
     ] = None,
     depth: Annotated[int | None, typer.Option(min=0, help="Stop this many levels down.")] = None,
     platform: PlatformOpt = None,
     composition: CompositionOpt = None,
+    old_composition: OldCompositionOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
-    """The dependency tree of ENV from its requested packages (or inverted from one package)."""
+    """The dependency tree of --env from its requested packages (or inverted from one)."""
     from twinlock.app.inspect import tree as dependency_tree
     from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
+    composition = pick(composition, old_composition, "-c", "--composition")
+    env = pick(env, old_env, "the positional ENV", "--env ENV")
+    if env is None:
+        raise TwinlockError("tree needs an environment", "pass --env ENV (e.g. --env lab)")
     project = open_project(composition, locks_dir=locks_dir)
     deps, lines = dependency_tree(project, env, platform, depth=depth, invert=invert)
     typer.echo(graphrender.tree_text(deps, lines, inverted=invert is not None))
@@ -140,10 +183,8 @@ def tree(
 @handle_errors
 def overlap(
     composition: CompositionArg = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", "-p", help="Only these platforms.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    platform: PlatformsOpt = None,
+    as_json: JsonOpt = False,
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Packages shared by environments (identical / build / version differs) and boundary pairs."""
@@ -155,3 +196,18 @@ def overlap(
     results = run_overlap(project, split_values(platform))
     render = overlaprender.overlap_json if as_json else overlaprender.overlap_text
     typer.echo(render(project.composition.name, results), nl=not as_json)
+
+
+def _env_and_package(env: str | None, words: list[str]) -> tuple[str, str]:
+    """``why PACKAGE --env ENV``, or the deprecated ``why ENV PACKAGE``."""
+    if len(words) == 2 and env is None:
+        pick(None, words[0], "the positional ENV", "--env ENV")
+        return words[0], words[1]
+    if len(words) != 1:
+        raise TwinlockError(
+            f"why takes one PACKAGE, got {len(words)} words",
+            "use: twinlock why PACKAGE --env ENV",
+        )
+    if env is None:
+        raise TwinlockError("why needs an environment", f"use: twinlock why {words[0]} --env ENV")
+    return env, words[0]

@@ -10,8 +10,10 @@ import typer
 from twinlock.cli.app import (
     CompositionArg,
     EnvOpt,
+    JsonOpt,
     LocksDirOpt,
     MirrorOpt,
+    PlatformsOpt,
     app,
     handle_errors,
     split_values,
@@ -37,8 +39,10 @@ def lock(
     ] = False,
     locks_dir: LocksDirOpt = None,
     mirror: MirrorOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Solve every environment x platform and write conda-lock and @EXPLICIT files."""
+    from twinlock.app import shapes
     from twinlock.app.lock import run_lock
     from twinlock.app.project import open_project
     from twinlock.cli import render
@@ -53,7 +57,10 @@ def lock(
     except ConflictsError as exc:
         typer.echo(conflict_text(exc.analysis), err=True)
         raise
-    typer.echo(render.lock_report(report, Path.cwd()))
+    if as_json:
+        typer.echo(shapes.dumps(shapes.lock_document(report, Path.cwd())))
+    else:
+        typer.echo(render.lock_report(report, Path.cwd()))
 
 
 @app.command()
@@ -61,8 +68,10 @@ def lock(
 def check(
     composition: CompositionArg = None,
     locks_dir: LocksDirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Exit 0 when every lock is fresh and consistent, 1 listing what is stale and why."""
+    from twinlock.app import shapes
     from twinlock.app.check import run_check
     from twinlock.app.project import open_project
     from twinlock.cli import render
@@ -70,7 +79,10 @@ def check(
     project = open_project(composition, locks_dir=locks_dir)
     findings = run_check(project)
     checked = sum(len(e.platforms) for e in project.composition.environments)
-    typer.echo(render.check_report(findings, checked))
+    if as_json:
+        typer.echo(shapes.dumps(shapes.check_document(findings, checked)))
+    else:
+        typer.echo(render.check_report(findings, checked))
     if findings:
         raise typer.Exit(1)
 
@@ -80,10 +92,7 @@ def check(
 def explain(
     composition: CompositionArg = None,
     env: EnvOpt = None,
-    platform: Annotated[
-        list[str] | None,
-        typer.Option("--platform", "-p", help="Only these platforms (repeatable)."),
-    ] = None,
+    platform: PlatformsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON (stable shape, version 1).")
     ] = False,

@@ -59,6 +59,10 @@ def _read_yaml(path: Path, source: str) -> object:
         raise CompositionError(
             [Problem(source, "", "file not found", "check the path (or create the file)")]
         ) from exc
+    except IsADirectoryError as exc:
+        raise CompositionError(
+            [Problem(source, "", "is a directory", "pass the composition file inside it")]
+        ) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise CompositionError(
             [Problem(source, "", f"cannot read YAML: {exc}", "fix the YAML syntax")]
