@@ -222,7 +222,7 @@ def pypi_requirement_error(spec: str) -> str | None:
 
     if spec.lstrip().startswith("-"):
         # --index-url URL, -e git+https://..., -r file: pip options, not requirements.
-        option = spec.split()[0]
+        option = spec.split(maxsplit=1)[0]
         return (
             f"'{option}' is a pip option, not a requirement; write a PEP 508 requirement "
             "(name @ URL#sha256=... for a direct reference), or use pypi-file:"
