@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from twinlock.app.progress import Progress, Step, silent
 from twinlock.app.project import Project
 from twinlock.errors import InstallError, LockFileError
 from twinlock.fileio import cache_dir, is_empty_dir, read_text_if_exists, sha256_of, write_files
@@ -325,8 +326,16 @@ class MirrorReport:
     present: int
 
 
-def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()) -> MirrorReport:
-    """Gather every archive the locks need (all platforms) into the local channel *dest*."""
+def run_mirror(
+    project: Project,
+    *,
+    dest: Path,
+    environments: Sequence[str] = (),
+    progress: Progress = silent,
+) -> MirrorReport:
+    """Gather every archive the locks need (all platforms) into the local channel *dest*.
+
+    *progress* hears each archive fetched and verified (``done`` of ``total``)."""
     locks = project.read_locks()
     wanted: dict[str, LockedPackage] = {}
     for env in project.composition.select(list(environments)):
@@ -343,7 +352,10 @@ def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()
         )
     archive_cache = cache_dir() / "archives"
     sources = installer.ArchiveSources(project.config.mirrors, (archive_cache,), archive_cache)
-    verified = [(p, installer.fetch_verified(p, sources)) for p in wanted.values()]
+    verified = []
+    for done, pkg in enumerate(wanted.values(), 1):
+        verified.append((pkg, installer.fetch_verified(pkg, sources)))
+        progress(Step("mirror", "fetching", pkg.file_name, done=done, total=len(wanted)))
     copied = sum(installer.copy_into_channel(path, dest, pkg) for pkg, path in verified)
     installer.index_channel(dest)
     return MirrorReport(dest, channels, copied, len(verified) - copied)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from twinlock.app.progress import Progress, ReportingResolver, ReportingSolver, Step, silent
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
     AlignmentError,
@@ -37,6 +39,8 @@ from twinlock.solve.adapter import (
 if TYPE_CHECKING:
     pass
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class LockReport:
@@ -55,15 +59,19 @@ def run_lock(
     solver: Solver | None = None,
     explain_time_limit: float | None = None,
     pypi: PypiResolver | None = None,
+    progress: Progress = silent,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
     When something does not solve, or an aligned package cannot be shared, raises
     :class:`~twinlock.conflict_model.ConflictsError` carrying the conflict report.
+    *progress* hears each environment x platform being solved, reused and written.
     """
     if not update and not full and solver is None:
         unchanged = _report_if_unchanged(project, environments)
         if unchanged is not None:
+            log.info("every lock's inputs are unchanged: nothing to solve")
+            _report_summaries(unchanged.result, progress)
             return unchanged
     previous = _previous_locks(project, tolerate_errors=full)
     # conda-lock's writer is slow to import; load it while the solver works.
@@ -73,15 +81,16 @@ def run_lock(
             result = lock_composition(
                 project.composition,
                 previous,
-                solver or lazy,
+                ReportingSolver(solver or lazy, progress),
                 sources=project.sources,
                 environments=environments,
                 update=update,
                 full=full,
-                pypi=pypi or project.pypi_resolver(),
+                pypi=ReportingResolver(pypi or project.pypi_resolver(), progress),
             )
         except (UnsolvableError, AlignmentError) as exc:
             raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+        _report_summaries(result, progress)
         reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
         warnings = _verify_reused(
             project,
@@ -98,6 +107,7 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
+    _report_written(project, result, set(written), progress)
     warnings += result.held_back
     warnings += kernel_warnings(project.composition, {lk.environment: lk for lk in result.locks})
     warnings += [
@@ -106,6 +116,23 @@ def run_lock(
         for w in overlap_warnings(project.composition.environment(lock.environment), lock)
     ]
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
+
+
+def _report_summaries(result: LockResult, progress: Progress) -> None:
+    for s in result.summaries:
+        if s.action == "reused":
+            log.info("%s %s: reused (inputs unchanged)", s.environment, s.platform)
+            progress(Step.of(s.environment, s.platform, "reused", f"{s.packages} packages"))
+
+
+def _report_written(
+    project: Project, result: LockResult, written: set[Path], progress: Progress
+) -> None:
+    for s in result.summaries:
+        path = project.paths.explicit(s.environment, s.platform)
+        if path in written:
+            log.info("wrote %s", path)
+            progress(Step.of(s.environment, s.platform, "written", path.name))
 
 
 class _LazySolver:

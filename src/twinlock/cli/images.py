@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from twinlock.cli.app import (
+    QUIET,
     CompositionArg,
     EnvOpt,
     JsonOpt,
@@ -58,16 +59,19 @@ def rebuild(
     from twinlock.app.images import rebuild as run_rebuild
     from twinlock.app.project import open_project
     from twinlock.cli import render
+    from twinlock.cli.progress import progress_display
 
     project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    report = run_rebuild(
-        project,
-        sources=from_ or [],
-        refresh=split_values(refresh),
-        update=split_values(update),
-        snapshot=_snapshot(snapshot),
-        dry_run=dry_run,
-    )
+    with progress_display(quiet=QUIET[0]) as progress:
+        report = run_rebuild(
+            project,
+            sources=from_ or [],
+            refresh=split_values(refresh),
+            update=split_values(update),
+            snapshot=_snapshot(snapshot),
+            dry_run=dry_run,
+            progress=progress,
+        )
     typer.echo(render.rebuild_report(report, Path.cwd()))
 
 
@@ -224,7 +228,7 @@ def _install_progress() -> Any:
         TextColumn("{task.fields[phase]} {task.fields[package]}"),
         transient=True,
         console=console,
-        disable=not console.is_terminal,
+        disable=QUIET[0] or not console.is_terminal,
     )
     tasks: dict[str, Any] = {}
 
@@ -308,9 +312,13 @@ def mirror_command(
     from twinlock.app import install as deploy
     from twinlock.app.project import open_project
     from twinlock.cli import render
+    from twinlock.cli.progress import progress_display
 
     project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    report = deploy.run_mirror(project, dest=dest.resolve(), environments=split_values(env))
+    with progress_display(quiet=QUIET[0]) as progress:
+        report = deploy.run_mirror(
+            project, dest=dest.resolve(), environments=split_values(env), progress=progress
+        )
     typer.echo(render.mirror_report(report, Path.cwd()))
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from twinlock.cli.app import (
+    QUIET,
     CompositionArg,
     EnvOpt,
     JsonOpt,
@@ -46,14 +47,20 @@ def lock(
     from twinlock.app.lock import run_lock
     from twinlock.app.project import open_project
     from twinlock.cli import render
+    from twinlock.cli.progress import progress_display
     from twinlock.explain.model import ConflictsError
     from twinlock.explain.render import conflict_text
 
     project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
     try:
-        report = run_lock(
-            project, environments=split_values(env), update=split_values(update), full=full
-        )
+        with progress_display(quiet=QUIET[0]) as progress:
+            report = run_lock(
+                project,
+                environments=split_values(env),
+                update=split_values(update),
+                full=full,
+                progress=progress,
+            )
     except ConflictsError as exc:
         typer.echo(conflict_text(exc.analysis), err=True)
         raise
@@ -117,16 +124,19 @@ def explain(
     """
     from twinlock.app.explain import run_explain
     from twinlock.app.project import open_project
+    from twinlock.cli.progress import progress_display
     from twinlock.explain.render import conflict_json, conflict_text
 
     project = open_project(composition, mirrors=mirror or [])
-    analysis = run_explain(
-        project,
-        environments=split_values(env),
-        platforms=split_values(platform),
-        time_limit=time_limit,
-        python_movable=movable_python,
-    )
+    with progress_display(quiet=QUIET[0]) as progress:
+        analysis = run_explain(
+            project,
+            environments=split_values(env),
+            platforms=split_values(platform),
+            time_limit=time_limit,
+            python_movable=movable_python,
+            progress=progress,
+        )
     typer.echo((conflict_json if as_json else conflict_text)(analysis))
     if not analysis.ok:
         raise typer.Exit(1)
