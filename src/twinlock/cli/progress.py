@@ -42,6 +42,7 @@ class LiveLines:
         self.plain = plain
         self.lines: dict[str, Step] = {}
         self._started: dict[str, float] = {}
+        self._spinners: dict[str, Any] = {}  # one per task: a new spinner restarts its frames
         self._live: Any = None
 
     def __call__(self, step: Step) -> None:
@@ -64,7 +65,7 @@ class LiveLines:
         for task, step in self.lines.items():
             if step.state in RUNNING:
                 elapsed = time.monotonic() - self._started[task]
-                mark: Any = Spinner("dots")
+                mark: Any = self._spinners.setdefault(task, Spinner("dots"))
                 text = Text(f"{step_line(step)} ({elapsed:.0f} s)")
             else:
                 mark, text = Text("✓" if step.state != "failed" else "✗"), Text(step_line(step))
