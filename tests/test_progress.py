@@ -1,0 +1,147 @@
+"""Progress on stderr: drawn on a (fake or pseudo) terminal, absent when piped or --quiet."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from twinlock.app.lock import run_lock
+from twinlock.app.progress import CountingSolver, Step
+from twinlock.app.project import open_project
+from twinlock.cli.progress import progress_display, step_line
+from twinlock.solve.adapter import SolveOutcome, SolveRequest
+
+from .conftest import REPO
+
+TWINLOCK = str(REPO / ".venv" / "bin" / "twinlock")
+STEPS = [
+    Step("lab linux-64", "solving", "5 specs"),
+    Step("payload linux-64", "reused", "547 packages"),
+    Step("lab linux-64", "solved", "166 packages", 1.234),
+    Step("lab linux-64", "written", "lab-linux-64.explicit.txt"),
+]
+
+
+def _console(*, terminal: bool) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=terminal, width=100), out
+
+
+@pytest.mark.parametrize(
+    ("environ", "quiet", "terminal", "drawn"),
+    [
+        pytest.param({}, False, True, True, id="live"),
+        pytest.param({"NO_COLOR": "1"}, False, True, True, id="no-color-plain"),
+        pytest.param({"TERM": "dumb"}, False, True, True, id="dumb-plain"),
+        pytest.param({}, True, True, False, id="quiet"),
+        pytest.param({}, False, False, False, id="piped"),
+    ],
+)
+def test_progress_display(
+    environ: dict[str, str], quiet: bool, terminal: bool, drawn: bool
+) -> None:
+    console, out = _console(terminal=terminal)
+    with progress_display(quiet=quiet, console=console, environ=environ) as progress:
+        for step in STEPS:
+            progress(step)
+    text = out.getvalue()
+    if not drawn:
+        assert text == ""
+        return
+    assert "lab linux-64: solved 166 packages in 1.23 s" in text
+    assert "payload linux-64: reused 547 packages" in text
+    if environ:
+        # Plain lines: one per step, no cursor movement or colour.
+        assert text.splitlines() == [step_line(s) for s in STEPS]
+    else:
+        assert "\x1b[" in text
+
+
+def test_conflict_search_reports_solves_and_time_left() -> None:
+    now = [100.0]
+    steps: list[Step] = []
+
+    class Fake:
+        def solve_all(self, requests: list[SolveRequest]) -> list[SolveOutcome]:
+            now[0] += 4.0
+            return [SolveOutcome(r, None, "no", 4.0) for r in requests]
+
+    request = SolveRequest("lab", "linux-64", ("python",), (), ())
+    counting = CountingSolver(Fake(), steps.append, 10.0, clock=lambda: now[0])
+    counting.solve_all([request, request])
+    counting.solve_all([request])
+    assert [(s.task, s.state, s.detail) for s in steps] == [
+        ("lab linux-64", "searching", "2 solves, 6 s left"),
+        ("lab linux-64", "searching", "3 solves, 2 s left"),
+    ]
+
+
+def test_lock_reports_each_environment_and_platform(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "locks", tmp_path / "locks")
+    project = open_project(REPO / "envs" / "rsp.yaml", locks_dir=tmp_path / "locks")
+    steps: list[Step] = []
+    run_lock(project, progress=steps.append)
+    assert [(s.task, s.state) for s in steps] == [
+        ("lab linux-64", "reused"),
+        ("lab linux-aarch64", "reused"),
+        ("lab osx-arm64", "reused"),
+        ("payload linux-64", "reused"),
+    ]
+
+
+def _lock_on_a_pty(locks: Path, *options: str, **env: str) -> tuple[str, str]:
+    """Run ``twinlock lock`` with stderr on a pseudo-terminal and stdout on a pipe."""
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [TWINLOCK, *options, "lock", "--locks-dir", str(locks)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env={**os.environ, **env},
+    ) as proc:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the follower side closed: the process is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        stdout = proc.stdout.read().decode() if proc.stdout else ""
+        assert proc.wait() == 0
+    os.close(leader)
+    return stdout, b"".join(chunks).decode()
+
+
+def test_real_console_script_draws_on_a_terminal_never_on_stdout(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "locks", tmp_path / "locks")
+    stdout, stderr = _lock_on_a_pty(tmp_path / "locks", NO_COLOR="1")
+    assert "payload linux-64: reused 547 packages" in stderr
+    assert "reused 547 packages" not in stdout
+    assert "payload linux-64: 547 packages, reused (inputs unchanged)" in stdout
+    _, live = _lock_on_a_pty(tmp_path / "locks")
+    assert "payload linux-64: reused 547 packages" in live and "\x1b[" in live
+    _, quiet = _lock_on_a_pty(tmp_path / "locks", "--quiet", NO_COLOR="1")
+    assert quiet == ""
+
+
+def test_real_console_script_is_silent_when_piped_or_quiet(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "locks", tmp_path / "locks")
+    for args in (["lock"], ["--quiet", "lock"]):
+        done = subprocess.run(
+            [TWINLOCK, *args, "--locks-dir", str(tmp_path / "locks")],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0 and done.stderr == ""
