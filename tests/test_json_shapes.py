@@ -54,8 +54,10 @@ def locks_copy(tmp_path: Path) -> Path:
             id="tag-parse",
         ),
         pytest.param(
-            ["tag", "sort", "--json", "--alias", "recommended", "r28_0_0", "recommended"]
-            + ["w_2025_10", "r29_2_0_rc1", "r29_2_0", "d_2025_03_01"],
+            [
+                *("tag", "sort", "--json", "--alias", "recommended", "r28_0_0", "recommended"),
+                *("w_2025_10", "r29_2_0_rc1", "r29_2_0", "d_2025_03_01"),
+            ],
             0,
             "tag-sort.json",
             id="tag-sort",
