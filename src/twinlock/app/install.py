@@ -10,6 +10,7 @@ PyPI-only environment has no conda layer and is a uv venv.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,8 @@ from twinlock.install.usersite import shadowing, user_site
 from twinlock.model.composition import Environment
 from twinlock.model.lock import EnvironmentLock, LockedPackage
 from twinlock.pypi.uv import LayerResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,14 @@ def run_install(
         )
         for t in chosen
     }
+    for t in chosen:
+        log.info(
+            "%s: %s %d packages into %s",
+            t.environment,
+            actions[t.environment],
+            len(t.packages),
+            t.path,
+        )
     archive_cache = cache_dir() / "archives"
     sources = installer.ArchiveSources(
         project.config.mirrors, (*caches, archive_cache), archive_cache
@@ -153,6 +164,7 @@ def run_install(
         root=root,
         environments=environments,
     )
+    log.info("PyPI layers: %d installed", len(layers))
     frozen = _freeze(project, chosen) if freeze else []
     # Last: the stamp fingerprints conda-meta, the frozen marker included.
     written = _write_kernel_files(project, root, platform or current_platform())
