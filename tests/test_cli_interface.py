@@ -81,6 +81,17 @@ WHY = "libzlib 1.2.13 (h4ab18f5_6) in payload on linux-64"
             id="tree-c-deprecated",
         ),
         pytest.param(
+            ["check", "--composition", "envs/rsp.yaml"], 0, "fresh", None, id="check-composition"
+        ),
+        pytest.param(["check", "envs/rsp.yaml"], 0, "fresh", None, id="check-positional"),
+        pytest.param(
+            ["check", "envs/rsp.yaml", "--composition", "envs/rsp-pypi.yaml"],
+            2,
+            "give the composition once",
+            None,
+            id="check-two-compositions",
+        ),
+        pytest.param(
             ["verify", "-p", "linux-64", "--root", "build/none"], 1, "lab", None, id="v-p"
         ),
         pytest.param(["overlap", "-p", "linux-64"], 0, "identical:", None, id="overlap-p"),
@@ -122,6 +133,14 @@ def test_no_command_uses_c_for_anything_but_a_hidden_alias() -> None:
         for param in command.params:
             if "-c" in getattr(param, "opts", []):
                 assert getattr(param, "hidden", False), name
+
+
+def test_every_command_reading_a_composition_takes_composition_option() -> None:
+    for name, command in _commands():
+        names = {p.name for p in command.params}
+        if "composition" in names:
+            opts = {o for p in command.params for o in getattr(p, "opts", [])}
+            assert "--composition" in opts, name
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,9 @@ CompositionArg = Annotated[
     Path | None,
     typer.Argument(help=COMPOSITION_HELP, show_default=False),
 ]
+CompositionOpt = Annotated[
+    Path | None, typer.Option("--composition", help=COMPOSITION_HELP, show_default=False)
+]
 LocksDirOpt = Annotated[
     Path | None, typer.Option("--locks-dir", help="Directory holding <composition>/ lock dirs.")
 ]
@@ -150,3 +153,13 @@ def pick(new: T | None, old: T | None, old_name: str, new_name: str) -> T | None
 
 def split_values(values: list[str] | None) -> list[str]:
     return [v for item in values or [] for v in item.replace(",", " ").split()]
+
+
+def either(positional: Path | None, option: Path | None) -> Path | None:
+    """The composition, given positionally or as ``--composition`` (not both)."""
+    if positional is not None and option is not None and positional != option:
+        raise TwinlockError(
+            f"two compositions given: {positional} and --composition {option}",
+            "give the composition once, positionally or with --composition",
+        )
+    return positional or option

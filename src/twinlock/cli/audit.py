@@ -9,10 +9,12 @@ import typer
 
 from twinlock.cli.app import (
     CompositionArg,
+    CompositionOpt,
     EnvOpt,
     LocksDirOpt,
     PlatformsOpt,
     app,
+    either,
     handle_errors,
     split_values,
 )
@@ -79,6 +81,7 @@ def diff(
 @handle_errors
 def sbom(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: PlatformsOpt = None,
     output_format: Annotated[
@@ -94,7 +97,7 @@ def sbom(
     from twinlock.app.output import write_output
     from twinlock.app.project import open_project
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     document = run_sbom(
         project,
         environments=split_values(env),
@@ -112,6 +115,7 @@ def sbom(
 @handle_errors
 def export_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -138,7 +142,7 @@ def export_command(
     from twinlock.app.export import run_export
     from twinlock.app.project import open_project
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     report = run_export(
         project,
         fmt,

@@ -10,12 +10,14 @@ import typer
 from twinlock.cli.app import (
     QUIET,
     CompositionArg,
+    CompositionOpt,
     EnvOpt,
     JsonOpt,
     LocksDirOpt,
     MirrorOpt,
     app,
     complete_platform,
+    either,
     handle_errors,
     split_values,
 )
@@ -26,6 +28,7 @@ from twinlock.errors import TwinlockError
 @handle_errors
 def rebuild(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     from_: Annotated[
         list[str] | None,
         typer.Option(
@@ -61,7 +64,9 @@ def rebuild(
     from twinlock.cli import render
     from twinlock.cli.progress import progress_display
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
     with progress_display(quiet=QUIET[0]) as progress:
         report = run_rebuild(
             project,
@@ -173,6 +178,7 @@ InstallPlatformOpt = Annotated[
 @handle_errors
 def install(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: InstallPlatformOpt = None,
     root: RootOpt = Path("/"),
@@ -198,7 +204,9 @@ def install(
     from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
     with _install_progress() as progress:
         report = deploy.run_install(
             project,
@@ -257,6 +265,7 @@ def _install_progress() -> Any:
 @handle_errors
 def verify(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: InstallPlatformOpt = None,
     root: RootOpt = Path("/"),
@@ -279,7 +288,7 @@ def verify(
     from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     drift = deploy.run_verify(
         project,
         root=root,
@@ -301,6 +310,7 @@ def verify(
 @handle_errors
 def mirror_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     dest: Annotated[Path, typer.Option("--dest", help="Local channel directory to fill.")] = Path(
         "build/mirror"
     ),
@@ -314,7 +324,9 @@ def mirror_command(
     from twinlock.cli import render
     from twinlock.cli.progress import progress_display
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
     with progress_display(quiet=QUIET[0]) as progress:
         report = deploy.run_mirror(
             project, dest=dest.resolve(), environments=split_values(env), progress=progress

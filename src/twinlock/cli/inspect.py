@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from twinlock.cli.app import (
-    COMPOSITION_HELP,
     CompositionArg,
+    CompositionOpt,
     JsonOpt,
     LocksDirOpt,
     PlatformsOpt,
@@ -17,6 +17,7 @@ from twinlock.cli.app import (
     complete_environment,
     complete_package,
     complete_platform,
+    either,
     handle_errors,
     pick,
     split_values,
@@ -36,9 +37,6 @@ OneEnvOpt = Annotated[
     str | None,
     typer.Option("--env", "-e", help="Environment name.", autocompletion=complete_environment),
 ]
-CompositionOpt = Annotated[
-    Path | None, typer.Option("--composition", help=COMPOSITION_HELP, show_default=False)
-]
 # conda users read -c as --channel: the composition's old short option stays for a
 # release, hidden, with a deprecation note (cli.app.pick).
 OldCompositionOpt = Annotated[Path | None, typer.Option("-c", hidden=True)]
@@ -48,6 +46,7 @@ OldCompositionOpt = Annotated[Path | None, typer.Option("-c", hidden=True)]
 @handle_errors
 def graph_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: Annotated[
         str | None,
         typer.Option(
@@ -97,7 +96,7 @@ def graph_command(
             f"unknown --format '{fmt}'",
             f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
         )
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     whole = fmt == "json"  # data for tools: whole unless --depth/--focus says otherwise
     drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius, whole=whole)
     shown = drawn.shown
@@ -183,6 +182,7 @@ def tree(
 @handle_errors
 def overlap(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     platform: PlatformsOpt = None,
     as_json: JsonOpt = False,
     locks_dir: LocksDirOpt = None,
@@ -192,7 +192,7 @@ def overlap(
     from twinlock.app.project import open_project
     from twinlock.audit import overlaprender
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     results = run_overlap(project, split_values(platform))
     render = overlaprender.overlap_json if as_json else overlaprender.overlap_text
     typer.echo(render(project.composition.name, results), nl=not as_json)

@@ -10,12 +10,14 @@ import typer
 from twinlock.cli.app import (
     QUIET,
     CompositionArg,
+    CompositionOpt,
     EnvOpt,
     JsonOpt,
     LocksDirOpt,
     MirrorOpt,
     PlatformsOpt,
     app,
+    either,
     handle_errors,
     split_values,
 )
@@ -25,6 +27,7 @@ from twinlock.cli.app import (
 @handle_errors
 def lock(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     update: Annotated[
         list[str] | None,
@@ -51,7 +54,9 @@ def lock(
     from twinlock.explain.model import ConflictsError
     from twinlock.explain.render import conflict_text
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
     try:
         with progress_display(quiet=QUIET[0]) as progress:
             report = run_lock(
@@ -74,6 +79,7 @@ def lock(
 @handle_errors
 def check(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     locks_dir: LocksDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -83,7 +89,7 @@ def check(
     from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     findings = run_check(project)
     checked = sum(len(e.platforms) for e in project.composition.environments)
     if as_json:
@@ -98,6 +104,7 @@ def check(
 @handle_errors
 def explain(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: PlatformsOpt = None,
     as_json: Annotated[
@@ -127,7 +134,7 @@ def explain(
     from twinlock.cli.progress import progress_display
     from twinlock.explain.render import conflict_json, conflict_text
 
-    project = open_project(composition, mirrors=mirror or [])
+    project = open_project(either(composition, composition_opt), mirrors=mirror or [])
     with progress_display(quiet=QUIET[0]) as progress:
         analysis = run_explain(
             project,
