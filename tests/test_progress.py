@@ -145,3 +145,55 @@ def test_real_console_script_is_silent_when_piped_or_quiet(tmp_path: Path) -> No
             check=False,
         )
         assert done.returncode == 0 and done.stderr == ""
+
+
+def test_pypi_resolution_reports_each_environment_and_platform() -> None:
+    from twinlock.app.progress import ReportingResolver
+    from twinlock.pypi.plan import PypiOutcome, PypiRequest
+
+    class Fake:
+        def resolve_all(self, requests: list[PypiRequest]) -> list[PypiOutcome]:
+            return [PypiOutcome(requests[0], (), None, 0.5), PypiOutcome(requests[1], None, "x", 1)]
+
+    steps: list[Step] = []
+    requests = [
+        PypiRequest("lab", "linux-64", "3.12", ("jupyterlab",)),
+        PypiRequest("lab", "osx-arm64", "3.12", ("jupyterlab", "nope")),
+    ]
+    ReportingResolver(Fake(), steps.append).resolve_all(requests)
+    assert [step_line(s) for s in steps] == [
+        "lab linux-64: resolving PyPI 1 requirements",
+        "lab osx-arm64: resolving PyPI 2 requirements",
+        "lab linux-64: PyPI resolved 0 PyPI packages in 0.50 s",
+        "lab osx-arm64: failed PyPI layer does not resolve in 1.00 s",
+    ]
+
+
+def test_mirror_reports_each_archive(tmp_path: Path) -> None:
+    from twinlock.app.install import run_mirror
+
+    from .installfixtures import make_install_project
+
+    ip = make_install_project(tmp_path)
+    project = open_project(ip.composition, cwd=ip.root)
+    run_lock(project)
+    steps: list[Step] = []
+    report = run_mirror(project, dest=tmp_path / "mirror", progress=steps.append)
+    total = report.copied + report.present
+    assert [(s.state, s.done, s.total) for s in steps] == [
+        ("fetching", i, total) for i in range(1, total + 1)
+    ]
+
+
+@pytest.mark.slow
+def test_explain_reports_its_solves() -> None:
+    from twinlock.app.explain import run_explain
+
+    project = open_project(REPO / "envs" / "rsp.yaml")
+    steps: list[Step] = []
+    analysis = run_explain(
+        project, environments=["lab"], platforms=["linux-64"], progress=steps.append
+    )
+    assert analysis.ok
+    assert steps and steps[0].task == "lab linux-64" and steps[0].state == "searching"
+    assert steps[0].detail.startswith("1 solve, ")

@@ -121,7 +121,7 @@ class CountingSolver:
             Step(
                 ", ".join(tasks) or "explain",
                 "searching",
-                f"{self.solves} solves, {left:.0f} s left",
+                f"{self.solves} solve{'' if self.solves == 1 else 's'}, {left:.0f} s left",
                 done=self.solves,
             )
         )
