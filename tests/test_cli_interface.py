@@ -247,3 +247,21 @@ def test_completion_of_a_broken_project_is_empty(tmp_path: Path) -> None:
 
 def test_completion_is_enabled() -> None:
     assert "--install-completion" in CliRunner().invoke(app, ["--help"]).output
+
+
+def test_completion_imports_no_solver() -> None:
+    """TAB must stay fast: neither rattler nor conda-lock is imported to complete a name."""
+    code = (
+        "import sys; from twinlock.app.complete import package_names; "
+        "assert package_names(None, ['payload'], 'libzl') == ['libzlib']; "
+        "print(sorted(m for m in ('rattler', 'conda_lock') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
