@@ -98,10 +98,15 @@ def test_lock_reports_each_environment_and_platform(tmp_path: Path) -> None:
 
 def _lock_on_a_pty(locks: Path, *options: str, **env: str) -> tuple[str, str]:
     """Run ``twinlock lock`` with stderr on a pseudo-terminal and stdout on a pipe."""
+    return _on_a_pty([*options, "lock", "--locks-dir", str(locks)], REPO, **env)
+
+
+def _on_a_pty(args: list[str], cwd: Path, **env: str) -> tuple[str, str]:
+    """Run twinlock with stderr on a pseudo-terminal and stdout on a pipe."""
     leader, follower = pty.openpty()
     with subprocess.Popen(
-        [TWINLOCK, *options, "lock", "--locks-dir", str(locks)],
-        cwd=REPO,
+        [TWINLOCK, *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=follower,
         env={**os.environ, **env},
@@ -197,3 +202,20 @@ def test_explain_reports_its_solves() -> None:
     assert analysis.ok
     assert steps and steps[0].task == "lab linux-64" and steps[0].state == "searching"
     assert steps[0].detail.startswith("1 solve, ")
+
+
+def test_install_progress_is_plain_lines_under_no_color(tmp_path: Path) -> None:
+    from .installfixtures import make_install_project
+
+    ip = make_install_project(tmp_path)
+    run_lock(open_project(ip.composition, cwd=ip.root))
+    args = ["install", str(ip.composition), "--root", "root", "-p", "linux-64"]
+    stdout, stderr = _on_a_pty(args, ip.root, NO_COLOR="1")
+    lines = stderr.replace("\r", "").splitlines()
+    # verify then link each of the 3 packages: 6 steps; one line per phase start and end
+    assert lines == [
+        *("lab: verify 1/6", "payload: verify 1/6"),
+        *("lab: link 4/6", "lab: link 6/6", "payload: link 4/6", "payload: link 6/6"),
+    ]
+    assert "\x1b[" not in stderr
+    assert "lab: installed 3 packages" in stdout and "link 6/6" not in stdout

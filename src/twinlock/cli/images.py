@@ -222,13 +222,21 @@ def install(
 
 
 def _install_progress() -> Any:
-    """A rich progress display fed by install events (one bar per environment)."""
+    """A rich progress display fed by install events (one bar per environment).
+
+    Under NO_COLOR / TERM=dumb: a plain line per environment and phase instead.
+    """
     import contextlib
+    import os
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from twinlock.cli.progress import plain_terminal
+
     console = Console(stderr=True)
+    if console.is_terminal and not QUIET[0] and plain_terminal(os.environ):
+        return contextlib.nullcontext(_plain_install_lines(console))
     bars = Progress(
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -259,6 +267,23 @@ def _install_progress() -> Any:
             yield on_event
 
     return running()
+
+
+def _plain_install_lines(console: Any) -> Any:
+    """One line when an environment starts a phase or finishes it (not one per package)."""
+    seen: set[tuple[str, str]] = set()
+
+    def on_event(event: Any) -> None:
+        key = (event.environment, event.phase)
+        if key not in seen or event.done == event.total:
+            seen.add(key)
+            console.print(
+                f"{event.environment}: {event.phase} {event.done}/{event.total}",
+                markup=False,
+                highlight=False,
+            )
+
+    return on_event
 
 
 @app.command()
