@@ -219,3 +219,28 @@ def test_install_progress_is_plain_lines_under_no_color(tmp_path: Path) -> None:
     ]
     assert "\x1b[" not in stderr
     assert "lab: installed 3 packages" in stdout and "link 6/6" not in stdout
+
+
+def test_solver_reports_solving_then_solved_or_failed() -> None:
+    from twinlock.app.progress import ReportingSolver
+    from twinlock.model.lock import LockedPackage
+
+    class Fake:
+        def solve_all(self, requests: list[SolveRequest]) -> list[SolveOutcome]:
+            packages: tuple[LockedPackage, ...] = ()
+            return [SolveOutcome(requests[0], packages, None, 0.25)] + [
+                SolveOutcome(r, None, "nothing provides x", 0.5) for r in requests[1:]
+            ]
+
+    steps: list[Step] = []
+    requests = [
+        SolveRequest("lab", "linux-64", ("python", "jupyterlab"), (), ()),
+        SolveRequest("payload", "linux-64", ("x",), (), ()),
+    ]
+    ReportingSolver(Fake(), steps.append).solve_all(requests)
+    assert [step_line(s) for s in steps] == [
+        "lab linux-64: solving 2 specs",
+        "payload linux-64: solving 1 specs",
+        "lab linux-64: solved 0 packages in 0.25 s",
+        "payload linux-64: failed does not solve in 0.50 s",
+    ]
