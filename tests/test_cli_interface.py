@@ -229,6 +229,11 @@ RSP = REPO / "envs" / "rsp.yaml"
         pytest.param("twinlock why --env ", {"lab", "payload"}, id="environment"),
         pytest.param("twinlock install -p linux-", {"linux-64", "linux-aarch64"}, id="platform"),
         pytest.param("twinlock why -e payload libzl", {"libzlib"}, id="package"),
+        pytest.param(
+            "twinlock tree --composition envs/rsp-pypi.yaml -e payload --invert libzl",
+            {"libzlib"},
+            id="package-of-composition-option",
+        ),
     ],
 )
 def test_shell_completion(words: str, expected: set[str]) -> None:
@@ -236,6 +241,24 @@ def test_shell_completion(words: str, expected: set[str]) -> None:
     done = _run(_TWINLOCK_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=cword)
     assert done.returncode == 0, done.stderr
     assert set(done.stdout.split()) == expected
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        pytest.param("twinlock lock --composition {path} -e ", id="lock-composition"),
+        pytest.param("twinlock why --composition {path} -e ", id="why-composition"),
+        pytest.param("twinlock why -c {path} -e ", id="why-c"),
+    ],
+)
+def test_completion_reads_the_composition_given(tmp_path: Path, words: str) -> None:
+    """(click stops parsing at the option being completed, so a positional COMPOSITION
+    after it is not seen: --composition is the spelling completion follows.)"""
+    other = tmp_path / "other.yaml"
+    other.write_text("name: o\nplatforms: [win-64]\nenvironments: {alpha: {}, beta: {}}\n")
+    words = words.format(path=other)
+    done = _run(_TWINLOCK_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD="5")
+    assert set(done.stdout.split()) == {"alpha", "beta"}, done.stderr
 
 
 def test_completion_of_a_broken_project_is_empty(tmp_path: Path) -> None:

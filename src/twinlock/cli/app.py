@@ -30,8 +30,12 @@ T = TypeVar("T")
 
 
 def _composition_of(ctx: typer.Context) -> Path | None:
-    value = ctx.params.get("composition")
-    return value if isinstance(value, Path) else None
+    """The composition typed so far, under any of its spellings (completion reads it)."""
+    for name in ("composition", "composition_opt", "old_composition"):
+        value = ctx.params.get(name)
+        if isinstance(value, Path):
+            return value
+    return None
 
 
 def complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
