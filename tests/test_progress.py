@@ -34,6 +34,13 @@ def _console(*, terminal: bool) -> tuple[Console, io.StringIO]:
     return Console(file=out, force_terminal=terminal, width=100), out
 
 
+@pytest.fixture(autouse=True)
+def _runner_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich reads TERM and NO_COLOR itself: the test runner's must not decide the display."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.mark.parametrize(
     ("environ", "quiet", "terminal", "drawn"),
     [
@@ -109,7 +116,12 @@ def _on_a_pty(args: list[str], cwd: Path, **env: str) -> tuple[str, str]:
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=follower,
-        env={**os.environ, **env},
+        # The display depends on TERM and NO_COLOR: the caller's, not the test runner's.
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("TERM", "NO_COLOR")},
+            "TERM": "xterm-256color",
+            **env,
+        },
     ) as proc:
         os.close(follower)
         chunks = []
