@@ -125,12 +125,22 @@ def _main(
         bool, typer.Option("--quiet", "-q", help="No progress display on stderr.")
     ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        stream=sys.stderr,
-    )
+    handler = _CurrentStderr()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     QUIET[0] = quiet
+
+
+class _CurrentStderr(logging.Handler):
+    """Log lines to whatever sys.stderr is now: a live progress display swaps it for a
+    proxy that prints above the redrawn lines (a handler holding the original would
+    write through them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # logging's own convention: report, never raise
+            self.handleError(record)
 
 
 # Set by the --quiet of the main callback; read by the progress displays.
