@@ -38,6 +38,40 @@ def test_empty_composition_is_not_told_to_indent(
     assert hint in (caught.value.hint or "")
 
 
+@pytest.mark.parametrize(
+    ("environments", "extra", "message", "hint"),
+    [
+        pytest.param(
+            "  a:\n    prefix: /opt/a\n    file: env.yml\n",
+            "",
+            "env.yml: the file is empty",
+            "write its content",
+            id="empty-environment-file",
+        ),
+        pytest.param("  b:\n", None, "environments.b: empty", "write its keys", id="empty-env"),
+        pytest.param(
+            "  a:\n    prefix: /opt/a\n    requirements: [python]\n    kernel:\n",
+            None,
+            "environments.a.kernel: empty",
+            "indented under it",
+            id="empty-kernel",
+        ),
+    ],
+)
+def test_empty_values_are_called_empty(
+    tmp_path: Path, environments: str, extra: str | None, message: str, hint: str
+) -> None:
+    head = "name: e\nchannels: [conda-forge]\nplatforms: [linux-64]\nenvironments:\n"
+    (tmp_path / "c.yaml").write_text(head + environments)
+    if extra is not None:
+        (tmp_path / "env.yml").write_text(extra)
+    with pytest.raises(CompositionError) as caught:
+        open_project(tmp_path / "c.yaml", cwd=tmp_path)
+    text = f"{caught.value}\n{caught.value.hint}"
+    assert message in text and hint in text
+    assert "got nothing" not in text
+
+
 def test_directory_as_composition_is_not_a_yaml_syntax_error(tmp_path: Path) -> None:
     (tmp_path / "envs.yaml").mkdir()
     done = subprocess.run(
