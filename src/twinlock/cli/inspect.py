@@ -150,7 +150,8 @@ def why(
 @app.command()
 @handle_errors
 def tree(
-    old_env: Annotated[str | None, typer.Argument(hidden=True, metavar="")] = None,
+    # Hidden (deprecated) but still in the usage line: click lists every argument there.
+    old_env: Annotated[str | None, typer.Argument(hidden=True, metavar="ENV")] = None,
     env: OneEnvOpt = None,
     invert: Annotated[
         str | None,
