@@ -11,7 +11,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinlock.app.progress import Progress, ReportingResolver, ReportingSolver, Step, silent
+from twinlock.app.progress import (
+    CountingSolver,
+    Progress,
+    ReportingResolver,
+    ReportingSolver,
+    Step,
+    silent,
+)
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
     AlignmentError,
@@ -89,7 +96,9 @@ def run_lock(
                 pypi=ReportingResolver(pypi or project.pypi_resolver(), progress),
             )
         except (UnsolvableError, AlignmentError) as exc:
-            raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+            raise _explained(
+                project, exc, solver or lazy.solver, explain_time_limit, progress
+            ) from None
         _report_summaries(result, progress)
         reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
         warnings = _verify_reused(
@@ -276,6 +285,7 @@ def _explained(
     error: UnsolvableError | AlignmentError,
     solver: Solver,
     time_limit: float | None,
+    progress: Progress = silent,
 ) -> TwinlockError:
     """The failure of a lock, with a conflict report (when the solver can list names)."""
     from twinlock.explain.alignment import explain_clash
@@ -287,13 +297,14 @@ def _explained(
     if not isinstance(analyser, PackageIndex):
         return error
     limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    counting = CountingSolver(analyser, progress, limit)
     if isinstance(error, AlignmentError):
-        budget = SolveBudget(analyser, limit, time.monotonic)
+        budget = SolveBudget(counting, limit, time.monotonic)
         clash = explain_clash(project.composition, error, budget)
         return ConflictsError((), ConflictAnalysis((), (clash,)))
     analysis = explain_composition(
         project.composition,
-        analyser,
+        counting,
         analyser,
         targets=[(env, platform) for env, platform, _ in error.failures],
         time_limit=limit,
