@@ -18,7 +18,7 @@ from twinlock.app.project import open_project
 from twinlock.cli.progress import progress_display, step_line
 from twinlock.solve.adapter import SolveOutcome, SolveRequest
 
-from .conftest import REPO
+from .conftest import REPO, ProjectFactory, mix_composition
 
 TWINLOCK = str(REPO / ".venv" / "bin" / "twinlock")
 STEPS = [
@@ -256,3 +256,17 @@ def test_solver_reports_solving_then_solved_or_failed() -> None:
         "lab linux-64: solved 0 packages in 0.25 s",
         "payload linux-64: failed does not solve in 0.50 s",
     ]
+
+
+@pytest.mark.slow
+def test_a_failed_lock_reports_its_conflict_search(make_project: ProjectFactory) -> None:
+    from twinlock.explain.model import ConflictsError
+
+    project = make_project(mix_composition(requirements=["python 3.12.*", "numpy <1.20"]))
+    steps: list[Step] = []
+    with pytest.raises(ConflictsError):
+        run_lock(project, progress=steps.append, explain_time_limit=20)
+    states = [s.state for s in steps]
+    assert states[:2] == ["solving", "failed"]
+    assert states[2:] and set(states[2:]) == {"searching"}
+    assert steps[-1].detail.endswith("s left") and (steps[-1].done or 0) >= 2
