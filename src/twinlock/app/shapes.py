@@ -13,6 +13,9 @@ order the text output uses. ``null`` marks an absent value.
                     "changes": [{"name": str, "old": str | null, "new": str | null}]}],
      "written": [path], "removed": [path], "warnings": [str]}
 
+  Printed only when the lock succeeds: a lock that fails writes nothing, prints its
+  error (and conflict report) on stderr and exits 2; ``explain --json`` has the report.
+
 ``twinlock-check/1``::
 
     {"format": "twinlock-check/1", "ok": bool, "checked": int,
