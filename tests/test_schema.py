@@ -20,6 +20,7 @@ from twinlock.spec.kernels import KERNEL_KEYS
 from twinlock.spec.parse import ENV_KEYS, TOP_KEYS
 from twinlock.spec.requirements import REQUIREMENT_KEYS
 from twinlock.spec.schema import composition_schema, schema_text
+from twinlock.spec.smoke import SMOKE_KEYS
 
 from .conftest import REPO
 
@@ -95,6 +96,7 @@ def test_schema_keys_equal_the_parsers_tables() -> None:
     assert _keys(defs["environment"]) == list(ENV_KEYS)
     assert _keys(defs["kernel"]) == list(KERNEL_KEYS)
     assert _keys(defs["requirement"]) == list(REQUIREMENT_KEYS)
+    assert _keys(defs["tests"]) == list(SMOKE_KEYS)
     assert _keys(defs["system-requirements"]) == [*SYSTEM_REQUIREMENT_KEYS, *KNOWN_PLATFORMS]
     assert schema["properties"]["platforms"]["items"]["enum"] == list(KNOWN_PLATFORMS)
 

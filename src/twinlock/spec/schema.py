@@ -3,7 +3,8 @@
 Editors (yaml-language-server: VS Code's YAML extension, JetBrains, helix, neovim)
 complete keys and flag typos with it. Every mapping's keys come from the tables the
 parser checks (:data:`~twinlock.spec.parse.TOP_KEYS`, ``ENV_KEYS``,
-:data:`~twinlock.spec.kernels.KERNEL_KEYS`, ``REQUIREMENT_KEYS``, the platform table),
+:data:`~twinlock.spec.kernels.KERNEL_KEYS`, ``REQUIREMENT_KEYS``,
+:data:`~twinlock.spec.smoke.SMOKE_KEYS`, the platform table),
 so the two cannot drift: a key added to a table without a schema entry here fails
 :func:`composition_schema` (and the test suite). The package ships the result as
 ``twinlock/data/composition.schema.json`` (a test keeps it equal to this function's
@@ -21,6 +22,7 @@ from twinlock.model.platforms import KNOWN_PLATFORMS, SYSTEM_REQUIREMENT_KEYS
 from twinlock.spec.kernels import KERNEL_KEYS
 from twinlock.spec.parse import ENV_KEYS, TOP_KEYS
 from twinlock.spec.requirements import REQUIREMENT_KEYS
+from twinlock.spec.smoke import SMOKE_KEYS
 
 SCHEMA_ID = "https://twinlock.invalid/composition.schema.json"
 SCHEMA_FILE = "composition.schema.json"
@@ -86,6 +88,7 @@ _ENVIRONMENT: dict[str, dict[str, Any]] = {
         "description": 'PyPI-only environment: its Python version (quote it: "3.12").',
     },
     "python-interpreter": {**_STRING, "description": "Python to build a PyPI-only venv with."},
+    "tests": {"$ref": "#/$defs/tests"},
 }
 _KERNEL: dict[str, dict[str, Any]] = {
     "name": {**_STRING, "description": "Kernelspec directory name."},
@@ -98,6 +101,22 @@ _KERNEL: dict[str, dict[str, Any]] = {
     },
     "argv": {**_STRINGS, "description": "Replaces twinlock's launcher."},
     "hide-native": {"type": "boolean", "description": "Hide the lab's own Python kernel."},
+    "isolate-user-site": {
+        "type": "boolean",
+        "description": "Give the kernel its own user base (default true).",
+    },
+}
+_TESTS: dict[str, dict[str, Any]] = {
+    "imports": {**_STRINGS, "description": "Modules `twinlock test` imports in the prefix."},
+    "commands": {
+        "type": "array",
+        "items": {"type": "array", "items": _STRING, "minItems": 1},
+        "description": "Commands (argv lists, no shell) run inside the prefix.",
+    },
+    "kernel": {
+        "type": "boolean",
+        "description": "Start the kernel from the lab's kernelspec and run code in it.",
+    },
 }
 _REQUIREMENT: dict[str, dict[str, Any]] = {
     "spec": {**_STRING, "description": "The match spec (or PEP 508 requirement)."},
@@ -148,6 +167,7 @@ def composition_schema() -> dict[str, Any]:
             "environment": _mapping(ENV_KEYS, _ENVIRONMENT, required=("prefix",)),
             "kernel": _mapping(KERNEL_KEYS, _KERNEL),
             "requirement": _mapping(REQUIREMENT_KEYS, _REQUIREMENT, required=("spec",)),
+            "tests": _mapping(SMOKE_KEYS, _TESTS),
             "system-requirements": _system_requirements(),
         },
     }
