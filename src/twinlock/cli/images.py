@@ -363,6 +363,7 @@ def mirror_command(
 @handle_errors
 def test_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: InstallPlatformOpt = None,
     root: RootOpt = Path("/"),
@@ -376,7 +377,7 @@ def test_command(
     from twinlock.app.smoke import run_smoke_tests
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     report = run_smoke_tests(project, root=root, environments=split_values(env), platform=platform)
     typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render.smoke_report(report))
     if report.failed:
