@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
+from twinlock.app.progress import CountingSolver, Progress, silent
 from twinlock.app.project import Project
 from twinlock.errors import (
     TwinlockError,
@@ -26,12 +27,14 @@ def run_explain(
     time_limit: float | None = None,
     solver: Solver | None = None,
     python_movable: bool = False,
+    progress: Progress = silent,
 ) -> ConflictAnalysis:
     """A conflict report per selected environment x platform (solvable ones say so),
     and the alignment clashes among the selected environments that solve.
 
     *python_movable*: the user would change an environment's Python pin, so hints may
     propose a version of Python that fits (otherwise the pin is never relaxed).
+    *progress* hears the solves done and the time left of the search's budget.
     """
     from twinlock.explain.conflicts import explain_composition
     from twinlock.explain.model import DEFAULT_TIME_LIMIT
@@ -41,12 +44,13 @@ def run_explain(
         analyser = solver or owned.enter_context(project.solver())
         if not isinstance(analyser, PackageIndex):
             raise TypeError("the solver must also list package names (PackageIndex)")
+        limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
         return explain_composition(
             project.composition,
-            analyser,
+            CountingSolver(analyser, progress, limit),
             analyser,
             targets=_targets(project.composition, environments, platforms),
-            time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+            time_limit=limit,
             python_movable=python_movable,
         )
 

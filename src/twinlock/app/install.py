@@ -10,12 +10,14 @@ PyPI-only environment has no conda layer and is a uv venv.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from twinlock.app.progress import Progress, Step, silent
 from twinlock.app.project import Project
 from twinlock.errors import InstallError, LockFileError, did_you_mean
 from twinlock.fileio import (
@@ -47,6 +49,8 @@ from twinlock.install.usersite import shadowing, user_site
 from twinlock.model.composition import Environment
 from twinlock.model.lock import EnvironmentLock, LockedPackage
 from twinlock.pypi.uv import LayerResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,14 @@ def run_install(
         )
         for t in chosen
     }
+    for t in chosen:
+        log.info(
+            "%s: %s %d packages into %s",
+            t.environment,
+            actions[t.environment],
+            len(t.packages),
+            t.path,
+        )
     archive_cache = cache_dir() / "archives"
     sources = installer.ArchiveSources(
         project.config.mirrors, (*caches, archive_cache), archive_cache
@@ -167,6 +179,7 @@ def run_install(
         root=root,
         environments=environments,
     )
+    log.info("PyPI layers: %d installed", len(layers))
     frozen = _freeze(project, chosen) if freeze else []
     # Last: the stamp fingerprints conda-meta, the frozen marker included.
     written = _write_kernel_files(project, root, platform or current_platform())
@@ -283,7 +296,7 @@ def run_verify(
     for t in targets(project, environments, platform or current_platform(), root):
         installed = _installed(t.path)
         if installed is None:
-            drift.append(Drift(t.environment, "no-prefix", f"{t.path} has no conda-meta"))
+            drift.append(Drift(t.environment, "no-prefix", _no_prefix_detail(t.path)))
             continue
         drift += package_drift(t.environment, t.packages, installed)
         if frozen:
@@ -319,6 +332,15 @@ def _shadowing(
     return shadowing(env.name, f"~/{site}", entries, plat)
 
 
+def _no_prefix_detail(path: Path) -> str:
+    """Why *path* is no installed prefix: absent, not a directory, or without conda-meta."""
+    if not path.exists():
+        return f"{path} does not exist (not installed under this --root?)"
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    return f"{path} has no conda-meta (not a conda environment)"
+
+
 def _hasher(prefix: Path) -> Callable[[str], str | None]:
     return lambda rel: sha256_of(prefix / rel)
 
@@ -331,8 +353,16 @@ class MirrorReport:
     present: int
 
 
-def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()) -> MirrorReport:
-    """Gather every archive the locks need (all platforms) into the local channel *dest*."""
+def run_mirror(
+    project: Project,
+    *,
+    dest: Path,
+    environments: Sequence[str] = (),
+    progress: Progress = silent,
+) -> MirrorReport:
+    """Gather every archive the locks need (all platforms) into the local channel *dest*.
+
+    *progress* hears each archive fetched and verified (``done`` of ``total``)."""
     blocker = blocking_file(dest)
     if blocker is not None:
         raise InstallError(
@@ -355,7 +385,10 @@ def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()
         )
     archive_cache = cache_dir() / "archives"
     sources = installer.ArchiveSources(project.config.mirrors, (archive_cache,), archive_cache)
-    verified = [(p, installer.fetch_verified(p, sources)) for p in wanted.values()]
+    verified = []
+    for done, pkg in enumerate(wanted.values(), 1):
+        verified.append((pkg, installer.fetch_verified(pkg, sources)))
+        progress(Step("mirror", "fetching", pkg.file_name, done=done, total=len(wanted)))
     copied = sum(installer.copy_into_channel(path, dest, pkg) for pkg, path in verified)
     installer.index_channel(dest)
     return MirrorReport(dest, channels, copied, len(verified) - copied)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -9,6 +10,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from twinlock.app.progress import (
+    CountingSolver,
+    Progress,
+    ReportingResolver,
+    ReportingSolver,
+    Step,
+    silent,
+)
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
     AlignmentError,
@@ -35,6 +44,8 @@ from twinlock.solve.adapter import (
 )
 from twinlock.spec.load import condarc_path
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class LockReport:
@@ -54,15 +65,19 @@ def run_lock(
     explain_time_limit: float | None = None,
     pypi: PypiResolver | None = None,
     solver_factory: Callable[[], Solver] | None = None,
+    progress: Progress = silent,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
     When something does not solve, or an aligned package cannot be shared, raises
     :class:`~twinlock.conflict_model.ConflictsError` carrying the conflict report.
+    *progress* hears each environment x platform being solved, reused and written.
     """
     if not update and not full and solver is None:
         unchanged = _report_if_unchanged(project, environments)
         if unchanged is not None:
+            log.info("every lock's inputs are unchanged: nothing to solve")
+            _report_summaries(unchanged.result, progress)
             return unchanged
     previous = _previous_locks(project, tolerate_errors=full)
     # A solver this call builds is closed before it returns; a shared one (run_locks)
@@ -72,15 +87,18 @@ def run_lock(
             result = lock_composition(
                 project.composition,
                 previous,
-                solver or lazy,
+                ReportingSolver(solver or lazy, progress),
                 sources=project.sources,
                 environments=environments,
                 update=update,
                 full=full,
-                pypi=pypi or project.pypi_resolver(),
+                pypi=ReportingResolver(pypi or project.pypi_resolver(), progress),
             )
         except (UnsolvableError, AlignmentError) as exc:
-            raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+            raise _explained(
+                project, exc, solver or lazy.solver, explain_time_limit, progress
+            ) from None
+        _report_summaries(result, progress)
         reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
         warnings = _verify_reused(
             project,
@@ -97,6 +115,7 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
+    _report_written(project, result, set(written), progress)
     locked = {lk.environment: lk for lk in result.locks}
     warnings += result.held_back
     warnings += kernel_warnings(project.composition, locked)
@@ -110,12 +129,30 @@ def run_lock(
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
+def _report_summaries(result: LockResult, progress: Progress) -> None:
+    for s in result.summaries:
+        if s.action == "reused":
+            log.info("%s %s: reused (inputs unchanged)", s.environment, s.platform)
+            progress(Step.of(s.environment, s.platform, "reused", f"{s.packages} packages"))
+
+
+def _report_written(
+    project: Project, result: LockResult, written: set[Path], progress: Progress
+) -> None:
+    for s in result.summaries:
+        path = project.paths.explicit(s.environment, s.platform)
+        if path in written:
+            log.info("wrote %s", path)
+            progress(Step.of(s.environment, s.platform, "written", path.name))
+
+
 def run_locks(
     projects: Sequence[Project],
     *,
     environments: Sequence[str] = (),
     update: Sequence[str] = (),
     full: bool = False,
+    progress: Progress = silent,
 ) -> list[LockReport]:
     """Lock several compositions in one process, concurrently, sharing solvers.
 
@@ -125,7 +162,15 @@ def run_locks(
     raised once every composition has finished.
     """
     if len(projects) == 1:
-        return [run_lock(projects[0], environments=environments, update=update, full=full)]
+        return [
+            run_lock(
+                projects[0],
+                environments=environments,
+                update=update,
+                full=full,
+                progress=progress,
+            )
+        ]
     from concurrent.futures import ThreadPoolExecutor
 
     solvers: dict[tuple[tuple[str, str], ...], Solver] = {}
@@ -149,6 +194,7 @@ def run_locks(
             update=update,
             full=full,
             solver_factory=shared(project),
+            progress=progress,
         )
 
     try:
@@ -297,6 +343,7 @@ def _explained(
     error: UnsolvableError | AlignmentError,
     solver: Solver,
     time_limit: float | None,
+    progress: Progress = silent,
 ) -> TwinlockError:
     """The failure of a lock, with a conflict report (when the solver can list names)."""
     from twinlock.explain.alignment import explain_clash
@@ -308,13 +355,14 @@ def _explained(
     if not isinstance(analyser, PackageIndex):
         return error
     limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    counting = CountingSolver(analyser, progress, limit)
     if isinstance(error, AlignmentError):
-        budget = SolveBudget(analyser, limit, time.monotonic)
+        budget = SolveBudget(counting, limit, time.monotonic)
         clash = explain_clash(project.composition, error, budget)
         return ConflictsError((), ConflictAnalysis((), (clash,)))
     analysis = explain_composition(
         project.composition,
-        analyser,
+        counting,
         analyser,
         targets=[(env, platform) for env, platform, _ in error.failures],
         time_limit=limit,

@@ -119,6 +119,14 @@ def parse_composition(
 ) -> Composition:
     """Validate composition *data* read from *source*; raise one error listing every problem."""
     problems = Problems(source)
+    if data is None:
+        # An empty file (or only comments): nothing to indent, everything to write.
+        problems.add(
+            "",
+            "the composition is empty",
+            "write at least name:, platforms: and environments: (twinlock init writes one)",
+        )
+        raise CompositionError(problems.items)
     top = problems.mapping(data, "")
     if top is None:
         raise CompositionError(problems.items)
