@@ -1,9 +1,9 @@
 """Layers on the bundled payload: base pins held, a conflicting addition named, relock cascade.
 
-The test composition is envs/rsp.yaml's payload (its real rubin-env environment file,
-same name, snapshot, system requirements and ``align``) plus a layer ``extras``
-(``extends: payload``). The project starts from the committed locks/rsp payload lock,
-so the base's pins are the ones the repository ships.
+The test composition is envs/rsp.yaml (its real rubin-env payload file, snapshot,
+system requirements, ``align``, kernel and tests) plus a layer ``extras``
+(``extends: payload``). The project starts from the committed locks/rsp, so the
+base's pins are the ones the repository ships.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ PAYLOAD_FILE = "rsp-payload.environment.yml"
 
 def _composition(layer: dict[str, Any]) -> dict[str, Any]:
     rsp = yaml.safe_load((REPO / "envs" / "rsp.yaml").read_text())
-    payload = {k: v for k, v in rsp["environments"]["payload"].items() if k != "kernel"}
-    return {**rsp, "environments": {"payload": payload, "extras": layer}}
+    return {**rsp, "environments": {**rsp["environments"], "extras": layer}}
 
 
 def _project(tmp_path: Path, layer: dict[str, Any]) -> Project:
@@ -47,9 +46,7 @@ def _project(tmp_path: Path, layer: dict[str, Any]) -> Project:
     (root / "twinlock.toml").write_text(
         '[project]\nlocks-dir = "locks"\n[mirrors]\nconda-forge = "bundled:conda-forge-snapshot"\n'
     )
-    (root / "locks" / "rsp").mkdir(parents=True)
-    for name in ("payload.conda-lock.yml", "payload-linux-64.explicit.txt"):
-        shutil.copy(REPO / "locks" / "rsp" / name, root / "locks" / "rsp" / name)
+    shutil.copytree(REPO / "locks" / "rsp", root / "locks" / "rsp")
     path = root / "envs" / "rsp.yaml"
     path.write_text(yaml.safe_dump(_composition(layer), sort_keys=False))
     return open_project(path, cwd=root)
@@ -73,7 +70,7 @@ def test_a_fitting_addition_keeps_every_base_pin_byte_identical(tmp_path: Path) 
     project = _project(tmp_path, LAYER)
     report = run_lock(project)
     actions = {(s.environment, s.action) for s in report.result.summaries}
-    assert actions == {("payload", "reused"), ("extras", "solved")}
+    assert actions == {("lab", "reused"), ("payload", "reused"), ("extras", "solved")}
     # the base's files are the committed ones, byte for byte
     for name in ("payload.conda-lock.yml", "payload-linux-64.explicit.txt"):
         assert (project.paths.directory / name).read_bytes() == (
@@ -99,7 +96,8 @@ def test_a_fitting_addition_keeps_every_base_pin_byte_identical(tmp_path: Path) 
     for names in ([], ["extras"]):
         again = run_lock(project, environments=names)
         assert again.result.locks == () and again.written == ()
-        assert [(s.environment, s.action, s.base, s.held) for s in again.result.summaries] == [
+        summaries = [s for s in again.result.summaries if s.environment != "lab"]
+        assert [(s.environment, s.action, s.base, s.held) for s in summaries] == [
             ("payload", "reused", None, 0),
             ("extras", "reused", "payload", len(base.packages)),
         ]
@@ -175,7 +173,7 @@ def test_lock_and_explain_name_the_requested_by_of_the_base_pin(tmp_path: Path) 
     )
     assert pin.moves_to is not None and pin.moves_to.startswith("2.32.")
     # explain holds the locked base pins too (unpinned, the layer alone would solve)
-    analysis = run_explain(project)
+    analysis = run_explain(project, environments=["payload", "extras"])
     assert analysis.layers == (clash,) and not analysis.ok
     assert [(r.environment, r.solvable) for r in analysis.reports] == [("payload", True)]
 
@@ -232,7 +230,7 @@ def test_relocking_the_base_relocks_the_layer_and_check_sees_a_moved_base(
     # and the next lock relocks just the layer, on the base's pins as they are now
     report = run_lock(project)
     actions = {(s.environment, s.action) for s in report.result.summaries}
-    assert actions == {("payload", "reused"), ("extras", "solved")}
+    assert actions == {("lab", "reused"), ("payload", "reused"), ("extras", "solved")}
     assert run_check(project) == []
 
 
