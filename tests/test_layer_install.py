@@ -28,6 +28,7 @@ from twinlock.app.project import Project, open_project
 from twinlock.errors import InstallError
 from twinlock.explain.model import ConflictsError
 from twinlock.install import kernels, launcher
+from twinlock.install.usersite import user_site
 
 pytestmark = pytest.mark.slow
 
@@ -171,7 +172,9 @@ def test_an_addition_that_needs_an_older_base_pin_exits_1(
     assert lock.platforms[0].package("skytool") is not None
 
 
-def test_a_kernel_base_with_a_same_prefix_layer_stays_sound(tmp_path: Path) -> None:
+def test_a_kernel_base_with_a_same_prefix_layer_stays_sound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = copy.deepcopy(COMPOSITION)
     data["environments"]["extras"] = {
         "extends": "payload",
@@ -195,6 +198,16 @@ def test_a_kernel_base_with_a_same_prefix_layer_stays_sound(tmp_path: Path) -> N
     stamp = json.loads((payload / ".twinlock/stamp.json").read_text())
     assert launcher.describe_drift(stamp, kernels.lock_digest(plat), str(payload)) is None
     assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    # a user install shadowing a locked package is reported for the prefix's base only:
+    # a same-prefix layer runs the base's Python, with the base's user site
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    site = user_site(project.composition.environment("payload"), plat, "3.11")
+    assert site is not None
+    plain = Path(".local/lib/python3.11/site-packages")  # where the layer alone would look
+    for where in (site, plain):
+        (tmp_path / "home" / where / "ipykernel-9.0.dist-info").mkdir(parents=True)
+    drift = deploy.run_verify(project, root=root, platform="linux-64")
+    assert [(d.environment, d.kind) for d in drift] == [("payload", "shadowed")]
 
 
 def test_an_addition_absent_from_the_channel_still_gets_the_ordinary_report(

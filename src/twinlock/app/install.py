@@ -328,6 +328,8 @@ def run_verify(
             drift += frozen_drift(t.environment, read_text_if_exists(t.path / FROZEN_MARKER))
     locks = project.read_locks()
     for env in project.composition.select(list(environments)):
+        if env.same_prefix:
+            continue  # its Python (and so its user site) is its base's, checked there
         drift += _shadowing(project, env, locks.get(env.name), platform or current_platform())
     return drift
 
