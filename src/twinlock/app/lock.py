@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinlock.app.progress import (
     CountingSolver,
@@ -29,6 +30,7 @@ from twinlock.errors import (
 from twinlock.fileio import display_path, read_bytes_if_exists, write_files
 from twinlock.lock.check import align_warnings, kernel_warnings
 from twinlock.lock.format import render_conda_lock, render_explicit
+from twinlock.lock.layers import LayerUnsolvableError, with_layers
 from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.lock.store import read_lock_reading
 from twinlock.lock.verify import mismatch_error, verify_against_channel
@@ -45,6 +47,9 @@ from twinlock.solve.adapter import (
 from twinlock.spec.load import condarc_path
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from twinlock.explain.layers import LayerFindings
 
 
 @dataclass(frozen=True)
@@ -268,33 +273,46 @@ def _report_if_unchanged(project: Project, environments: Sequence[str]) -> LockR
     exactly what it renders to, and its conda files' hashes must match the
     channel's records. Returns None as soon as anything may need work; the full
     path then decides (and reports a damaged lock). Hashes the channel
-    contradicts raise: re-deciding would reuse the same pins.
+    contradicts raise: re-deciding would reuse the same pins. A layer's hash
+    takes its base's pins from the base's lock, which is checked with it.
     """
     if not environments and orphan_files(project):
         return None
-    shells = project.expected_shells()
-    locks: list[EnvironmentLock] = []
-    for env in project.composition.select(list(environments)):
-        lock = _sound_lock(project, env.name)
-        if lock is None or _without_packages(lock) != shells[env.name]:
+    composition = project.composition
+    selected = with_layers(composition, composition.select(list(environments)))
+    sound = {env.name: _sound_lock(project, env.name) for env in selected}
+    locks = [lock for lock in sound.values() if lock is not None]
+    if len(locks) < len(selected):
+        return None
+    shells = project.expected_shells({lk.environment: lk for lk in locks})
+    for lock in locks:
+        if _without_packages(lock) != shells[lock.environment]:
             return None
         for platform in lock.platform_names:
             if not _holds_exactly(
-                project.paths.explicit(env.name, platform), render_explicit(lock, platform)
+                project.paths.explicit(lock.environment, platform),
+                render_explicit(lock, platform),
             ):
                 return None
-        locks.append(lock)
     with project.solver() as finder:  # closed before exit: no rattler object outlives the call
         warnings = _verify_reused(project, locks, finder)
     summaries = [
         replace(
             PlatformSummary(lk.environment, p.platform, "reused", len(p.packages), 0.0),
             pypi=len(p.pypi),
+            base=lk.extends,
+            held=_held(sound.get(lk.extends or ""), p.platform),
         )
         for lk in locks
         for p in lk.platforms
     ]
     return LockReport(LockResult((), tuple(summaries)), (), (), tuple(warnings))
+
+
+def _held(base: EnvironmentLock | None, platform: str) -> int:
+    """How many pins a layer holds from its *base* on *platform* (0 for no layer)."""
+    plat = base.platform(platform) if base is not None else None
+    return len(plat.packages) if plat is not None else 0
 
 
 def _sound_lock(project: Project, env: str) -> EnvironmentLock | None:
@@ -360,14 +378,31 @@ def _explained(
         budget = SolveBudget(counting, limit, time.monotonic)
         clash = explain_clash(project.composition, error, budget)
         return ConflictsError((), ConflictAnalysis((), (clash,)))
-    analysis = explain_composition(
-        project.composition,
-        counting,
-        analyser,
-        targets=[(env, platform) for env, platform, _ in error.failures],
-        time_limit=limit,
-    )
-    return ConflictsError(error.failures, analysis)
+    findings = _layer_findings(project, error, solver)
+    explained = {key for key, found in findings.items() if found.replaces_report}
+    targets = [(env, plat) for env, plat, _ in error.failures if (env, plat) not in explained]
+    analysis = ConflictAnalysis(())
+    if targets:
+        analysis = explain_composition(
+            project.composition, counting, analyser, targets=targets, time_limit=limit
+        )
+    layers = tuple(clash for found in findings.values() for clash in found.clashes)
+    return ConflictsError(error.failures, replace(analysis, layers=layers))
+
+
+def _layer_findings(
+    project: Project, error: UnsolvableError, solver: Solver
+) -> dict[tuple[str, str], LayerFindings]:
+    """For layers that fail with their base's pins held: which addition needs which pin
+    to move, per (layer, platform)."""
+    from twinlock.explain.layers import explain_layer
+
+    if not isinstance(error, LayerUnsolvableError):
+        return {}
+    return {
+        (layer, platform): explain_layer(project.composition, layer, platform, base, solver)
+        for (layer, platform), base in sorted(error.bases.items())
+    }
 
 
 def noop_inputs(project: Project, start: Path) -> tuple[list[Path], list[Path]]:

@@ -57,8 +57,10 @@ class SolveRequest:
         env: Environment,
         platform: str,
         locked: tuple[LockedPackage, ...] = (),
+        pinned: tuple[LockedPackage, ...] = (),
     ) -> SolveRequest:
-        """*env* on *platform* as the composition states it, preferring *locked* pins."""
+        """*env* on *platform* as the composition states it, preferring *locked* pins and
+        holding *pinned* ones (a layer's base pins)."""
         return cls(
             environment=env.name,
             platform=platform,
@@ -67,6 +69,7 @@ class SolveRequest:
             virtual_packages=composition.virtual_packages(platform),
             snapshot=composition.snapshot,
             locked=locked,
+            pinned=pinned,
         )
 
 

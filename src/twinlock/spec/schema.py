@@ -61,7 +61,11 @@ _TOP: dict[str, dict[str, Any]] = {
     },
 }
 _ENVIRONMENT: dict[str, dict[str, Any]] = {
-    "prefix": {**_STRING, "description": "Absolute install path; not shared, not nested."},
+    "prefix": {
+        **_STRING,
+        "description": "Absolute install path; not shared, not nested "
+        "(a layer may say 'same': its base's prefix).",
+    },
     "requirements": {
         "type": "array",
         "items": _REQUIREMENT_ENTRY,
@@ -89,6 +93,10 @@ _ENVIRONMENT: dict[str, dict[str, Any]] = {
     },
     "python-interpreter": {**_STRING, "description": "Python to build a PyPI-only venv with."},
     "tests": {"$ref": "#/$defs/tests"},
+    "extends": {
+        **_STRING,
+        "description": "A layer: the base environment whose locked pins it holds fixed.",
+    },
 }
 _KERNEL: dict[str, dict[str, Any]] = {
     "name": {**_STRING, "description": "Kernelspec directory name."},
