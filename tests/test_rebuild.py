@@ -16,6 +16,7 @@ from tests.conftest import DATA, ProjectFactory
 from twinlock.app import rebuild as maintenance
 from twinlock.app.check import run_check
 from twinlock.app.lock import run_lock
+from twinlock.app.progress import Step
 from twinlock.errors import LockFileError, TwinlockError
 from twinlock.images.rebuild import RebuildOptions, rebuild_composition
 from twinlock.lock.imports import parse_explicit
@@ -53,11 +54,18 @@ def test_kept_payload_is_byte_identical_while_lab_moves_to_a_newer_snapshot(
     before = _files(project.paths.directory)
     old_lab = project.read_locks()["lab"]
 
+    steps: list[Step] = []
     report = maintenance.run_rebuild(
         project,
         sources=[str(project.paths.directory)],
         options=RebuildOptions(refresh=("lab",), snapshot=NEW),
+        progress=steps.append,
     )
+    # Progress names what was solved: the refreshed lab only, never the kept payload.
+    assert {(s.task, s.state) for s in steps} == {
+        ("lab linux-64", "solving"),
+        ("lab linux-64", "solved"),
+    }
 
     after = _files(project.paths.directory)
     payload_files = [n for n in before if n.startswith("payload")]

@@ -52,6 +52,13 @@ class Problems:
     def mapping(self, value: object, key: str) -> Mapping[str, Any] | None:
         if isinstance(value, Mapping):
             return value
+        if value is None:
+            # Nothing at all: an empty file, or a key with nothing (or nothing indented) under it.
+            if key:
+                self.add(key, "empty: expected a mapping", "write its keys indented under it")
+            else:
+                self.add(key, "the file is empty", "write its content, or stop referring to it")
+            return None
         self.add(key, f"expected a mapping, got {kind_of(value)}", "indent the keys under it")
         return None
 

@@ -37,7 +37,7 @@ def run_check(project: Project, finder: PackageFinder | None = None) -> list[Fin
         for problem in reading.problems
     ]
     locks = {env: r.lock for env, r in readings.items() if not r.problems}
-    fresh = check_freshness(project.composition, locks, project.expected_shells())
+    fresh = check_freshness(project.composition, locks, project.expected_shells(locks))
     findings += [f for f in fresh if f.environment in locks or f.environment not in readings]
     for lock in locks.values():
         findings += check_consistency(lock)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from twinlock.images.tags import ImageTag, compose_tag, parse_tag, sort_tags
 
 if TYPE_CHECKING:
+    from twinlock.app.progress import Progress
     from twinlock.app.project import Project
     from twinlock.app.rebuild import RebuildReport
 
@@ -47,10 +48,14 @@ def rebuild(
     update: Sequence[str] = (),
     snapshot: dt.datetime | None = None,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> RebuildReport:
     """``twinlock rebuild``: *refresh* names environments, *update* is ``ENV:PKG`` values."""
+    from twinlock.app.progress import silent
     from twinlock.app.rebuild import run_rebuild
     from twinlock.images.rebuild import RebuildOptions
 
     options = RebuildOptions.parse(refresh, update, snapshot)
-    return run_rebuild(project, sources=sources, options=options, dry_run=dry_run)
+    return run_rebuild(
+        project, sources=sources, options=options, dry_run=dry_run, progress=progress or silent
+    )

@@ -10,12 +10,14 @@ PyPI-only environment has no conda layer and is a uv venv.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from twinlock.app.progress import Progress, Step, silent
 from twinlock.app.project import Project
 from twinlock.errors import InstallError, LockFileError, did_you_mean
 from twinlock.fileio import (
@@ -41,12 +43,15 @@ from twinlock.install.plan import (
     package_drift,
     prefix_state,
     root_path,
+    split_by_layer,
 )
 from twinlock.install.prefix import read_conda_meta
 from twinlock.install.usersite import shadowing, user_site
-from twinlock.model.composition import Environment
-from twinlock.model.lock import EnvironmentLock, LockedPackage
+from twinlock.model.composition import Composition, Environment
+from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.pypi.uv import LayerResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,22 @@ class Target:
     prefix: str  # the prefix files refer to (as in the image)
     path: Path  # where it is written: <root>/<prefix>
     packages: tuple[LockedPackage, ...]
+    # A prefix shared by layers (prefix: same): each environment's locked packages,
+    # base first; the top layer's lock (``packages``) holds them all.
+    layers: tuple[tuple[str, tuple[LockedPackage, ...]], ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The environments installed into this prefix."""
+        return tuple(name for name, _ in self.layers) or (self.environment,)
+
+
+def _with_prefix_mates(environments: Sequence[str], chosen: Sequence[Target]) -> list[str]:
+    """*environments* plus every environment sharing a prefix with one (all when empty):
+    a prefix rebuilt for one of them needs the PyPI layers of all."""
+    if not environments:
+        return []
+    return sorted({*environments, *(n for t in chosen for n in t.names)})
 
 
 @dataclass(frozen=True)
@@ -89,7 +110,9 @@ def targets(
 ) -> list[Target]:
     """The selected environments' locked conda packages for *platform* (locks must exist).
 
-    PyPI-only environments have no conda layer and are not targets.
+    PyPI-only environments have no conda layer and are not targets. A prefix shared by
+    layers (``prefix: same``) is one target, whichever of its environments was selected:
+    its top layer's lock holds the base's pins and the layers' additions.
     """
     blocker = blocking_file(root)
     if blocker is not None:
@@ -99,20 +122,50 @@ def targets(
         )
     locks = project.read_locks()
     out = []
-    for env in project.composition.select(list(environments)):
-        if env.pypi_only:
-            continue
-        lock = locks.get(env.name)
-        plat = lock.platform(platform) if lock else None
-        if lock is None or plat is None:
-            guess = did_you_mean(platform, env.platforms) if plat is None else ""
-            raise LockFileError(
-                f"no lock for environment '{env.name}' on {platform} {guess}".rstrip(),
-                f"run twinlock lock (the composition locks {', '.join(env.platforms)}), "
-                "or pass --platform",
+    for chain in _prefix_chains(project.composition, environments):
+        plats = [_platform_lock(locks.get(env.name), env, platform) for env in chain]
+        top = plats[-1]
+        layers = tuple((e.name, p.packages) for e, p in zip(chain, plats, strict=True))
+        out.append(
+            Target(
+                "+".join(e.name for e in chain),
+                chain[0].prefix,
+                root_path(root, chain[0].prefix),
+                top.packages,
+                layers if len(chain) > 1 else (),
             )
-        out.append(Target(env.name, lock.prefix, root_path(root, lock.prefix), plat.packages))
+        )
     return out
+
+
+def _prefix_chains(
+    composition: Composition, environments: Sequence[str]
+) -> list[list[Environment]]:
+    """The selected conda environments grouped by prefix, each group base first."""
+    selected = composition.select(list(environments))
+    wanted = {e.prefix for e in selected if not e.pypi_only}
+    chains: dict[str, list[Environment]] = {}
+    for env in composition.environments:
+        if env.prefix in wanted and not env.pypi_only:
+            chains.setdefault(env.prefix, []).append(env)
+
+    def depth(env: Environment) -> int:
+        base = composition.base_of(env)
+        return 0 if base is None or not env.same_prefix else depth(base) + 1
+
+    return [sorted(chain, key=depth) for chain in chains.values()]
+
+
+def _platform_lock(lock: EnvironmentLock | None, env: Environment, platform: str) -> PlatformLock:
+    plat = lock.platform(platform) if lock else None
+    if plat is None:
+        guess = did_you_mean(platform, env.platforms)
+        raise LockFileError(
+            f"no lock for environment '{env.name}' on {platform} {guess}".rstrip(),
+            f"run twinlock lock (the composition locks {', '.join(env.platforms)}), "
+            "or pass --platform",
+        )
+    return plat
 
 
 def _installed(path: Path) -> list[InstalledPackage] | None:
@@ -138,15 +191,15 @@ def run_install(
     """
     start = time.perf_counter()
     chosen = targets(project, environments, platform or current_platform(), root)
-    actions = {
-        t.environment: decide(
+    actions = {t.environment: _action(t, force=force) for t in chosen}
+    for t in chosen:
+        log.info(
+            "%s: %s %d packages into %s",
             t.environment,
-            str(t.path),
-            prefix_state(_installed(t.path), is_empty_dir(t.path), t.packages),
-            force=force,
+            actions[t.environment],
+            len(t.packages),
+            t.path,
         )
-        for t in chosen
-    }
     archive_cache = cache_dir() / "archives"
     sources = installer.ArchiveSources(
         project.config.mirrors, (*caches, archive_cache), archive_cache
@@ -165,8 +218,9 @@ def run_install(
         project.read_locks(),
         platform=platform or current_platform(),
         root=root,
-        environments=environments,
+        environments=_with_prefix_mates(environments, chosen),
     )
+    log.info("PyPI layers: %d installed", len(layers))
     frozen = _freeze(project, chosen) if freeze else []
     # Last: the stamp fingerprints conda-meta, the frozen marker included.
     written = _write_kernel_files(project, root, platform or current_platform())
@@ -177,6 +231,13 @@ def run_install(
         tuple(layers),
         tuple(frozen),
     )
+
+
+def _action(target: Target, *, force: bool) -> Action:
+    """What to do with *target*'s prefix (a prefix holding a lower layer is extended)."""
+    lower = [packages for _, packages in target.layers[:-1]]
+    state = prefix_state(_installed(target.path), is_empty_dir(target.path), target.packages, lower)
+    return decide(target.environment, str(target.path), state, force=force)
 
 
 def _verify_all(
@@ -219,7 +280,7 @@ def _install_one(
         verified,
         platform=platform or current_platform(),
         package_cache=cache_dir() / "pkgs",
-        replace=action == "replace",
+        replace=action in ("replace", "extend"),
         progress=progress,
     )
     return EnvironmentResult(
@@ -273,25 +334,30 @@ def run_verify(
 
     With *frozen*, a conda prefix without a valid CEP 22 marker is a difference too.
     """
+    chosen = targets(project, environments, platform or current_platform(), root)
     drift: list[Drift] = pypiinstall.pypi_drift(
         project.composition,
         project.read_locks(),
         platform=platform or current_platform(),
         root=root,
-        environments=environments,
+        environments=_with_prefix_mates(environments, chosen),
     )
-    for t in targets(project, environments, platform or current_platform(), root):
+    for t in chosen:
         installed = _installed(t.path)
         if installed is None:
-            drift.append(Drift(t.environment, "no-prefix", f"{t.path} has no conda-meta"))
+            drift.append(Drift(t.environment, "no-prefix", _no_prefix_detail(t.path)))
             continue
-        drift += package_drift(t.environment, t.packages, installed)
+        layers = split_by_layer(t.layers, installed) if t.layers else []
+        for name, packages, records in layers or [(t.environment, list(t.packages), installed)]:
+            drift += package_drift(name, packages, records)
+            if deep:
+                drift += file_drift(name, records, _hasher(t.path))
         if frozen:
             drift += frozen_drift(t.environment, read_text_if_exists(t.path / FROZEN_MARKER))
-        if deep:
-            drift += file_drift(t.environment, installed, _hasher(t.path))
     locks = project.read_locks()
     for env in project.composition.select(list(environments)):
+        if env.same_prefix:
+            continue  # its Python (and so its user site) is its base's, checked there
         drift += _shadowing(project, env, locks.get(env.name), platform or current_platform())
     return drift
 
@@ -319,6 +385,15 @@ def _shadowing(
     return shadowing(env.name, f"~/{site}", entries, plat)
 
 
+def _no_prefix_detail(path: Path) -> str:
+    """Why *path* is no installed prefix: absent, not a directory, or without conda-meta."""
+    if not path.exists():
+        return f"{path} does not exist (not installed under this --root?)"
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    return f"{path} has no conda-meta (not a conda environment)"
+
+
 def _hasher(prefix: Path) -> Callable[[str], str | None]:
     return lambda rel: sha256_of(prefix / rel)
 
@@ -331,8 +406,16 @@ class MirrorReport:
     present: int
 
 
-def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()) -> MirrorReport:
-    """Gather every archive the locks need (all platforms) into the local channel *dest*."""
+def run_mirror(
+    project: Project,
+    *,
+    dest: Path,
+    environments: Sequence[str] = (),
+    progress: Progress = silent,
+) -> MirrorReport:
+    """Gather every archive the locks need (all platforms) into the local channel *dest*.
+
+    *progress* hears each archive fetched and verified (``done`` of ``total``)."""
     blocker = blocking_file(dest)
     if blocker is not None:
         raise InstallError(
@@ -355,7 +438,10 @@ def run_mirror(project: Project, *, dest: Path, environments: Sequence[str] = ()
         )
     archive_cache = cache_dir() / "archives"
     sources = installer.ArchiveSources(project.config.mirrors, (archive_cache,), archive_cache)
-    verified = [(p, installer.fetch_verified(p, sources)) for p in wanted.values()]
+    verified = []
+    for done, pkg in enumerate(wanted.values(), 1):
+        verified.append((pkg, installer.fetch_verified(pkg, sources)))
+        progress(Step("mirror", "fetching", pkg.file_name, done=done, total=len(wanted)))
     copied = sum(installer.copy_into_channel(path, dest, pkg) for pkg, path in verified)
     installer.index_channel(dest)
     return MirrorReport(dest, channels, copied, len(verified) - copied)

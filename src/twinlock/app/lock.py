@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from twinlock.app.progress import (
+    CountingSolver,
+    Progress,
+    ReportingResolver,
+    ReportingSolver,
+    Step,
+    silent,
+)
 from twinlock.app.project import Project, orphan_files
 from twinlock.errors import (
     AlignmentError,
@@ -20,6 +30,7 @@ from twinlock.errors import (
 from twinlock.fileio import display_path, read_bytes_if_exists, write_files
 from twinlock.lock.check import align_warnings, kernel_warnings
 from twinlock.lock.format import render_conda_lock, render_explicit
+from twinlock.lock.layers import LayerUnsolvableError, with_layers
 from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
 from twinlock.lock.store import read_lock_reading
 from twinlock.lock.verify import mismatch_error, verify_against_channel
@@ -34,6 +45,11 @@ from twinlock.solve.adapter import (
     SolveRequest,
 )
 from twinlock.spec.load import condarc_path
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from twinlock.explain.layers import LayerFindings
 
 
 @dataclass(frozen=True)
@@ -54,15 +70,19 @@ def run_lock(
     explain_time_limit: float | None = None,
     pypi: PypiResolver | None = None,
     solver_factory: Callable[[], Solver] | None = None,
+    progress: Progress = silent,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
     When something does not solve, or an aligned package cannot be shared, raises
     :class:`~twinlock.conflict_model.ConflictsError` carrying the conflict report.
+    *progress* hears each environment x platform being solved, reused and written.
     """
     if not update and not full and solver is None:
         unchanged = _report_if_unchanged(project, environments)
         if unchanged is not None:
+            log.info("every lock's inputs are unchanged: nothing to solve")
+            _report_summaries(unchanged.result, progress)
             return unchanged
     previous = _previous_locks(project, tolerate_errors=full)
     # A solver this call builds is closed before it returns; a shared one (run_locks)
@@ -72,15 +92,18 @@ def run_lock(
             result = lock_composition(
                 project.composition,
                 previous,
-                solver or lazy,
+                ReportingSolver(solver or lazy, progress),
                 sources=project.sources,
                 environments=environments,
                 update=update,
                 full=full,
-                pypi=pypi or project.pypi_resolver(),
+                pypi=ReportingResolver(pypi or project.pypi_resolver(), progress),
             )
         except (UnsolvableError, AlignmentError) as exc:
-            raise _explained(project, exc, solver or lazy.solver, explain_time_limit) from None
+            raise _explained(
+                project, exc, solver or lazy.solver, explain_time_limit, progress
+            ) from None
+        _report_summaries(result, progress)
         reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
         warnings = _verify_reused(
             project,
@@ -97,6 +120,7 @@ def run_lock(
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
     removed = () if environments else orphan_files(project)
     written = write_files(contents, removed)
+    _report_written(project, result, set(written), progress)
     locked = {lk.environment: lk for lk in result.locks}
     warnings += result.held_back
     warnings += kernel_warnings(project.composition, locked)
@@ -110,12 +134,30 @@ def run_lock(
     return LockReport(result, tuple(written), tuple(removed), tuple(warnings))
 
 
+def _report_summaries(result: LockResult, progress: Progress) -> None:
+    for s in result.summaries:
+        if s.action == "reused":
+            log.info("%s %s: reused (inputs unchanged)", s.environment, s.platform)
+            progress(Step.of(s.environment, s.platform, "reused", f"{s.packages} packages"))
+
+
+def _report_written(
+    project: Project, result: LockResult, written: set[Path], progress: Progress
+) -> None:
+    for s in result.summaries:
+        path = project.paths.explicit(s.environment, s.platform)
+        if path in written:
+            log.info("wrote %s", path)
+            progress(Step.of(s.environment, s.platform, "written", path.name))
+
+
 def run_locks(
     projects: Sequence[Project],
     *,
     environments: Sequence[str] = (),
     update: Sequence[str] = (),
     full: bool = False,
+    progress: Progress = silent,
 ) -> list[LockReport]:
     """Lock several compositions in one process, concurrently, sharing solvers.
 
@@ -125,7 +167,15 @@ def run_locks(
     raised once every composition has finished.
     """
     if len(projects) == 1:
-        return [run_lock(projects[0], environments=environments, update=update, full=full)]
+        return [
+            run_lock(
+                projects[0],
+                environments=environments,
+                update=update,
+                full=full,
+                progress=progress,
+            )
+        ]
     from concurrent.futures import ThreadPoolExecutor
 
     solvers: dict[tuple[tuple[str, str], ...], Solver] = {}
@@ -149,6 +199,7 @@ def run_locks(
             update=update,
             full=full,
             solver_factory=shared(project),
+            progress=progress,
         )
 
     try:
@@ -222,33 +273,46 @@ def _report_if_unchanged(project: Project, environments: Sequence[str]) -> LockR
     exactly what it renders to, and its conda files' hashes must match the
     channel's records. Returns None as soon as anything may need work; the full
     path then decides (and reports a damaged lock). Hashes the channel
-    contradicts raise: re-deciding would reuse the same pins.
+    contradicts raise: re-deciding would reuse the same pins. A layer's hash
+    takes its base's pins from the base's lock, which is checked with it.
     """
     if not environments and orphan_files(project):
         return None
-    shells = project.expected_shells()
-    locks: list[EnvironmentLock] = []
-    for env in project.composition.select(list(environments)):
-        lock = _sound_lock(project, env.name)
-        if lock is None or _without_packages(lock) != shells[env.name]:
+    composition = project.composition
+    selected = with_layers(composition, composition.select(list(environments)))
+    sound = {env.name: _sound_lock(project, env.name) for env in selected}
+    locks = [lock for lock in sound.values() if lock is not None]
+    if len(locks) < len(selected):
+        return None
+    shells = project.expected_shells({lk.environment: lk for lk in locks})
+    for lock in locks:
+        if _without_packages(lock) != shells[lock.environment]:
             return None
         for platform in lock.platform_names:
             if not _holds_exactly(
-                project.paths.explicit(env.name, platform), render_explicit(lock, platform)
+                project.paths.explicit(lock.environment, platform),
+                render_explicit(lock, platform),
             ):
                 return None
-        locks.append(lock)
     with project.solver() as finder:  # closed before exit: no rattler object outlives the call
         warnings = _verify_reused(project, locks, finder)
     summaries = [
         replace(
             PlatformSummary(lk.environment, p.platform, "reused", len(p.packages), 0.0),
             pypi=len(p.pypi),
+            base=lk.extends,
+            held=_held(sound.get(lk.extends or ""), p.platform),
         )
         for lk in locks
         for p in lk.platforms
     ]
     return LockReport(LockResult((), tuple(summaries)), (), (), tuple(warnings))
+
+
+def _held(base: EnvironmentLock | None, platform: str) -> int:
+    """How many pins a layer holds from its *base* on *platform* (0 for no layer)."""
+    plat = base.platform(platform) if base is not None else None
+    return len(plat.packages) if plat is not None else 0
 
 
 def _sound_lock(project: Project, env: str) -> EnvironmentLock | None:
@@ -297,6 +361,7 @@ def _explained(
     error: UnsolvableError | AlignmentError,
     solver: Solver,
     time_limit: float | None,
+    progress: Progress = silent,
 ) -> TwinlockError:
     """The failure of a lock, with a conflict report (when the solver can list names)."""
     from twinlock.explain.alignment import explain_clash
@@ -308,18 +373,36 @@ def _explained(
     if not isinstance(analyser, PackageIndex):
         return error
     limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    counting = CountingSolver(analyser, progress, limit)
     if isinstance(error, AlignmentError):
-        budget = SolveBudget(analyser, limit, time.monotonic)
+        budget = SolveBudget(counting, limit, time.monotonic)
         clash = explain_clash(project.composition, error, budget)
         return ConflictsError((), ConflictAnalysis((), (clash,)))
-    analysis = explain_composition(
-        project.composition,
-        analyser,
-        analyser,
-        targets=[(env, platform) for env, platform, _ in error.failures],
-        time_limit=limit,
-    )
-    return ConflictsError(error.failures, analysis)
+    findings = _layer_findings(project, error, solver)
+    explained = {key for key, found in findings.items() if found.replaces_report}
+    targets = [(env, plat) for env, plat, _ in error.failures if (env, plat) not in explained]
+    analysis = ConflictAnalysis(())
+    if targets:
+        analysis = explain_composition(
+            project.composition, counting, analyser, targets=targets, time_limit=limit
+        )
+    layers = tuple(clash for found in findings.values() for clash in found.clashes)
+    return ConflictsError(error.failures, replace(analysis, layers=layers))
+
+
+def _layer_findings(
+    project: Project, error: UnsolvableError, solver: Solver
+) -> dict[tuple[str, str], LayerFindings]:
+    """For layers that fail with their base's pins held: which addition needs which pin
+    to move, per (layer, platform)."""
+    from twinlock.explain.layers import explain_layer
+
+    if not isinstance(error, LayerUnsolvableError):
+        return {}
+    return {
+        (layer, platform): explain_layer(project.composition, layer, platform, base, solver)
+        for (layer, platform), base in sorted(error.bases.items())
+    }
 
 
 def noop_inputs(project: Project, start: Path) -> tuple[list[Path], list[Path]]:

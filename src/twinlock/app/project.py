@@ -8,7 +8,7 @@ adapter). The CLI calls these functions and renders what they return.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from twinlock.lock.format import LockReading
 from twinlock.lock.plan import expected_shell
 from twinlock.lock.store import LockPaths, check_lock_dir, read_lock_readings, read_locks
 from twinlock.model.composition import Composition
+from twinlock.model.inputs import pins_digest
 from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver
 from twinlock.solve.adapter import RattlerSolver
@@ -50,11 +51,17 @@ class Project:
         """Per environment, the root-relative files its requirements come from."""
         return environment_sources(self.composition, self.composition_path, self.config)
 
-    def expected_shells(self) -> dict[str, EnvironmentLock]:
-        """Per environment, what a fresh lock records (metadata and hashes, no packages)."""
+    def expected_shells(
+        self, locks: Mapping[str, EnvironmentLock] | None = None
+    ) -> dict[str, EnvironmentLock]:
+        """Per environment, what a fresh lock records (metadata and hashes, no packages);
+        a layer's hashes need its base's lock from *locks*."""
         sources = self.sources
+        found = locks or {}
         return {
-            env.name: expected_shell(self.composition, env, sources[env.name])
+            env.name: expected_shell(
+                self.composition, env, sources[env.name], _pin_digests(found.get(env.extends or ""))
+            )
             for env in self.composition.environments
         }
 
@@ -73,6 +80,11 @@ class Project:
         from twinlock.pypi.uv import UvResolver
 
         return UvResolver()
+
+
+def _pin_digests(base: EnvironmentLock | None) -> dict[str, str]:
+    """Per platform, the pins digest of a layer's base lock (none without one)."""
+    return {p.platform: pins_digest(p) for p in base.platforms} if base is not None else {}
 
 
 def open_project(

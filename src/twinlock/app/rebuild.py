@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from twinlock.app.progress import Progress, ReportingSolver, silent
 from twinlock.app.project import Project
 from twinlock.audit.git import is_git_revision, read_git_file
 from twinlock.errors import TwinlockError
@@ -75,8 +76,11 @@ def run_rebuild(
     dry_run: bool = False,
     solver: Solver | None = None,
     finder: PackageFinder | None = None,
+    progress: Progress = silent,
 ) -> RebuildReport:
-    """Rebuild the composition from the historical locks named by *sources*."""
+    """Rebuild the composition from the historical locks named by *sources*.
+
+    *progress* hears each environment x platform being solved."""
     if not sources:
         raise TwinlockError(
             "rebuild needs --from", "e.g. --from locks/rsp, --from v1.0, --from payload=FILE"
@@ -95,7 +99,11 @@ def run_rebuild(
             missing += lost
         _refuse_lost_pins(missing, options)
         result = rebuild_composition(
-            project.composition, base, engine, sources=project.sources, options=options
+            project.composition,
+            base,
+            ReportingSolver(engine, progress),
+            sources=project.sources,
+            options=options,
         )
     written: list[Path] = [] if dry_run else _write(project, result)
     return RebuildReport(result, base, tuple(missing), tuple(written))

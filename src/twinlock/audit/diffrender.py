@@ -53,6 +53,9 @@ from twinlock.lock.validate import well_formed_hash
 from twinlock.model.lock import LockedPackage
 
 JSON_FORMAT = "twinlock-diff/1"
+# A console this wide never wraps: rich sizes tables to their content, and the
+# padding to the console width is stripped from every line.
+UNWRAPPED_WIDTH = 100_000
 _CONDA_BASE = "https://conda.anaconda.org/"
 
 
@@ -194,14 +197,18 @@ def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
 # -- text ---------------------------------------------------------------------------------
 
 
-def render_text(diff: LocksDiff, *, color: bool = False, width: int = 100) -> str:
-    """Terminal text: summary, alarms, then per changed environment a table per platform."""
+def render_text(diff: LocksDiff, *, color: bool = False, width: int | None = 100) -> str:
+    """Terminal text: summary, alarms, then per changed environment a table per platform.
+
+    ``width=None`` (stdout is a pipe or a file): nothing wraps, one row per line with
+    full values, so grep and paste see whole names and versions.
+    """
     from rich.console import Console
 
     out = io.StringIO()
     console = Console(
         file=out,
-        width=width,
+        width=width or UNWRAPPED_WIDTH,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,

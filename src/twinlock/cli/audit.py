@@ -9,9 +9,12 @@ import typer
 
 from twinlock.cli.app import (
     CompositionArg,
+    CompositionOpt,
     EnvOpt,
     LocksDirOpt,
+    PlatformsOpt,
     app,
+    either,
     handle_errors,
 )
 from twinlock.cli.commands import diff_command, run_guarded, split_values
@@ -49,10 +52,9 @@ def diff(
 @handle_errors
 def sbom(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", "-p", help="Only these platforms.")
-    ] = None,
+    platform: PlatformsOpt = None,
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="SBOM format: cyclonedx-json.")
     ] = "cyclonedx-json",
@@ -67,7 +69,7 @@ def sbom(
     from twinlock.app.project import open_project
 
     check_output(output)
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     document = run_sbom(
         project,
         environments=split_values(env),
@@ -85,6 +87,7 @@ def sbom(
 @handle_errors
 def export_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -104,17 +107,14 @@ def export_command(
         ),
     ] = None,
     env: EnvOpt = None,
-    platform: Annotated[
-        list[str] | None,
-        typer.Option("--platform", help="Only these platforms (text formats; repeatable)."),
-    ] = None,
+    platform: PlatformsOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Export the locks for other tools: pixi, rattler-based installers, conda."""
     from twinlock.app.export import run_export
     from twinlock.app.project import open_project
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     report = run_export(
         project,
         fmt,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from twinlock.errors import TwinlockError
 
 if TYPE_CHECKING:
+    from twinlock.app.lock import LockReport
     from twinlock.app.project import Project
 
 
@@ -50,16 +51,20 @@ def lock_command(
     locks_dir: Path | None = None,
     mirror: Sequence[str] = (),
     argv: Sequence[str] | None = None,
+    as_json: bool = False,
+    quiet: bool = False,
 ) -> int:
     """Lock each composition (the default one when none is named), sharing one solver.
 
-    With *argv* (the command line, from the fast front), a run that ends with
-    every lock fresh stamps its inputs so that the same command answers at once
-    next time.
+    Progress goes to stderr (a live display on a terminal, unless *quiet*).
+    With *as_json* the report is a JSON document (a list of them for several
+    compositions). With *argv* (the command line, from the fast front), a text
+    run that ends with every lock fresh stamps its inputs so that the same
+    command answers at once next time.
     """
     from twinlock.app.lock import run_locks
     from twinlock.app.project import open_project
-    from twinlock.cli import render
+    from twinlock.cli.progress import progress_display
     from twinlock.explain.model import ConflictsError
     from twinlock.explain.render import conflict_text
 
@@ -68,15 +73,34 @@ def lock_command(
     projects = [open_project(c, locks_dir=locks_dir, mirrors=list(mirror)) for c in named]
     envs, updates = split_values(env), split_values(update)
     try:
-        reports = run_locks(projects, environments=envs, update=updates, full=full)
+        with progress_display(quiet=quiet) as progress:
+            reports = run_locks(
+                projects, environments=envs, update=updates, full=full, progress=progress
+            )
     except ConflictsError as exc:
         print(conflict_text(exc.analysis), file=sys.stderr)
         raise
-    texts = [render.lock_report(report, cwd) for report in reports]
-    print(_joined(projects, texts, cwd))
-    if argv is not None:
+    print(_lock_output(projects, reports, cwd, as_json=as_json))
+    if argv is not None and not as_json:
         _stamp(projects, compositions, envs, argv, cwd)
     return 0
+
+
+def _lock_output(
+    projects: Sequence[Project], reports: Sequence[LockReport], cwd: Path, *, as_json: bool
+) -> str:
+    from twinlock.cli import render
+
+    if not as_json:
+        return _joined(projects, [render.lock_report(r, cwd) for r in reports], cwd)
+    import json
+
+    from twinlock.app import shapes
+
+    documents = [shapes.lock_document(r, cwd) for r in reports]
+    if len(documents) == 1:
+        return shapes.dumps(documents[0])
+    return json.dumps(documents, indent=2, ensure_ascii=False)
 
 
 def _joined(projects: Sequence[Project], texts: Sequence[str], cwd: Path) -> str:
@@ -126,16 +150,24 @@ def _stamp(
     )
 
 
-def check_command(composition: Path | None, locks_dir: Path | None) -> int:
+def check_command(
+    composition: Path | None, locks_dir: Path | None, *, as_json: bool = False
+) -> int:
     """Exit 0 when every lock is fresh and consistent, 1 listing what is stale and why."""
     from twinlock.app.check import run_check
     from twinlock.app.project import open_project
-    from twinlock.cli import render
 
     project = open_project(composition, locks_dir=locks_dir)
     findings = run_check(project)
     checked = sum(len(e.platforms) for e in project.composition.environments)
-    print(render.check_report(findings, checked))
+    if as_json:
+        from twinlock.app import shapes
+
+        print(shapes.dumps(shapes.check_document(findings, checked)))
+    else:
+        from twinlock.cli import render
+
+        print(render.check_report(findings, checked))
     return 1 if findings else 0
 
 
@@ -165,8 +197,10 @@ def diff_command(
     elif output_format == "markdown":
         text = diffrender.render_markdown(result)
     else:
-        color = diffrender.use_color(sys.stdout.isatty(), os.environ)
-        width = shutil.get_terminal_size((100, 24)).columns
+        tty = sys.stdout.isatty()
+        color = diffrender.use_color(tty, os.environ)
+        # Piped or redirected: one row per line, full values (greppable, pasteable).
+        width = shutil.get_terminal_size((100, 24)).columns if tty else None
         text = diffrender.render_text(result, color=color, width=width)
     sys.stdout.write(text)
     sys.stdout.flush()

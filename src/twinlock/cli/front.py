@@ -99,7 +99,8 @@ def run(argv: Sequence[str]) -> int | None:
     args = parse(argv)
     if args is None:
         return None
-    if args.command == "lock" and not args.update and not args.full:
+    # On a terminal the full path runs: it draws the progress (reused ...) a person watches.
+    if args.command == "lock" and not args.update and not args.full and not sys.stderr.isatty():
         from twinlock.app.noop import cached_output
 
         output = cached_output("lock", list(argv), os.getcwd())

@@ -8,11 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from twinlock.cli.app import (
+    QUIET,
     CompositionArg,
+    CompositionOpt,
     EnvOpt,
+    JsonOpt,
     LocksDirOpt,
     MirrorOpt,
     app,
+    complete_platform,
+    either,
     handle_errors,
 )
 from twinlock.cli.commands import split_values
@@ -23,6 +28,7 @@ from twinlock.errors import TwinlockError
 @handle_errors
 def rebuild(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     from_: Annotated[
         list[str] | None,
         typer.Option(
@@ -56,16 +62,21 @@ def rebuild(
     from twinlock.app.images import rebuild as run_rebuild
     from twinlock.app.project import open_project
     from twinlock.cli import render
+    from twinlock.cli.progress import progress_display
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    report = run_rebuild(
-        project,
-        sources=from_ or [],
-        refresh=split_values(refresh),
-        update=split_values(update),
-        snapshot=_snapshot(snapshot),
-        dry_run=dry_run,
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
     )
+    with progress_display(quiet=QUIET[0]) as progress:
+        report = run_rebuild(
+            project,
+            sources=from_ or [],
+            refresh=split_values(refresh),
+            update=split_values(update),
+            snapshot=_snapshot(snapshot),
+            dry_run=dry_run,
+            progress=progress,
+        )
     typer.echo(render.rebuild_report(report, Path.cwd()))
 
 
@@ -93,22 +104,30 @@ AliasOpt = Annotated[
 
 @tag_app.command("parse")
 @handle_errors
-def tag_parse(tags: list[str], alias: AliasOpt = None) -> None:
+def tag_parse(tags: list[str], alias: AliasOpt = None, as_json: JsonOpt = False) -> None:
     """Category and display name of each tag; exit 2 naming the wrong part of an invalid one."""
     from twinlock.app.images import parse_tags
-    from twinlock.cli import render
 
-    typer.echo(render.tag_table(parse_tags(tags, alias or [])))
+    _print_tags(parse_tags(tags, alias or []), as_json=as_json)
 
 
 @tag_app.command("sort")
 @handle_errors
-def tag_sort(tags: list[str], alias: AliasOpt = None) -> None:
+def tag_sort(tags: list[str], alias: AliasOpt = None, as_json: JsonOpt = False) -> None:
     """Group tags by category and list each category newest first."""
     from twinlock.app.images import sorted_tags
+
+    _print_tags(sorted_tags(tags, alias or []), as_json=as_json)
+
+
+def _print_tags(tags: Any, *, as_json: bool) -> None:
+    from twinlock.app import shapes
     from twinlock.cli import render
 
-    typer.echo(render.tag_table(sorted_tags(tags, alias or [])))
+    if as_json:
+        typer.echo(shapes.dumps(shapes.tags_document(tags)))
+    else:
+        typer.echo(render.tag_table(tags))
 
 
 @tag_app.command("compose")
@@ -145,7 +164,13 @@ RootOpt = Annotated[
     ),
 ]
 InstallPlatformOpt = Annotated[
-    str | None, typer.Option("--platform", help="Platform lock to use (default: this machine).")
+    str | None,
+    typer.Option(
+        "--platform",
+        "-p",
+        help="Platform lock to use (default: this machine).",
+        autocompletion=complete_platform,
+    ),
 ]
 
 
@@ -153,6 +178,7 @@ InstallPlatformOpt = Annotated[
 @handle_errors
 def install(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: InstallPlatformOpt = None,
     root: RootOpt = Path("/"),
@@ -178,7 +204,9 @@ def install(
     from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
     with _install_progress() as progress:
         report = deploy.run_install(
             project,
@@ -194,13 +222,21 @@ def install(
 
 
 def _install_progress() -> Any:
-    """A rich progress display fed by install events (one bar per environment)."""
+    """A rich progress display fed by install events (one bar per environment).
+
+    Under NO_COLOR / TERM=dumb: a plain line per environment and phase instead.
+    """
     import contextlib
+    import os
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from twinlock.cli.progress import plain_terminal
+
     console = Console(stderr=True)
+    if console.is_terminal and not QUIET[0] and plain_terminal(os.environ):
+        return contextlib.nullcontext(_plain_install_lines(console))
     bars = Progress(
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -208,7 +244,7 @@ def _install_progress() -> Any:
         TextColumn("{task.fields[phase]} {task.fields[package]}"),
         transient=True,
         console=console,
-        disable=not console.is_terminal,
+        disable=QUIET[0] or not console.is_terminal,
     )
     tasks: dict[str, Any] = {}
 
@@ -233,10 +269,28 @@ def _install_progress() -> Any:
     return running()
 
 
+def _plain_install_lines(console: Any) -> Any:
+    """One line when an environment starts a phase or finishes it (not one per package)."""
+    seen: set[tuple[str, str]] = set()
+
+    def on_event(event: Any) -> None:
+        key = (event.environment, event.phase)
+        if key not in seen or event.done == event.total:
+            seen.add(key)
+            console.print(
+                f"{event.environment}: {event.phase} {event.done}/{event.total}",
+                markup=False,
+                highlight=False,
+            )
+
+    return on_event
+
+
 @app.command()
 @handle_errors
 def verify(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: InstallPlatformOpt = None,
     root: RootOpt = Path("/"),
@@ -251,13 +305,15 @@ def verify(
             help="Expect conda-meta/frozen (CEP 22) in each conda prefix, as install writes it.",
         ),
     ] = True,
+    as_json: JsonOpt = False,
 ) -> None:
     """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
     from twinlock.app import install as deploy
+    from twinlock.app import shapes
     from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     drift = deploy.run_verify(
         project,
         root=root,
@@ -267,7 +323,10 @@ def verify(
         frozen=frozen,
     )
     checked = len(project.composition.select(split_values(env)))
-    typer.echo(render.verify_report(drift, checked, deep=deep))
+    if as_json:
+        typer.echo(shapes.dumps(shapes.verify_document(drift, checked, deep=deep)))
+    else:
+        typer.echo(render.verify_report(drift, checked, deep=deep))
     if drift:
         raise typer.Exit(1)
 
@@ -276,6 +335,7 @@ def verify(
 @handle_errors
 def mirror_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     dest: Annotated[Path, typer.Option("--dest", help="Local channel directory to fill.")] = Path(
         "build/mirror"
     ),
@@ -287,9 +347,15 @@ def mirror_command(
     from twinlock.app import install as deploy
     from twinlock.app.project import open_project
     from twinlock.cli import render
+    from twinlock.cli.progress import progress_display
 
-    project = open_project(composition, locks_dir=locks_dir, mirrors=mirror or [])
-    report = deploy.run_mirror(project, dest=dest.resolve(), environments=split_values(env))
+    project = open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
+    with progress_display(quiet=QUIET[0]) as progress:
+        report = deploy.run_mirror(
+            project, dest=dest.resolve(), environments=split_values(env), progress=progress
+        )
     typer.echo(render.mirror_report(report, Path.cwd()))
 
 
@@ -297,6 +363,7 @@ def mirror_command(
 @handle_errors
 def test_command(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     platform: InstallPlatformOpt = None,
     root: RootOpt = Path("/"),
@@ -310,7 +377,7 @@ def test_command(
     from twinlock.app.smoke import run_smoke_tests
     from twinlock.cli import render
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     report = run_smoke_tests(project, root=root, environments=split_values(env), platform=platform)
     typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render.smoke_report(report))
     if report.failed:

@@ -1,4 +1,5 @@
-"""CLI command for conda-lock users: ``twinlock init`` writes a first composition."""
+"""CLI commands for writing compositions: ``twinlock init`` (from conda-lock inputs) and
+``twinlock schema`` (the JSON Schema editors use)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,12 @@ def init(
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"next: {report.next_command}", err=dry_run)
+
+
+@app.command()
+@handle_errors
+def schema() -> None:
+    """Print the JSON Schema of compositions (editors complete keys and flag typos with it)."""
+    from twinlock.app.schema import composition_schema_text
+
+    typer.echo(composition_schema_text(), nl=False)

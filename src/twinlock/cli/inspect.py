@@ -9,28 +9,50 @@ import typer
 
 from twinlock.cli.app import (
     CompositionArg,
+    CompositionOpt,
+    JsonOpt,
     LocksDirOpt,
+    PlatformsOpt,
     app,
+    complete_environment,
+    complete_package,
+    complete_platform,
+    either,
     handle_errors,
+    pick,
 )
 from twinlock.cli.commands import split_values
 from twinlock.errors import TwinlockError
 
 PlatformOpt = Annotated[
     str | None,
-    typer.Option("--platform", "-p", help="Platform of the lock (default: its first platform)."),
+    typer.Option(
+        "--platform",
+        "-p",
+        help="Platform of the lock (default: its first platform).",
+        autocompletion=complete_platform,
+    ),
 ]
-CompositionOpt = Annotated[
-    Path | None,
-    typer.Option("--composition", "-c", help="Composition file (default as for 'lock')."),
+OneEnvOpt = Annotated[
+    str | None,
+    typer.Option("--env", "-e", help="Environment name.", autocompletion=complete_environment),
 ]
+# conda users read -c as --channel: the composition's old short option stays for a
+# release, hidden, with a deprecation note (cli.app.pick).
+OldCompositionOpt = Annotated[Path | None, typer.Option("-c", hidden=True)]
 
 
 @app.command("graph")
 @handle_errors
 def graph_command(
     composition: CompositionArg = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to draw.")] = None,
+    composition_opt: CompositionOpt = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", "-e", help="Environment to draw.", autocompletion=complete_environment
+        ),
+    ] = None,
     platform: PlatformOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="dot, json, mermaid or svg (needs Graphviz).")
@@ -75,7 +97,7 @@ def graph_command(
             f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
         )
     check_output(output)
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     whole = fmt == "json"  # data for tools: whole unless --depth/--focus says otherwise
     drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius, whole=whole)
     shown = drawn.shown
@@ -92,20 +114,31 @@ def graph_command(
 @app.command()
 @handle_errors
 def why(
-    env: Annotated[str, typer.Argument(help="Environment name.")],
-    package: Annotated[str, typer.Argument(help="Package to explain.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="Package to explain (the older form ENV PACKAGE still works).",
+            metavar="PACKAGE",
+            autocompletion=complete_package,
+            show_default=False,
+        ),
+    ],
+    env: OneEnvOpt = None,
     platform: PlatformOpt = None,
     limit: Annotated[
         int, typer.Option(min=0, help="Show at most this many paths (0: every path).")
     ] = 10,
     composition: CompositionOpt = None,
+    old_composition: OldCompositionOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
-    """Why is PACKAGE in ENV: every path from a requested package to it, shortest first."""
+    """Why is PACKAGE in --env: every path from a requested package to it, shortest first."""
     from twinlock.app.inspect import why as why_paths
     from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
+    composition = pick(composition, old_composition, "-c", "--composition")
+    env, package = _env_and_package(env, words)
     project = open_project(composition, locks_dir=locks_dir)
     answer = why_paths(project, env, package, platform, limit or None)
     typer.echo(
@@ -118,20 +151,30 @@ def why(
 @app.command()
 @handle_errors
 def tree(
-    env: Annotated[str, typer.Argument(help="Environment name.")],
+    # Hidden (deprecated) but still in the usage line: click lists every argument there.
+    old_env: Annotated[str | None, typer.Argument(hidden=True, metavar="ENV")] = None,
+    env: OneEnvOpt = None,
     invert: Annotated[
-        str | None, typer.Option(help="Show what depends on this package instead.")
+        str | None,
+        typer.Option(
+            help="Show what depends on this package instead.", autocompletion=complete_package
+        ),
     ] = None,
     depth: Annotated[int | None, typer.Option(min=0, help="Stop this many levels down.")] = None,
     platform: PlatformOpt = None,
     composition: CompositionOpt = None,
+    old_composition: OldCompositionOpt = None,
     locks_dir: LocksDirOpt = None,
 ) -> None:
-    """The dependency tree of ENV from its requested packages (or inverted from one package)."""
+    """The dependency tree of --env from its requested packages (or inverted from one)."""
     from twinlock.app.inspect import tree as dependency_tree
     from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
+    composition = pick(composition, old_composition, "-c", "--composition")
+    env = pick(env, old_env, "the positional ENV", "--env ENV")
+    if env is None:
+        raise TwinlockError("tree needs an environment", "pass --env ENV (e.g. --env lab)")
     project = open_project(composition, locks_dir=locks_dir)
     deps, lines = dependency_tree(project, env, platform, depth=depth, invert=invert)
     typer.echo(graphrender.tree_text(deps, lines, inverted=invert is not None))
@@ -141,10 +184,9 @@ def tree(
 @handle_errors
 def overlap(
     composition: CompositionArg = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", "-p", help="Only these platforms.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    composition_opt: CompositionOpt = None,
+    platform: PlatformsOpt = None,
+    as_json: JsonOpt = False,
     locks_dir: LocksDirOpt = None,
 ) -> None:
     """Packages shared by environments (identical / build / version differs) and boundary pairs."""
@@ -152,7 +194,22 @@ def overlap(
     from twinlock.app.project import open_project
     from twinlock.audit import overlaprender
 
-    project = open_project(composition, locks_dir=locks_dir)
+    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
     results = run_overlap(project, split_values(platform))
     render = overlaprender.overlap_json if as_json else overlaprender.overlap_text
     typer.echo(render(project.composition.name, results), nl=not as_json)
+
+
+def _env_and_package(env: str | None, words: list[str]) -> tuple[str, str]:
+    """``why PACKAGE --env ENV``, or the deprecated ``why ENV PACKAGE``."""
+    if len(words) == 2 and env is None:
+        pick(None, words[0], "the positional ENV", "--env ENV")
+        return words[0], words[1]
+    if len(words) != 1:
+        raise TwinlockError(
+            f"why takes one PACKAGE, got {len(words)} words",
+            "use: twinlock why PACKAGE --env ENV",
+        )
+    if env is None:
+        raise TwinlockError("why needs an environment", f"use: twinlock why {words[0]} --env ENV")
+    return env, words[0]

@@ -8,14 +8,20 @@ from typing import Annotated
 import typer
 
 from twinlock.cli.app import (
+    QUIET,
     CompositionArg,
+    CompositionOpt,
     EnvOpt,
+    JsonOpt,
     LocksDirOpt,
     MirrorOpt,
+    PlatformsOpt,
     app,
+    either,
     handle_errors,
 )
 from twinlock.cli.commands import check_command, lock_command, run_guarded, split_values
+from twinlock.errors import TwinlockError
 
 
 @app.command()
@@ -28,6 +34,7 @@ def lock(
             "envs/*.yaml); several are locked in one process, sharing one solver.",
         ),
     ] = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
     update: Annotated[
         list[str] | None,
@@ -43,29 +50,49 @@ def lock(
     ] = False,
     locks_dir: LocksDirOpt = None,
     mirror: MirrorOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Solve every environment x platform and write conda-lock and @EXPLICIT files."""
     code = run_guarded(
         lambda: lock_command(
-            compositions or [],
+            _compositions(compositions or [], composition_opt),
             env=env or [],
             update=update or [],
             full=full,
             locks_dir=locks_dir,
             mirror=mirror or [],
+            as_json=as_json,
+            quiet=QUIET[0],
         )
     )
     if code:
         raise typer.Exit(code)
 
 
+def _compositions(positional: list[Path], option: Path | None) -> list[Path]:
+    """The compositions to lock: the positional ones, or the one ``--composition`` names."""
+    if option is None or positional == [option]:
+        return positional or ([option] if option is not None else [])
+    if len(positional) > 1:
+        raise TwinlockError(
+            f"--composition {option} given with several compositions",
+            "name the compositions positionally, or one with --composition",
+        )
+    chosen = either(positional[0] if positional else None, option)
+    return [chosen] if chosen is not None else []
+
+
 @app.command()
 def check(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     locks_dir: LocksDirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Exit 0 when every lock is fresh and consistent, 1 listing what is stale and why."""
-    code = run_guarded(lambda: check_command(composition, locks_dir))
+    code = run_guarded(
+        lambda: check_command(either(composition, composition_opt), locks_dir, as_json=as_json)
+    )
     if code:
         raise typer.Exit(code)
 
@@ -74,11 +101,9 @@ def check(
 @handle_errors
 def explain(
     composition: CompositionArg = None,
+    composition_opt: CompositionOpt = None,
     env: EnvOpt = None,
-    platform: Annotated[
-        list[str] | None,
-        typer.Option("--platform", "-p", help="Only these platforms (repeatable)."),
-    ] = None,
+    platform: PlatformsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON (stable shape, version 1).")
     ] = False,
@@ -103,16 +128,19 @@ def explain(
     """
     from twinlock.app.explain import run_explain
     from twinlock.app.project import open_project
+    from twinlock.cli.progress import progress_display
     from twinlock.explain.render import conflict_json, conflict_text
 
-    project = open_project(composition, mirrors=mirror or [])
-    analysis = run_explain(
-        project,
-        environments=split_values(env),
-        platforms=split_values(platform),
-        time_limit=time_limit,
-        python_movable=movable_python,
-    )
+    project = open_project(either(composition, composition_opt), mirrors=mirror or [])
+    with progress_display(quiet=QUIET[0]) as progress:
+        analysis = run_explain(
+            project,
+            environments=split_values(env),
+            platforms=split_values(platform),
+            time_limit=time_limit,
+            python_movable=movable_python,
+            progress=progress,
+        )
     typer.echo((conflict_json if as_json else conflict_text)(analysis))
     if not analysis.ok:
         raise typer.Exit(1)

@@ -25,6 +25,8 @@ def summary_line(s: PlatformSummary) -> str:
         count = f"{s.pypi} PyPI packages"
     else:
         count = f"{s.packages} packages" + (f" + {s.pypi} PyPI" if s.pypi else "")
+    if s.base:
+        count += f" ({s.held} held from {s.base})"
     if s.action == "reused":
         return f"{s.environment} {s.platform}: {count}, reused (inputs unchanged)"
     return f"{s.environment} {s.platform}: {count}, solved in {s.seconds:.2f} s"
@@ -140,7 +142,7 @@ def install_report(report: InstallReport, cwd: Path) -> str:
                 f"{r.environment}: {where} already matches the lock ({r.packages} packages)"
             )
             continue
-        verb = "replaced" if r.action == "replace" else "installed"
+        verb = {"replace": "replaced", "extend": "extended"}.get(r.action, "installed")
         rate = r.files / r.seconds if r.seconds else 0.0
         lines.append(
             f"{r.environment}: {verb} {r.packages} packages ({r.files} files) into {where} "

@@ -45,7 +45,16 @@ JSON shape (:func:`analysis_as_json`; stable, version 1; fields are only added):
                            "explanation": ["..."], "solver_message": "...",
                            "hints": []}]}]}],
      "alignment_complete": true,      # false: the time limit cut the alignment check short
-     "aligned": ["libzlib", "numpy"]} # the align list, when two environments were compared
+     "aligned": ["libzlib", "numpy"], # the align list, when two environments were compared
+     "layers": [{                     # only when a layer cannot keep its base's pins
+        "layer": "extras", "base": "payload", "platform": "linux-64",
+        "addition": "numpy >=2", "requested_by": "survey team" | null,
+        "pins": [{"package": "numpy", "pin": "1.26.4 py311h...", "moves_to": "2.1.3 ..." | null,
+                  "requirement": "numpy 1.26.*" | null, "requested_by": "..." | null,
+                  "forbidden": true}]}]}  # the base's requirement does not admit moves_to
+
+A third kind, a :class:`BasePinClash`, says which requirement a layer adds
+(``extends: BASE``) needs which of its base's held pins to move.
 """
 
 from __future__ import annotations
@@ -170,6 +179,32 @@ def pin_spec(package: str, candidate: str) -> str:
 
 
 @dataclass(frozen=True)
+class HeldPin:
+    """A base pin a layer's addition needs moved: what it is, what the addition would
+    take instead, and the base requirement that names the package (if any)."""
+
+    package: str
+    pin: str  # "version build"
+    moves_to: str | None  # "version build" the unpinned solve took; None: dropped
+    requirement: str | None = None
+    requested_by: str | None = None
+    # The base's requirement does not admit ``moves_to``: the base itself must change.
+    forbidden: bool = False
+
+
+@dataclass(frozen=True)
+class BasePinClash:
+    """A layer's addition that does not solve with its base's pins held."""
+
+    layer: str
+    base: str
+    platform: str
+    addition: str
+    requested_by: str | None
+    pins: tuple[HeldPin, ...]
+
+
+@dataclass(frozen=True)
 class ConflictAnalysis:
     """Everything ``twinlock explain`` found: reports and alignment clashes."""
 
@@ -177,10 +212,11 @@ class ConflictAnalysis:
     alignment: tuple[AlignmentClash, ...] = ()
     alignment_complete: bool = True  # False: the time limit cut the alignment check short
     aligned: tuple[str, ...] = ()  # the align list, when it was checked
+    layers: tuple[BasePinClash, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return all(r.solvable for r in self.reports) and not self.alignment
+        return all(r.solvable for r in self.reports) and not self.alignment and not self.layers
 
 
 class ConflictsError(UnsolvableError):
@@ -197,6 +233,11 @@ class ConflictsError(UnsolvableError):
             f"cannot align {c.package} on {c.platform} across {' and '.join(c.environments)}"
             for c in analysis.alignment
         ]
+        what += [
+            f"cannot add '{c.addition}' to {c.layer} on {c.platform} without moving "
+            f"{_pin_names(c)} pinned by its base {c.base}"
+            for c in analysis.layers
+        ]
         self.message = f"{'; '.join(what)} (conflict report above); nothing was written"
         fixes = []
         if any(r.absent for r in analysis.reports):
@@ -205,6 +246,11 @@ class ConflictsError(UnsolvableError):
             fixes.append("relax, remove or move each conflict's specs as its hints suggest")
         if analysis.reports and not fixes:
             fixes.append("run `twinlock explain --time-limit S` with more time to find the clash")
+        if analysis.layers:
+            fixes.append(
+                "relax each addition to fit the base's pins, or change the base itself "
+                "(its layers relock with it)"
+            )
         if analysis.alignment:
             fixes.append(
                 "relax the requirements that hold each aligned package apart, "
@@ -214,14 +260,50 @@ class ConflictsError(UnsolvableError):
         self.args = (self.message,)
 
 
+def _pin_names(clash: BasePinClash, shown: int = 5) -> str:
+    """The pins that matter most (those the base forbids to move, then requested ones)."""
+    pins = ordered_pins(clash)
+    names = ", ".join(p.package for p in pins[:shown])
+    return names + (f" and {len(pins) - shown} more" if len(pins) > shown else "")
+
+
+def ordered_pins(clash: BasePinClash) -> list[HeldPin]:
+    """Forbidden pins first, then those a base requirement names, then the rest."""
+    return sorted(clash.pins, key=lambda p: (not p.forbidden, p.requirement is None, p.package))
+
+
 def analysis_as_json(analysis: ConflictAnalysis) -> dict[str, Any]:
     """The documented JSON shape (see the module docstring)."""
-    return {
+    out: dict[str, Any] = {
         "version": JSON_VERSION,
         "reports": [_report_json(r) for r in analysis.reports],
         "alignment": [_clash_json(c) for c in analysis.alignment],
         "alignment_complete": analysis.alignment_complete,
         "aligned": list(analysis.aligned),
+    }
+    if analysis.layers:
+        out["layers"] = [_layer_json(c) for c in analysis.layers]
+    return out
+
+
+def _layer_json(clash: BasePinClash) -> dict[str, Any]:
+    return {
+        "layer": clash.layer,
+        "base": clash.base,
+        "platform": clash.platform,
+        "addition": clash.addition,
+        "requested_by": clash.requested_by,
+        "pins": [
+            {
+                "package": p.package,
+                "pin": p.pin,
+                "moves_to": p.moves_to,
+                "requirement": p.requirement,
+                "requested_by": p.requested_by,
+                "forbidden": p.forbidden,
+            }
+            for p in clash.pins
+        ],
     }
 
 

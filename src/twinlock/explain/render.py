@@ -7,18 +7,23 @@ import json
 from twinlock.explain.model import (
     AlignmentClash,
     AlignmentTrial,
+    BasePinClash,
     Conflict,
     ConflictAnalysis,
     ConflictReport,
     Hint,
     analysis_as_json,
+    ordered_pins,
 )
 from twinlock.model.composition import Requirement
+
+MAX_PINS_SHOWN = 12
 
 
 def conflict_text(analysis: ConflictAnalysis) -> str:
     blocks = [_report_text(r) for r in analysis.reports]
     blocks += [_clash_text(c) for c in analysis.alignment]
+    blocks += [_layer_text(c) for c in analysis.layers]
     if analysis.aligned and not analysis.alignment and analysis.alignment_complete:
         blocks.append(
             f"align: {', '.join(analysis.aligned)} can take one build in every environment "
@@ -187,3 +192,26 @@ def _clash_hint(clash: AlignmentClash) -> str:
 
 def _names_python(conflict: Conflict) -> bool:
     return any(Requirement(spec).name == "python" for spec in conflict.specs)
+
+
+def _layer_text(clash: BasePinClash) -> str:
+    by = f" (requested by {clash.requested_by})" if clash.requested_by else ""
+    lines = [
+        f"{clash.layer} on {clash.platform}: '{clash.addition}'{by} needs pins of its base "
+        f"{clash.base} to move:"
+    ]
+    pins = ordered_pins(clash)
+    for pin in pins[:MAX_PINS_SHOWN]:
+        moves = f" -> {pin.moves_to}" if pin.moves_to else " -> removed"
+        named = f", required by {clash.base} as '{pin.requirement}'" if pin.requirement else ""
+        if pin.forbidden:
+            named = f", which {clash.base}'s requirement '{pin.requirement}' forbids"
+        who = f" (requested by {pin.requested_by})" if pin.requested_by else ""
+        lines.append(f"  {pin.package} {pin.pin}{moves}{named}{who}")
+    if len(pins) > MAX_PINS_SHOWN:
+        lines.append(f"  ... and {len(pins) - MAX_PINS_SHOWN} more (all in --json)")
+    lines.append(
+        f"  hint: relax '{clash.addition}' to fit {clash.base}'s pins, or change {clash.base} "
+        f"itself (a relock of {clash.base} relocks {clash.layer})"
+    )
+    return "\n".join(lines)

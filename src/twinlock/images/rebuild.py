@@ -26,7 +26,7 @@ from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
 from twinlock.lock.check import Finding, check_consistency, cross_environment_findings
 from twinlock.lock.plan import PackageChange, environment_lock, package_changes
 from twinlock.model.composition import Channel, Composition, Requirement
-from twinlock.model.inputs import SolveInputs
+from twinlock.model.inputs import SolveInputs, pins_digest
 from twinlock.model.lock import EnvironmentLock, PlatformLock
 from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
 
@@ -87,7 +87,7 @@ def rebuild_composition(
     updates = dict(options.update or {})
     _validate(composition, base, options.refresh, updates)
     target = replace(composition, snapshot=options.snapshot or composition.snapshot)
-    requests = [r for name in options.refresh for r in _refresh_requests(target, name)]
+    requests = [r for name in options.refresh for r in _refresh_requests(target, name, base)]
     for name, packages in updates.items():
         requests += _update_requests(target, base[name], frozenset(packages))
     outcomes = {(o.request.environment, o.request.platform): o for o in solver.solve_all(requests)}
@@ -97,12 +97,16 @@ def rebuild_composition(
     results = []
     for env in composition.environments:
         if env.name in options.refresh:
-            platforms = [
-                _platform_lock(outcomes[(env.name, p)], SolveInputs.for_environment(target, env, p))
-                for p in env.platforms
+            held = [_base_platform(target, env.name, p, base) for p in env.platforms]
+            inputs = [
+                SolveInputs.for_environment(target, env, p, pins_digest(b) if b else None)
+                for p, b in zip(env.platforms, held, strict=True)
             ]
+            platforms = [_platform_lock(outcomes[(env.name, i.platform)], i) for i in inputs]
+            base_pins = [(i.platform, i.base_pins) for i in inputs]
             lock = _keeping_tests(
-                environment_lock(target, env, platforms, sources[env.name]), base.get(env.name)
+                environment_lock(target, env, platforms, sources[env.name], base_pins),
+                base.get(env.name),
             )
             results.append(_summarise(env.name, "refreshed", base.get(env.name), lock))
         elif env.name in updates:
@@ -132,6 +136,7 @@ def _validate(
 ) -> None:
     for name in [*refresh, *updates]:
         composition.environment(name)  # raises with did-you-mean
+        _check_no_layers(composition, name)
     for name, packages in updates.items():
         if name in refresh:
             raise TwinlockError(
@@ -156,6 +161,18 @@ def _validate(
     require_history(composition, base.keys(), refresh)
 
 
+def _check_no_layers(composition: Composition, name: str) -> None:
+    """A base cannot move in a rebuild: its layers hold its historical pins."""
+    layers = [e.name for e in composition.layers_of(name)]
+    if layers:
+        raise TwinlockError(
+            f"'{name}' is the base of {', '.join(layers)}, which hold its historical pins: "
+            "a rebuild cannot move it",
+            "keep the base and rebuild its layers (--refresh LAYER), or move the base "
+            "and its layers together with twinlock lock",
+        )
+
+
 def require_history(
     composition: Composition, available: Iterable[str], refresh: Sequence[str]
 ) -> None:
@@ -169,9 +186,34 @@ def require_history(
             )
 
 
-def _refresh_requests(composition: Composition, name: str) -> list[SolveRequest]:
+def _refresh_requests(
+    composition: Composition, name: str, base: Mapping[str, EnvironmentLock]
+) -> list[SolveRequest]:
+    """*name* solved anew; a layer holds its (kept) base's historical pins."""
     env = composition.environment(name)
-    return [SolveRequest.for_environment(composition, env, p) for p in env.platforms]
+    out = []
+    for p in env.platforms:
+        held = _base_platform(composition, name, p, base)
+        pinned = held.packages if held is not None else ()
+        out.append(SolveRequest.for_environment(composition, env, p, pinned=pinned))
+    return out
+
+
+def _base_platform(
+    composition: Composition, name: str, platform: str, base: Mapping[str, EnvironmentLock]
+) -> PlatformLock | None:
+    """The historical platform lock of *name*'s base (None when *name* is no layer)."""
+    extends = composition.environment(name).extends
+    if extends is None:
+        return None
+    lock = base.get(extends)
+    found = lock.platform(platform) if lock is not None else None
+    if found is None:
+        raise TwinlockError(
+            f"'{name}' extends '{extends}', which --from has no {platform} lock for",
+            f"name the base's lock with --from {extends}=FILE",
+        )
+    return found
 
 
 def _update_requests(

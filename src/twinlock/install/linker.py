@@ -121,9 +121,10 @@ def fetch_verified(pkg: LockedPackage, sources: ArchiveSources) -> Path:
     raise InstallError(
         f"no usable archive for {pkg.name} {pkg.version} {pkg.build} ({pkg.file_name}): "
         + ("; ".join(problems) if problems else f"not found in {where}"),
-        "gather the archives where the channel is reachable (twinlock mirror --dest DIR), "
-        f"then install with --mirror {Channel.from_url(pkg.channel).name}=DIR; a package "
-        "whose hash differs from the lock is never installed",
+        # Not "run twinlock mirror": this is also what `mirror` itself says offline.
+        f"point --mirror {Channel.from_url(pkg.channel).name}=DIR at a local channel or "
+        "package cache holding the archives, or run where the channel is reachable; a "
+        "package whose hash differs from the lock is never installed",
     )
 
 

@@ -8,10 +8,15 @@ Before touching anything, each target is classified from its ``conda-meta``:
 * ``same``: conda-meta holds exactly the locked packages -> nothing to do
   (a rerun is a no-op);
 * ``different``: another set of conda packages -> refuse unless ``--force``;
-* ``foreign``: a non-empty directory without conda-meta -> refuse unless ``--force``.
+* ``foreign``: a non-empty directory without conda-meta -> refuse unless ``--force``;
+* ``lower``: exactly the packages of a lower layer of the prefix (the base of a
+  ``prefix: same`` layer) -> extend it with the layers on top, no ``--force`` needed.
 
 ``verify`` compares ``conda-meta`` with the lock (missing, extra, changed
-packages) and, with ``--deep``, every recorded file with its recorded sha256.
+packages) and, with ``--deep``, every recorded file with its recorded sha256. In a
+prefix shared by layers, each conda-meta record belongs to the lowest layer whose
+lock holds its package (records no lock holds, to the top layer), and drift is
+reported per layer (:func:`split_by_layer`).
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from typing import Any, Literal
 from twinlock.errors import InstallError
 from twinlock.model.lock import LockedPackage
 
-State = Literal["absent", "same", "different", "foreign"]
-Action = Literal["install", "skip", "replace"]
+State = Literal["absent", "same", "different", "foreign", "lower"]
+Action = Literal["install", "skip", "replace", "extend"]
 
 
 def root_path(root: Path, prefix: str) -> Path:
@@ -80,19 +85,29 @@ class Drift:
 
 
 def prefix_state(
-    installed: Sequence[InstalledPackage] | None, empty: bool, packages: Iterable[LockedPackage]
+    installed: Sequence[InstalledPackage] | None,
+    empty: bool,
+    packages: Iterable[LockedPackage],
+    lower: Sequence[Iterable[LockedPackage]] = (),
 ) -> State:
-    """Classify a target from its conda-meta (None: no conda-meta directory)."""
+    """Classify a target from its conda-meta (None: no conda-meta directory); *lower*
+    holds the package sets of the layers below the target's top one."""
     if installed is None:
         return "absent" if empty else "foreign"
-    wanted = {p.key for p in packages}
-    return "same" if {i.key for i in installed} == wanted else "different"
+    have = {i.key for i in installed}
+    if have == {p.key for p in packages}:
+        return "same"
+    if any(have == {p.key for p in layer} for layer in lower):
+        return "lower"
+    return "different"
 
 
 def decide(environment: str, target: str, state: State, *, force: bool) -> Action:
     """What to do with a target in *state*; refuses to overwrite without ``--force``."""
     if state == "absent":
         return "install"
+    if state == "lower":
+        return "extend"
     if force:
         return "replace"
     if state == "same":
@@ -149,3 +164,24 @@ def file_drift(
             elif found != entry.sha256:
                 drift.append(Drift(environment, "modified", f"{entry.path} (from {pkg.name})"))
     return drift
+
+
+def split_by_layer(
+    layers: Sequence[tuple[str, Sequence[LockedPackage]]],
+    installed: Sequence[InstalledPackage],
+) -> list[tuple[str, list[LockedPackage], list[InstalledPackage]]]:
+    """Per layer of a shared prefix (base first): the packages it adds to the ones below
+    and the installed records of those packages (records no lock holds go to the top)."""
+    owner: dict[str, str] = {}
+    for name, packages in layers:
+        for pkg in packages:
+            owner.setdefault(pkg.name, name)
+    top = layers[-1][0]
+    return [
+        (
+            name,
+            [p for p in packages if owner[p.name] == name],
+            [i for i in installed if owner.get(i.name, top) == name],
+        )
+        for name, packages in layers
+    ]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from twinlock.errors import did_you_mean
 from twinlock.model.composition import Composition, Environment
-from twinlock.model.inputs import SolveInputs
+from twinlock.model.inputs import SolveInputs, pins_digest
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 
 if TYPE_CHECKING:
@@ -47,7 +47,13 @@ def check_freshness(
             findings.append(Finding(env.name, None, "missing", "no lock file; run twinlock lock"))
             continue
         for platform in env.platforms:
-            findings += _platform_freshness(composition, lock, platform)
+            base = locks.get(env.extends) if env.extends else None
+            if env.extends and base is None:
+                findings.append(
+                    Finding(env.name, None, "stale", f"its base '{env.extends}' has no lock")
+                )
+                break
+            findings += _platform_freshness(composition, lock, platform, base)
         for platform in sorted(set(lock.platform_names) - set(env.platforms)):
             findings.append(
                 Finding(env.name, platform, "stale", "platform no longer in the composition")
@@ -59,10 +65,15 @@ def check_freshness(
 
 
 def _platform_freshness(
-    composition: Composition, lock: EnvironmentLock, platform: str
+    composition: Composition,
+    lock: EnvironmentLock,
+    platform: str,
+    base: EnvironmentLock | None = None,
 ) -> list[Finding]:
     env = composition.environment(lock.environment)
-    now = SolveInputs.for_environment(composition, env, platform)
+    base_plat = base.platform(platform) if base is not None else None
+    digest = pins_digest(base_plat) if base_plat is not None else None
+    now = SolveInputs.for_environment(composition, env, platform, digest)
     recorded = SolveInputs.recorded_in(lock, platform)
     plat = lock.platform(platform)
     if recorded is None or plat is None:

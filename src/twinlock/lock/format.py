@@ -31,6 +31,7 @@ from twinlock.lock.emit import conda_lock_data, dump_conda_lock
 from twinlock.lock.validate import LockProblem, validate_lock_data
 from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
 from twinlock.model.lock import (
+    BASE_PINS_KEY,
     LICENSES_KEY,
     REQUIREMENT_PLATFORMS_KEY,
     EnvironmentLock,
@@ -254,6 +255,12 @@ def _from_conda_lock_data(data: Any, custom: Mapping[str, str]) -> EnvironmentLo
         python=custom.get("twinlock.python"),
         pypi_indexes=tuple(str(i) for i in _json(custom.get("twinlock.pypi-indexes"), list)),
         tests=_tests(custom),
+        extends=custom.get("twinlock.extends"),
+        base_pins=tuple(
+            (k.removeprefix(BASE_PINS_KEY), str(v))
+            for k, v in sorted(custom.items())
+            if k.startswith(BASE_PINS_KEY)
+        ),
     )
 
 

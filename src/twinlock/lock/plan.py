@@ -25,10 +25,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
-from twinlock.lock.updates import held_back_pypi, held_back_updates
-from twinlock.model.composition import Composition, Environment, normalize_pypi_name
-from twinlock.model.inputs import SolveInputs
+from twinlock.errors import TwinlockError, UnsolvableError
+from twinlock.lock.layers import LayerUnsolvableError, base_lock, waves, with_layers
+from twinlock.lock.updates import (
+    check_update_names,
+    held_back_pypi,
+    held_back_updates,
+    touches,
+)
+from twinlock.model.composition import Composition, Environment
+from twinlock.model.inputs import SolveInputs, pins_digest
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 from twinlock.pypi.locking import PypiJob, PypiResolver, add_pypi_layers
 from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
@@ -56,6 +62,8 @@ class PlatformSummary:
     seconds: float
     changes: tuple[PackageChange, ...] = ()
     pypi: int = 0  # PyPI packages on top of the conda packages
+    base: str | None = None  # a layer's base, whose pins it holds ...
+    held: int = 0  # ... this many of them
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,11 @@ class _Plan:
     inputs: SolveInputs
     previous: PlatformLock | None
     request: SolveRequest | None  # None: reuse previous
+    base: PlatformLock | None = None  # a layer's base pins, held fixed
+
+    @property
+    def pinned(self) -> tuple[LockedPackage, ...]:
+        return self.base.packages if self.base is not None else ()
 
 
 def lock_composition(
@@ -85,22 +98,74 @@ def lock_composition(
     full: bool = False,
     pypi: PypiResolver | None = None,
 ) -> LockResult:
-    """Solve what needs solving and return the new locks of the selected environments."""
-    selected = composition.select(list(environments))
+    """Solve what needs solving and return the new locks of the selected environments.
+
+    A selected layer brings its bases, a selected base its layers (see :func:`with_layers`);
+    bases solve before their layers (in waves), each layer holding its base's new pins fixed.
+    """
+    selected = with_layers(composition, composition.select(list(environments)))
     updates = frozenset(n.lower() for n in update)
-    _check_update_names(updates, selected, previous)
-    plans = [
-        _plan(
+    check_update_names(updates, selected, previous)
+    plans: list[_Plan] = []
+    settled: dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]] = {}
+    held_back: list[str] = []
+    for wave in waves(selected):
+        wave_plans = [
+            _plan(
+                composition,
+                env,
+                platform,
+                previous=previous.get(env.name),
+                updates=updates,
+                full=full,
+                base=base_lock(env, platform, {k: lock for k, (lock, _) in settled.items()}),
+            )
+            for env in wave
+            for platform in env.platforms
+        ]
+        solved, outcomes = _solve_wave(wave_plans, solver)
+        if updates:
+            held_back += held_back_updates(outcomes, updates, solver)
+        if composition.align:
+            skip = {e.name for e in selected}
+            solved = _align(
+                composition, wave_plans, solved, previous, solver, earlier=settled, locked_now=skip
+            )
+        settled |= solved
+        plans += wave_plans
+    # The PyPI layer goes on the final conda layer (its python record, its packages).
+    settled = _with_pypi_layers(plans, settled, pypi, updates, full=full)
+    if updates and pypi is not None and not full:
+        held_back += held_back_pypi(_pypi_jobs(plans, settled), updates, pypi)
+    summaries = tuple(summary for _, summary in settled.values())
+    return LockResult(_locks(composition, plans, settled, sources), summaries, tuple(held_back))
+
+
+def _locks(
+    composition: Composition,
+    plans: Sequence[_Plan],
+    settled: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    sources: Mapping[str, tuple[str, ...]],
+) -> tuple[EnvironmentLock, ...]:
+    """One lock per planned environment, from its settled platforms (composition order)."""
+    planned = {p.env.name for p in plans}
+    envs = [e for e in composition.environments if e.name in planned]
+    return tuple(
+        environment_lock(
             composition,
             env,
-            platform,
-            previous=previous.get(env.name),
-            updates=updates,
-            full=full,
+            [settled[(env.name, p.inputs.platform)][0] for p in plans if p.env.name == env.name],
+            sources[env.name],
+            [(p.inputs.platform, p.inputs.base_pins) for p in plans if p.env.name == env.name],
         )
-        for env in selected
-        for platform in env.platforms
-    ]
+        for env in envs
+    )
+
+
+def _solve_wave(
+    plans: Sequence[_Plan], solver: Solver
+) -> tuple[dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]], list[SolveOutcome]]:
+    """Solve the plans that need it; raise on any failure (nothing is written)."""
     # A PyPI-only environment has nothing for the conda solver.
     requests = [p.request for p in plans if p.request is not None and p.request.specs]
     outcomes = {(o.request.environment, o.request.platform): o for o in solver.solve_all(requests)}
@@ -109,30 +174,23 @@ def lock_composition(
         for o in outcomes.values()
         if not o.solved
     ]
+    failed = {(env, platform) for env, platform, _ in failures}
+    bases = {
+        (p.env.name, p.inputs.platform): p.base
+        for p in plans
+        if p.base is not None and (p.env.name, p.inputs.platform) in failed
+    }
+    if bases:
+        raise LayerUnsolvableError(failures, bases)
     if failures:
         raise UnsolvableError(failures)
-    held_back = held_back_updates(outcomes.values(), updates, solver) if updates else []
     settled = {
         (plan.env.name, plan.inputs.platform): _settle(
             plan, outcomes.get((plan.env.name, plan.inputs.platform))
         )
         for plan in plans
     }
-    if composition.align:
-        settled = _align(composition, plans, settled, previous, solver)
-    # The PyPI layer goes on the final conda layer (its python record, its packages).
-    settled = _with_pypi_layers(plans, settled, pypi, updates, full=full)
-    if updates and pypi is not None and not full:
-        held_back += held_back_pypi(_pypi_jobs(plans, settled), updates, pypi)
-    summaries = [summary for _, summary in settled.values()]
-    platform_locks: dict[str, list[PlatformLock]] = {env.name: [] for env in selected}
-    for (env_name, _), (lock, _) in settled.items():
-        platform_locks[env_name].append(lock)
-    locks = tuple(
-        environment_lock(composition, env, platform_locks[env.name], sources[env.name])
-        for env in selected
-    )
-    return LockResult(locks, tuple(summaries), tuple(held_back))
+    return settled, list(outcomes.values())
 
 
 def _with_pypi_layers(
@@ -190,24 +248,28 @@ def _align(
     settled: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
     previous: Mapping[str, EnvironmentLock],
     solver: Solver,
+    *,
+    earlier: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
+    locked_now: set[str],
 ) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
-    """Apply the composition's ``align`` list (see :mod:`twinlock.alignment`)."""
+    """Apply the composition's ``align`` list (see :mod:`twinlock.alignment`) to one wave."""
     from twinlock.lock.alignment import align_locks
 
     by_key = {(p.env.name, p.inputs.platform): p for p in plans}
-    locked_now = {p.env.name for p in plans}
-    # Environments not being locked keep their previous pins: alignment must meet them.
+    # Environments not being locked keep their previous pins, and earlier waves (bases)
+    # their new ones: alignment must meet them.
     fixed = {
         (env.name, plat.platform): plat
         for env in composition.environments
         if env.name not in locked_now and env.name in previous
         for plat in previous[env.name].platforms
     }
+    fixed |= {key: lock for key, (lock, _) in earlier.items()}
 
     def request_for(env: str, platform: str) -> SolveRequest:
         plan = by_key[(env, platform)]
         return plan.request or SolveRequest.for_environment(
-            composition, plan.env, plan.inputs.platform
+            composition, plan.env, plan.inputs.platform, pinned=plan.pinned
         )
 
     aligned = align_locks(
@@ -237,29 +299,6 @@ def _align(
     return out
 
 
-def _check_update_names(
-    updates: frozenset[str],
-    selected: Sequence[Environment],
-    previous: Mapping[str, EnvironmentLock],
-) -> None:
-    if not updates:
-        return
-    plats = [p for env in selected if env.name in previous for p in previous[env.name].platforms]
-    locked_names = {pkg.name for plat in plats for pkg in plat.packages}
-    locked_names |= {pkg.name for plat in plats for pkg in plat.pypi}
-    for name in sorted(u for u in updates if not _touches({u}, locked_names)):
-        raise TwinlockError(
-            f"--update {name}: no such package in the locks of "
-            f"{', '.join(e.name for e in selected)} {did_you_mean(name, locked_names)}".rstrip(),
-            "name a package that is already locked (add new ones as requirements instead)",
-        )
-
-
-def _touches(updates: Iterable[str], names: set[str]) -> bool:
-    """Does any --update name match a locked conda name or (normalised) PyPI name?"""
-    return any(u in names or normalize_pypi_name(u) in names for u in updates)
-
-
 def _plan(
     composition: Composition,
     env: Environment,
@@ -268,25 +307,35 @@ def _plan(
     previous: EnvironmentLock | None,
     updates: frozenset[str],
     full: bool,
+    base: PlatformLock | None = None,
 ) -> _Plan:
-    inputs = SolveInputs.for_environment(composition, env, platform)
+    inputs = SolveInputs.for_environment(
+        composition, env, platform, pins_digest(base) if base else None
+    )
+    pinned = base.packages if base is not None else ()
     prev_platform = previous.platform(platform) if previous and not full else None
     if prev_platform is None:
-        return _Plan(env, inputs, None, SolveRequest.for_environment(composition, env, platform))
+        request = SolveRequest.for_environment(composition, env, platform, pinned=pinned)
+        return _Plan(env, inputs, None, request, base)
     assert previous is not None
     names = {p.name for p in prev_platform.packages} | {p.name for p in prev_platform.pypi}
-    touched = _touches(updates, names)
+    touched = touches(updates, names)
     if prev_platform.input_hash == inputs.digest() and not touched:
-        return _Plan(env, inputs, prev_platform, None)
+        return _Plan(env, inputs, prev_platform, None, base)
     recorded = SolveInputs.recorded_in(previous, platform)
+    # A moved base is like a changed requirement: the layer's own pins are still preferred.
     keep_pins = touched or (recorded is not None and inputs.only_requirements_differ(recorded))
     locked = tuple(p for p in prev_platform.packages if p.name not in updates) if keep_pins else ()
-    return _Plan(
-        env, inputs, prev_platform, SolveRequest.for_environment(composition, env, platform, locked)
-    )
+    request = SolveRequest.for_environment(composition, env, platform, locked, pinned)
+    return _Plan(env, inputs, prev_platform, request, base)
 
 
 def _settle(plan: _Plan, outcome: SolveOutcome | None) -> tuple[PlatformLock, PlatformSummary]:
+    lock, summary = _settled(plan, outcome)
+    return lock, replace(summary, base=plan.env.extends, held=len(plan.pinned))
+
+
+def _settled(plan: _Plan, outcome: SolveOutcome | None) -> tuple[PlatformLock, PlatformSummary]:
     env, platform = plan.env.name, plan.inputs.platform
     if plan.request is None:
         assert plan.previous is not None
@@ -325,8 +374,10 @@ def environment_lock(
     env: Environment,
     platforms: Iterable[PlatformLock],
     sources: tuple[str, ...],
+    base_pins: Iterable[tuple[str, str | None]] = (),
 ) -> EnvironmentLock:
-    """The lock of *env* made of *platforms*, with metadata taken from the composition."""
+    """The lock of *env* made of *platforms*, with metadata taken from the composition;
+    a layer's *base_pins* are ``(platform, "<base> <digest>")`` pairs."""
     return EnvironmentLock(
         composition=composition.name,
         environment=env.name,
@@ -341,15 +392,23 @@ def environment_lock(
         align=composition.align,
         pypi_indexes=env.recorded_pypi_indexes,
         tests=env.tests,
+        extends=env.extends,
+        base_pins=tuple(sorted((p, pins) for p, pins in base_pins if pins)),
     )
 
 
 def expected_shell(
-    composition: Composition, env: Environment, sources: tuple[str, ...]
+    composition: Composition,
+    env: Environment,
+    sources: tuple[str, ...],
+    base_pins: Mapping[str, str] | None = None,
 ) -> EnvironmentLock:
-    """What a fresh lock of *env* must record, without its packages."""
-    shells = []
+    """What a fresh lock of *env* must record, without its packages (a layer's hashes
+    need its base's :func:`pins_digest` per platform, *base_pins*)."""
+    shells, recorded = [], []
     for platform in env.platforms:
-        inputs = SolveInputs.for_environment(composition, env, platform)
+        digest = (base_pins or {}).get(platform)
+        inputs = SolveInputs.for_environment(composition, env, platform, digest)
         shells.append(PlatformLock.create(platform, inputs.digest(), inputs.virtual_packages, ()))
-    return environment_lock(composition, env, shells, sources)
+        recorded.append((platform, inputs.base_pins))
+    return environment_lock(composition, env, shells, sources, recorded)

@@ -6,16 +6,19 @@ newer X (``astropy 5.3.4`` needs ``numpy <2``), the solver keeps the pin and
 moves X only as far as it allows. That is correct, but silent; this module finds
 such cases by solving once more without preferences (only when ``--update`` is
 given) and names the kept pins that differ there and touch X (X needs them, or
-they need X), so the user can update both.
+they need X), so the user can update both. It also checks that every ``--update``
+name is a locked package (:func:`check_update_names`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from twinlock.model.composition import normalize_pypi_name
+from twinlock.errors import TwinlockError, did_you_mean
+from twinlock.model.composition import Environment, normalize_pypi_name
+from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiJob, PypiResolver, pypi_request
 from twinlock.solve.adapter import SolveOutcome, Solver
 
@@ -142,3 +145,27 @@ def _pypi_newer(a: str, b: str) -> bool:
         return Version(a) > Version(b)
     except InvalidVersion:
         return False
+
+
+def check_update_names(
+    updates: frozenset[str],
+    selected: Sequence[Environment],
+    previous: Mapping[str, EnvironmentLock],
+) -> None:
+    """Every --update name must be locked in a selected environment (did you mean)."""
+    if not updates:
+        return
+    plats = [p for env in selected if env.name in previous for p in previous[env.name].platforms]
+    locked_names = {pkg.name for plat in plats for pkg in plat.packages}
+    locked_names |= {pkg.name for plat in plats for pkg in plat.pypi}
+    for name in sorted(u for u in updates if not touches({u}, locked_names)):
+        raise TwinlockError(
+            f"--update {name}: no such package in the locks of "
+            f"{', '.join(e.name for e in selected)} {did_you_mean(name, locked_names)}".rstrip(),
+            "name a package that is already locked (add new ones as requirements instead)",
+        )
+
+
+def touches(updates: Iterable[str], names: set[str]) -> bool:
+    """Does any --update name match a locked conda name or (normalised) PyPI name?"""
+    return any(u in names or normalize_pypi_name(u) in names for u in updates)

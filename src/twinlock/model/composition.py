@@ -294,6 +294,12 @@ class Environment:
     # conda-lock's pip-repositories / allow-pypi-requests (default: pypi.org only)
     pypi_indexes: PypiIndexes = field(default_factory=PypiIndexes)
     tests: SmokeTests | None = None
+    # A layer: the environment it extends (its locked pins are held fixed), whether
+    # it lives in the base's prefix (``prefix: same``) and its own requirements
+    # (``requirements`` holds the base's requirements followed by these).
+    extends: str | None = None
+    same_prefix: bool = False
+    additions: tuple[Requirement, ...] = ()
 
     @property
     def specs(self) -> tuple[str, ...]:
@@ -363,6 +369,20 @@ class Composition:
             return self.environments
         wanted = {self.environment(n).name for n in names}
         return tuple(e for e in self.environments if e.name in wanted)
+
+    def base_of(self, env: Environment) -> Environment | None:
+        """The environment *env* extends (None for a plain environment)."""
+        return self.environment(env.extends) if env.extends else None
+
+    def layers_of(self, name: str) -> tuple[Environment, ...]:
+        """Every environment that extends *name*, directly or through another layer."""
+        out: list[Environment] = []
+        frontier = {name}
+        while frontier:
+            found = [e for e in self.environments if e.extends in frontier and e not in out]
+            out += found
+            frontier = {e.name for e in found}
+        return tuple(out)
 
     def virtual_packages(self, platform: str) -> tuple[VirtualPackage, ...]:
         """The virtual packages assumed for *platform* (defaults + system requirements)."""

@@ -13,16 +13,21 @@ PyPI-only, its Python version; both enter the hash only when present, so the
 hash of a conda-only environment is unchanged by the PyPI support. (A mixed
 environment's Python version is an output of its conda solve, covered by the
 conda inputs.) The interpreter path is machine-specific and not an input.
+
+A layer (``extends: BASE``) solves with its base's pins held fixed, so those
+pins are an input: :func:`pins_digest` of the base's platform lock enters the
+hash, and a relock of the base that moves any pin makes the layer stale.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from twinlock.model.composition import Composition, Environment
-from twinlock.model.lock import LOCK_FORMAT_VERSION, EnvironmentLock
+from twinlock.model.lock import LOCK_FORMAT_VERSION, EnvironmentLock, PlatformLock
 from twinlock.model.platforms import VirtualPackage
 
 
@@ -40,11 +45,18 @@ class SolveInputs:
     python: str | None = None
     align: tuple[str, ...] = ()
     pypi_indexes: tuple[str, ...] = ()
+    base_pins: str | None = None  # "<base> <pins_digest>" of a layer's base
 
     @classmethod
     def for_environment(
-        cls, composition: Composition, env: Environment, platform: str
+        cls,
+        composition: Composition,
+        env: Environment,
+        platform: str,
+        base_digest: str | None = None,
     ) -> SolveInputs:
+        """The inputs of *env* on *platform*; a layer's *base_digest* is the
+        :func:`pins_digest` of its base's platform lock."""
         return cls(
             environment=env.name,
             platform=platform,
@@ -56,6 +68,7 @@ class SolveInputs:
             python=env.python,
             align=composition.align,
             pypi_indexes=env.recorded_pypi_indexes,
+            base_pins=f"{env.extends} {base_digest}" if env.extends and base_digest else None,
         )
 
     @classmethod
@@ -75,6 +88,7 @@ class SolveInputs:
             python=lock.python,
             align=lock.align,
             pypi_indexes=lock.pypi_indexes,
+            base_pins=dict(lock.base_pins).get(platform),
         )
 
     def digest(self) -> str:
@@ -98,6 +112,8 @@ class SolveInputs:
         if self.pypi_indexes:
             # Ordered (index priority matters), credentials never included.
             payload["pypi_indexes"] = list(self.pypi_indexes)
+        if self.base_pins:
+            payload["base_pins"] = self.base_pins
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -130,15 +146,33 @@ class SolveInputs:
             reasons.append(
                 f"PyPI indexes changed: {list(old.pypi_indexes)} -> {list(self.pypi_indexes)}"
             )
+        if self.base_pins != old.base_pins:
+            base = (self.base_pins or old.base_pins or "?").split(" ")[0]
+            reasons.append(f"the pins of its base '{base}' changed (relock it with its base)")
         if sorted(self.align) != sorted(old.align):
             reasons.append(f"align changed: {sorted(old.align)} -> {sorted(self.align)}")
         return reasons
 
     def only_requirements_differ(self, old: SolveInputs) -> bool:
-        """True when channels, snapshot and virtual packages are unchanged."""
+        """True when channels, snapshot and virtual packages are unchanged (a layer's
+        moved base pins count as a requirement change: its own pins stay preferred)."""
         return (
             self.channels == old.channels
             and self.python == old.python
             and self.snapshot == old.snapshot
             and sorted(self.virtual_packages) == sorted(old.virtual_packages)
         )
+
+
+def pins_digest(plat: PlatformLock) -> str:
+    """A sha256 over the exact files of a platform lock: its ``URL#md5`` lines, sorted.
+
+    The same lines as the body of its ``@EXPLICIT`` file (:func:`explicit_pins_digest`),
+    so a layer's freshness can be judged from its base's small text file.
+    """
+    return explicit_pins_digest(f"{p.url}#{p.md5}" for p in plat.packages)
+
+
+def explicit_pins_digest(lines: Iterable[str]) -> str:
+    """:func:`pins_digest` of the ``URL#md5`` lines of an ``@EXPLICIT`` body."""
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()

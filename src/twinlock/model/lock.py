@@ -39,6 +39,8 @@ LOCK_FORMAT_VERSION = "1"
 LICENSES_KEY = "twinlock.licenses."
 # {spec: [platforms]} for requirements an environment.yml selector comment limits.
 REQUIREMENT_PLATFORMS_KEY = "twinlock.requirement-platforms"
+# custom_metadata key prefix of a layer's per-platform base pin digest (see model/inputs.py)
+BASE_PINS_KEY = "twinlock.base-pins."
 
 
 @dataclass(frozen=True, order=True)
@@ -207,6 +209,9 @@ class EnvironmentLock:
     # empty for plain pypi.org
     pypi_indexes: tuple[str, ...] = ()
     tests: SmokeTests | None = None
+    # A layer: its base and, per platform, the "<base> <digest>" of the base pins it holds
+    extends: str | None = None
+    base_pins: tuple[tuple[str, str], ...] = ()
 
     def platform(self, name: str) -> PlatformLock | None:
         for lock in self.platforms:
@@ -220,6 +225,12 @@ class EnvironmentLock:
 
     def with_platforms(self, platforms: Iterable[PlatformLock]) -> EnvironmentLock:
         return replace(self, platforms=tuple(sorted(platforms, key=lambda p: p.platform)))
+
+    def _layer_metadata(self) -> dict[str, str]:
+        meta = {"twinlock.extends": self.extends} if self.extends else {}
+        for platform, pins in self.base_pins:
+            meta[f"{BASE_PINS_KEY}{platform}"] = pins
+        return meta
 
     def custom_metadata(self) -> dict[str, str]:
         """The twinlock fields kept in the conda-lock file's ``custom_metadata``."""
@@ -244,6 +255,7 @@ class EnvironmentLock:
         }
         # Absent, not empty, when unset: locks without these fields keep their bytes.
         meta |= {key: value for key, value in optional.items() if value}
+        meta |= self._layer_metadata()
         provenance = {
             r.spec: {k: v for k, v in (("requested-by", r.requested_by), ("reason", r.reason)) if v}
             for r in (*self.requirements, *self.pypi_requirements)

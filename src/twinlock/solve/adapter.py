@@ -57,8 +57,10 @@ class SolveRequest:
         env: Environment,
         platform: str,
         locked: tuple[LockedPackage, ...] = (),
+        pinned: tuple[LockedPackage, ...] = (),
     ) -> SolveRequest:
-        """*env* on *platform* as the composition states it, preferring *locked* pins."""
+        """*env* on *platform* as the composition states it, preferring *locked* pins and
+        holding *pinned* ones (a layer's base pins)."""
         return cls(
             environment=env.name,
             platform=platform,
@@ -67,6 +69,7 @@ class SolveRequest:
             virtual_packages=composition.virtual_packages(platform),
             snapshot=composition.snapshot,
             locked=locked,
+            pinned=pinned,
         )
 
 
@@ -318,14 +321,21 @@ def _lookup_error(exc: Exception, channel: Channel) -> Exception:
     )
 
 
+BUNDLED_SNAPSHOT = "bundled:conda-forge-snapshot"
+
+
 def offline_hint(channels: Sequence[Channel]) -> str:
     """How to give twinlock the *channels* it could not read: one --mirror per channel."""
     mirrors = " ".join(f"--mirror {c.name}=DIR" for c in channels)
     names = ", ".join(c.name for c in channels)
-    return (
+    hint = (
         f"{names} could not be read (no network or no such channel): configure a local "
         f"mirror ({mirrors}, or [mirrors] in twinlock.toml)"
     )
+    if any(c.name == "conda-forge" for c in channels):
+        # Outside this repository no twinlock.toml points at the snapshot twinlock ships.
+        hint += "; offline, the bundled snapshot works: --mirror conda-forge=" + BUNDLED_SNAPSHOT
+    return hint
 
 
 def failed_channels(

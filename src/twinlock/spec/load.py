@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,12 @@ def _read_composition(path: Path, source: str) -> tuple[object, str]:
         text = read_text(path)
         return load_yaml(text, source), text
     except InputFileError as exc:
-        raise CompositionError(exc.problems) from None
+        problems = exc.problems
+        if path.is_dir():  # a project directory given where its composition belongs
+            problems = tuple(
+                replace(p, hint="pass the composition file inside it") for p in problems
+            )
+        raise CompositionError(problems) from None
 
 
 def _read_file(path: Path, *, as_yaml: bool) -> object:

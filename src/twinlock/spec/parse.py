@@ -43,6 +43,10 @@ Composition syntax (``envs/<name>.yaml``)::
         python: "3.12"              # PyPI-only: no conda layer, a machine interpreter
         python-interpreter: /usr/bin/python3.12   # optional; else PATH, uv, pyenv
         pypi-file: tools.txt
+      extras:
+        extends: payload            # a layer: payload's locked pins held fixed (spec/layers.py)
+        prefix: same                # ... installed into payload's prefix (or a path of its own)
+        requirements: [healpy]      # added to payload's requirements
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from twinlock.model.composition import (
 from twinlock.model.platforms import KNOWN_PLATFORMS
 from twinlock.spec.envfiles import narrow_to_file_platforms, requirement_sources
 from twinlock.spec.kernels import check_kernels, parse_kernel
+from twinlock.spec.layers import layer_keys, resolve_layers, shares_prefix
 from twinlock.spec.matchspec import check_spec_channels
 from twinlock.spec.platforms import parse_platforms, parse_system_requirements
 from twinlock.spec.requirements import (
@@ -96,6 +101,7 @@ ENV_KEYS = (
     "python",
     "python-interpreter",
     "tests",
+    "extends",
 )
 
 
@@ -119,6 +125,14 @@ def parse_composition(
 ) -> Composition:
     """Validate composition *data* read from *source*; raise one error listing every problem."""
     problems = Problems(source)
+    if data is None:
+        # An empty file (or only comments): nothing to indent, everything to write.
+        problems.add(
+            "",
+            "the composition is empty",
+            "write at least name:, platforms: and environments: (twinlock init writes one)",
+        )
+        raise CompositionError(problems.items)
     top = problems.mapping(data, "")
     if top is None:
         raise CompositionError(problems.items)
@@ -235,6 +249,8 @@ def _parse_environments(
         )
         if env is not None:
             envs.append(env)
+    bodies = {str(n): b if isinstance(b, Mapping) else {} for n, b in data.items()}
+    envs = resolve_layers(envs, bodies, problems)
     _check_prefixes(envs, problems)
     check_kernels(envs, problems)
     return tuple(envs)
@@ -254,7 +270,9 @@ def _parse_environment(
     if body is None:
         return None
     problems.unknown_keys(body, ENV_KEYS, key)
-    prefix = _parse_prefix(body.get("prefix"), f"{key}.prefix", problems)
+    extends, same_prefix = layer_keys(body, key, problems)
+    # A same-prefix layer takes its base's prefix once the base is known.
+    prefix = "" if same_prefix else _parse_prefix(body.get("prefix"), f"{key}.prefix", problems)
     env_channels = channels
     if "channels" in body:
         env_channels = parse_channels(body["channels"], f"{key}.channels", problems) or channels
@@ -297,6 +315,8 @@ def _parse_environment(
         kernel=kernel,
         pypi_indexes=PypiIndexes(extensions.pip_repositories, extensions.allow_pypi),
         tests=tests,
+        extends=extends,
+        same_prefix=same_prefix,
     )
 
 
@@ -322,7 +342,11 @@ def _parse_prefix(value: object, key: str, problems: Problems) -> str:
         return ""
     path = PurePosixPath(value)
     if not path.is_absolute() or ".." in path.parts or str(path) == "/":
-        problems.add(key, f"'{value}' is not an absolute, normalised directory", "e.g. /opt/lab")
+        problems.add(
+            key,
+            f"'{value}' is not an absolute, normalised directory",
+            "e.g. /opt/lab (or 'same' in a layer with extends, to share its base's prefix)",
+        )
         return ""
     return str(path)
 
@@ -331,7 +355,7 @@ def _check_prefixes(envs: list[Environment], problems: Problems) -> None:
     """Two environments may neither share a prefix nor nest one in the other."""
     for i, first in enumerate(envs):
         for second in envs[i + 1 :]:
-            if not first.prefix or not second.prefix:
+            if not first.prefix or not second.prefix or shares_prefix(first, second):
                 continue
             a, b = PurePosixPath(first.prefix), PurePosixPath(second.prefix)
             if a == b:

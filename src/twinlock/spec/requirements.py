@@ -221,6 +221,13 @@ def pypi_requirement_error(spec: str) -> str | None:
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Pep508
 
+    if spec.lstrip().startswith("-"):
+        # --index-url URL, -e git+https://..., -r file: pip options, not requirements.
+        option = spec.split(maxsplit=1)[0]
+        return (
+            f"'{option}' is a pip option, not a requirement; write a PEP 508 requirement "
+            "(name @ URL#sha256=... for a direct reference), or use pypi-file:"
+        )
     text, _, options = spec.partition(" --")
     options = f"--{options}" if options else ""
     leftover = _HASH_OPTION.sub("", options).strip()
