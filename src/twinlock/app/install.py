@@ -1,10 +1,10 @@
 """Install, verify and mirror as library calls (``twinlock install / verify / mirror``).
 
-The seam between the pure planning (:mod:`twinlock.installplan`,
-:mod:`twinlock.kernels`) and the install adapter (:mod:`twinlock.installer`).
+The seam between the pure planning (:mod:`twinlock.install.plan`,
+:mod:`twinlock.install.kernels`) and the install adapter (:mod:`twinlock.install.linker`).
 Every archive is verified before any prefix is touched, so a bad archive
 stops the whole install with nothing written. The PyPI layer of an
-environment (:mod:`twinlock.pypiinstall`, with uv) follows its conda layer; a
+environment (:mod:`twinlock.install.pypi`, with uv) follows its conda layer; a
 PyPI-only environment has no conda layer and is a uv venv.
 """
 

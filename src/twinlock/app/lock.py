@@ -75,7 +75,7 @@ def run_lock(
     """Lock the composition; write only what changed, all or nothing on failure.
 
     When something does not solve, or an aligned package cannot be shared, raises
-    :class:`~twinlock.conflict_model.ConflictsError` carrying the conflict report.
+    :class:`~twinlock.explain.model.ConflictsError` carrying the conflict report.
     *progress* hears each environment x platform being solved, reused and written.
     """
     if not update and not full and solver is None:

@@ -1,8 +1,8 @@
-"""Commands as library calls: load a project, lock it, check it.
+"""A project: its composition, configuration and lock directory, as every use case opens it.
 
-This is the seam between the pure core (:mod:`twinlock.locking`,
-:mod:`twinlock.check`) and the edges (:mod:`twinlock.files`, the solver
-adapter). The CLI calls these functions and renders what they return.
+The use cases beside this module (lock, check, explain, install, rebuild, ...)
+take a :class:`Project`; it knows where things are (:mod:`twinlock.spec.load`,
+:mod:`twinlock.lock.store`) and builds the adapters (the rattler solver, uv).
 """
 
 from __future__ import annotations

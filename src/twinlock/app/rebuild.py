@@ -11,8 +11,8 @@ an ``ENV=FILE`` import wins over both, whatever the order):
   Its pins are resolved against the environment's channels (the snapshot);
   unresolvable pins are reported, and are fatal for an environment kept as is.
 
-Files are read through :mod:`twinlock.files`, channel records come from the
-solver adapter, and the pure work is :func:`twinlock.rebuild.rebuild_composition`.
+Files are read through :mod:`twinlock.fileio`, channel records come from the
+solver adapter, and the pure work is :func:`twinlock.images.rebuild.rebuild_composition`.
 """
 
 from __future__ import annotations

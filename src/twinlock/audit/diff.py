@@ -2,7 +2,7 @@
 
 Pure: it compares two :class:`LockSet` values (whatever they were read from:
 a lock directory, one lock file, a git revision) and returns a
-:class:`LocksDiff`, which :mod:`twinlock.diffrender` turns into text, markdown
+:class:`LocksDiff`, which :mod:`twinlock.audit.diffrender` turns into text, markdown
 or JSON. Environments are matched by name, platforms by name, packages by name
 within one environment x platform.
 

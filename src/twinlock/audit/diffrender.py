@@ -1,4 +1,4 @@
-"""Renderings of a :class:`~twinlock.diff.LocksDiff`: terminal text, markdown, JSON.
+"""Renderings of a :class:`~twinlock.audit.diff.LocksDiff`: terminal text, markdown, JSON.
 
 * :func:`render_text` -- rich tables for a terminal; colour only when asked
   (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset).
@@ -30,7 +30,7 @@
     PACKAGE = {"version", "build", "channel", "subdir", "file", "md5",
                "sha256" (str | null), "license" (str | null)}
 
-  Kinds are those of :data:`twinlock.diff.CHANGE_KINDS`; environments,
+  Kinds are those of :data:`twinlock.audit.diff.CHANGE_KINDS`; environments,
   platforms and changes are sorted by name.
 """
 

@@ -2,7 +2,7 @@
 
 An edge module: it reads lock files from the file system or from git objects
 (``git ls-tree`` / ``git show``, never a checkout, so the working tree is left
-alone) and hands :class:`~twinlock.diff.LockSet` values to the pure diff core.
+alone) and hands :class:`~twinlock.audit.diff.LockSet` values to the pure diff core.
 
 A side is a lock directory (``locks/<composition>/``: every ``*.conda-lock.yml``
 in it), a single ``<env>.conda-lock.yml``, or that same path at a git revision.

@@ -1,7 +1,7 @@
 """Alignment clashes in the conflict report: which requirements hold an aligned package apart.
 
 A composition's ``align`` list asks for one version and build of each listed
-package in every environment of a platform (:mod:`twinlock.alignment`). When
+package in every environment of a platform (:mod:`twinlock.lock.alignment`). When
 the environments solve one by one but cannot share a build, the lock fails and
 the report must say which *requirements* are to blame, in which environment,
 like any other conflict.
@@ -11,14 +11,14 @@ For a clash of package ``P`` on a platform, each environment holds a pin of
 a *trial* asks: does this environment solve with the candidate as a hard pin
 (the spec ``P ==version build``)? When it does not, the minimal sets of its
 requirements that clash with the pin are found by the same deletion search as
-ordinary conflicts (:func:`~twinlock.conflict_search.find_conflicts`), the pin
+ordinary conflicts (:func:`~twinlock.explain.search.find_conflicts`), the pin
 ordered first. When every trial of a candidate is accepted, the environments
 could share it on their own: the clash then comes from the other aligned
 packages or from an environment that was not being relocked.
 
 :func:`find_alignment_clashes` looks for clashes among freshly solved
 environments (``twinlock explain``); :func:`explain_clash` explains one that
-a lock ran into. Both spend a shared :class:`~twinlock.conflict_search.SolveBudget`.
+a lock ran into. Both spend a shared :class:`~twinlock.explain.search.SolveBudget`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Conflict reports as data: what :mod:`twinlock.conflicts` finds and tools read.
+"""Conflict reports as data: what :mod:`twinlock.explain.conflicts` finds and tools read.
 
 Two kinds of finding share one report:
 

@@ -2,7 +2,7 @@
 
 Pure logic over a *probe*: a function that solves a batch of spec sets (all
 independent, so the solver adapter runs them concurrently) and returns one
-:class:`~twinlock.solver.SolveOutcome` per set. The search relies on one
+:class:`~twinlock.solve.adapter.SolveOutcome` per set. The search relies on one
 property of conda solving: it is monotone (if a set of specs cannot be solved,
 no superset can).
 
@@ -64,7 +64,7 @@ SEARCH_SHARE = 0.8
 class SolveBudget:
     """Counts solves, caches them and enforces the deadline of one explanation run.
 
-    Also a :class:`~twinlock.solver.Solver` (``solve_all``, uncached: its
+    Also a :class:`~twinlock.solve.adapter.Solver` (``solve_all``, uncached: its
     requests may carry pins the cache key does not see), so code that takes a
     solver, such as alignment, spends the same budget. Searches (:meth:`probe`)
     stop at :data:`SEARCH_SHARE` of the time limit, everything else at the limit.

@@ -9,7 +9,7 @@ requirement (and its provenance: who asked for it and why).
 :class:`DependencyGraph` wraps a ``networkx.DiGraph`` that is never mutated
 after construction: :meth:`limited` and :meth:`focused` return new graphs.
 Queries (:meth:`paths_to` for ``twinlock why``, :meth:`tree` for
-``twinlock tree``) return plain values that :mod:`twinlock.graphrender` turns
+``twinlock tree``) return plain values that :mod:`twinlock.graph.render` turns
 into text, DOT, Mermaid or JSON. Dependencies on virtual packages
 (``__glibc``) and on anything not in the lock are not edges.
 

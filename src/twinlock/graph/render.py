@@ -1,7 +1,7 @@
-"""Renderings of a :class:`~twinlock.graph.DependencyGraph`: DOT, Mermaid, JSON and text.
+"""Renderings of a :class:`~twinlock.graph.model.DependencyGraph`: DOT, Mermaid, JSON and text.
 
 Pure functions from graph values to strings; the CLI prints or writes them
-(SVG goes through :mod:`twinlock.graphviz`). Requested roots stand out in
+(SVG goes through :mod:`twinlock.graph.svg`). Requested roots stand out in
 every format (filled boxes in DOT and Mermaid, ``"root": true`` in JSON,
 ``[requested: ...]`` in text). Edge labels show only the constraint, since the
 target node already names the package.

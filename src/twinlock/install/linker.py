@@ -6,7 +6,7 @@
   directory (``<cache>/<file>``, conda's ``pkgs`` layout), else from its URL
   (``file://`` read in place, anything else downloaded into the first cache).
   Each candidate is checked against the lock's sha256/md5 and for members
-  escaping the prefix *before* rattler sees it (:mod:`twinlock.archives`).
+  escaping the prefix *before* rattler sees it (:mod:`twinlock.install.archives`).
 * **Link**: rattler installs the verified archives into a temporary sibling of
   the target (``.<name>.twinlock-*``), patching the build-time prefix
   placeholder to the *final* prefix (``alternative_target_prefix``), so text

@@ -2,10 +2,10 @@
 
 For every selected environment whose lock has PyPI packages on the platform:
 a PyPI-only environment gets its prefix created from a machine interpreter of
-the locked Python version (:func:`twinlock.pypi.find_interpreter`) with
+the locked Python version (:func:`twinlock.pypi.uv.find_interpreter`) with
 ``uv venv`` and synced to the lock; a mixed environment gets its PyPI packages
 installed on top of the conda layer already in the prefix. All uv calls go
-through :mod:`twinlock.pypi`.
+through :mod:`twinlock.pypi.uv`.
 
 ``twinlock install`` calls :func:`install_pypi_layers` after its conda layer,
 ``twinlock verify`` calls :func:`pypi_drift`.

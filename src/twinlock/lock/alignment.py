@@ -14,7 +14,7 @@ settled like this:
 * the first candidate every environment accepts wins; when none does, an
   :class:`~twinlock.errors.AlignmentError` names the package, the platform, the
   environments and why each refused (``twinlock lock`` turns it into a conflict
-  report: :mod:`twinlock.conflict_alignment`).
+  report: :mod:`twinlock.explain.alignment`).
 
 Pinning can pull an aligned package into an environment that lacked it, so the
 whole check repeats a bounded number of rounds. Environments that are not being

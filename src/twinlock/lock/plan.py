@@ -13,7 +13,7 @@ Pure logic over the composition, the previous locks and a :class:`Solver`:
 * ``full=True`` ignores previous locks altogether.
 
 Environments with a PyPI layer get it resolved (by a :class:`PypiResolver`,
-see :mod:`twinlock.pypilocking`) after their conda layer, on every platform
+see :mod:`twinlock.pypi.locking`) after their conda layer, on every platform
 that was solved; ``--update`` accepts PyPI names too. A PyPI-only environment
 has no conda solve.
 """
@@ -252,7 +252,7 @@ def _align(
     earlier: Mapping[tuple[str, str], tuple[PlatformLock, PlatformSummary]],
     locked_now: set[str],
 ) -> dict[tuple[str, str], tuple[PlatformLock, PlatformSummary]]:
-    """Apply the composition's ``align`` list (see :mod:`twinlock.alignment`) to one wave."""
+    """Apply the composition's ``align`` list (see :mod:`twinlock.lock.alignment`) to one wave."""
     from twinlock.lock.alignment import align_locks
 
     by_key = {(p.env.name, p.inputs.platform): p for p in plans}

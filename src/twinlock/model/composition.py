@@ -5,7 +5,7 @@ image (typically ``lab`` in ``/opt/lab`` and ``payload`` in ``/opt/payload``),
 sharing channels, target platforms, an optional ``snapshot`` date and the
 system requirements that fix the virtual packages of each platform.
 
-These are plain frozen values; :mod:`twinlock.parsing` builds them from YAML
+These are plain frozen values; :mod:`twinlock.spec.parse` builds them from YAML
 data and is the only place that knows the file syntax.
 """
 

@@ -2,7 +2,7 @@
 
 These frozen values are the common currency of every command after ``lock``:
 ``check``, ``diff``, ``why``, ``install`` all read an :class:`EnvironmentLock`.
-:mod:`twinlock.lockfile` maps them to and from the conda-lock v1 file format.
+:mod:`twinlock.lock.format` maps them to and from the conda-lock v1 file format.
 
 An environment may also have a PyPI layer, resolved by uv: each
 :class:`PlatformLock` then carries ``pypi`` (:class:`PypiPackage` values, the

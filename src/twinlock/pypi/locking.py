@@ -1,9 +1,9 @@
 """Lock the PyPI layer of environments whose conda layer was just (re)solved (pure).
 
-Called by :func:`twinlock.locking.lock_composition` with the conda result of
+Called by :func:`twinlock.lock.plan.lock_composition` with the conda result of
 every environment x platform it solved; reused platform locks keep their PyPI
 layer as they keep their conda pins. Builds one
-:class:`~twinlock.pypiplan.PypiRequest` per platform (Python version from
+:class:`~twinlock.pypi.plan.PypiRequest` per platform (Python version from
 ``python:`` or the conda ``python`` record, previous PyPI pins as
 preferences unless ``full``, ``--update`` names as upgrades), runs them through a
 :class:`PypiResolver` and returns the platform locks with their ``pypi`` set.

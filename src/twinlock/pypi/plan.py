@@ -1,13 +1,13 @@
 """The PyPI layer, pure: what to ask uv for, and how to read what it answers.
 
-:mod:`twinlock.pypi` (the uv adapter) runs ``uv pip compile`` for each
+:mod:`twinlock.pypi.uv` (the uv adapter) runs ``uv pip compile`` for each
 :class:`PypiRequest` twice: once to a ``requirements.txt`` (the pins, and the
 ``# via`` annotations that give the dependency graph) and once, with those
 exact pins and ``--no-deps``, to a ``pylock.toml`` (PEP 751: the url and sha256
 of every artifact compatible with the target). This module builds the
 requests, chooses one artifact per package (the wheel whose tags an installer
 on the target would prefer, else the sdist) and turns the two outputs into
-:class:`~twinlock.lockmodel.PypiPackage` values.
+:class:`~twinlock.model.lock.PypiPackage` values.
 
 The composition's ``snapshot`` applies to PyPI too (``--exclude-newer``), so
 a relock from scratch gives the same pins.

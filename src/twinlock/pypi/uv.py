@@ -3,7 +3,7 @@
 uv comes from PyPI as a dependency of twinlock; its binary is found with
 ``uv.find_uv_bin()``. Three jobs:
 
-* :class:`UvResolver` resolves :class:`~twinlock.pypiplan.PypiRequest` values
+* :class:`UvResolver` resolves :class:`~twinlock.pypi.plan.PypiRequest` values
   with ``uv pip compile`` for a Python version and platform (hashes on, header
   off), previous pins given as preferences and ``--upgrade-package`` for
   ``--update``; tests may substitute any object with the same ``resolve_all``.
