@@ -11,11 +11,14 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from twinlock.errors import TwinlockError
+
+if TYPE_CHECKING:
+    from twinlock.app.project import Project
 
 app = typer.Typer(
     name="twinlock",
@@ -176,6 +179,21 @@ def pick(new: T | None, old: T | None, old_name: str, new_name: str) -> T | None
             f"keep only {new_name}",
         )
     return old
+
+
+def open_given(
+    composition: Path | None,
+    composition_opt: Path | None,
+    *,
+    locks_dir: Path | None = None,
+    mirror: list[str] | None = None,
+) -> Project:
+    """The project of the composition given positionally or with ``--composition``."""
+    from twinlock.app.project import open_project
+
+    return open_project(
+        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
+    )
 
 
 def either(positional: Path | None, option: Path | None) -> Path | None:

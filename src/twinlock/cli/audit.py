@@ -14,8 +14,8 @@ from twinlock.cli.app import (
     LocksDirOpt,
     PlatformsOpt,
     app,
-    either,
     handle_errors,
+    open_given,
 )
 from twinlock.cli.commands import diff_command, run_guarded, split_values
 
@@ -66,10 +66,9 @@ def sbom(
     """A CycloneDX SBOM of the locked packages (one component per package and platform)."""
     from twinlock.app.audit import run_sbom
     from twinlock.app.output import check_output, write_output
-    from twinlock.app.project import open_project
 
     check_output(output)
-    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
+    project = open_given(composition, composition_opt, locks_dir=locks_dir)
     document = run_sbom(
         project,
         environments=split_values(env),
@@ -112,9 +111,8 @@ def export_command(
 ) -> None:
     """Export the locks for other tools: pixi, rattler-based installers, conda."""
     from twinlock.app.export import run_export
-    from twinlock.app.project import open_project
 
-    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
+    project = open_given(composition, composition_opt, locks_dir=locks_dir)
     report = run_export(
         project,
         fmt,

@@ -17,8 +17,8 @@ from twinlock.cli.app import (
     MirrorOpt,
     app,
     complete_platform,
-    either,
     handle_errors,
+    open_given,
 )
 from twinlock.cli.commands import split_values
 from twinlock.errors import TwinlockError
@@ -60,13 +60,10 @@ def rebuild(
 ) -> None:
     """Maintenance rebuild: keep historical environments exactly, refresh or update the rest."""
     from twinlock.app.images import rebuild as run_rebuild
-    from twinlock.app.project import open_project
     from twinlock.cli import render
     from twinlock.cli.progress import progress_display
 
-    project = open_project(
-        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
-    )
+    project = open_given(composition, composition_opt, locks_dir=locks_dir, mirror=mirror)
     with progress_display(quiet=QUIET[0]) as progress:
         report = run_rebuild(
             project,
@@ -201,12 +198,9 @@ def install(
 ) -> None:
     """Install each environment's locked packages into ROOT/<prefix>, hash-verified."""
     from twinlock.app import install as deploy
-    from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(
-        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
-    )
+    project = open_given(composition, composition_opt, locks_dir=locks_dir, mirror=mirror)
     with _install_progress() as progress:
         report = deploy.run_install(
             project,
@@ -310,10 +304,9 @@ def verify(
     """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
     from twinlock.app import install as deploy
     from twinlock.app import shapes
-    from twinlock.app.project import open_project
     from twinlock.cli import render
 
-    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
+    project = open_given(composition, composition_opt, locks_dir=locks_dir)
     drift = deploy.run_verify(
         project,
         root=root,
@@ -345,13 +338,10 @@ def mirror_command(
 ) -> None:
     """Gather every archive the locks need into an indexed local channel (air-gapped installs)."""
     from twinlock.app import install as deploy
-    from twinlock.app.project import open_project
     from twinlock.cli import render
     from twinlock.cli.progress import progress_display
 
-    project = open_project(
-        either(composition, composition_opt), locks_dir=locks_dir, mirrors=mirror or []
-    )
+    project = open_given(composition, composition_opt, locks_dir=locks_dir, mirror=mirror)
     with progress_display(quiet=QUIET[0]) as progress:
         report = deploy.run_mirror(
             project, dest=dest.resolve(), environments=split_values(env), progress=progress
@@ -373,11 +363,10 @@ def test_command(
     """Run each environment's declared smoke tests (tests:) against its installed prefix."""
     import json
 
-    from twinlock.app.project import open_project
     from twinlock.app.smoke import run_smoke_tests
     from twinlock.cli import render
 
-    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
+    project = open_given(composition, composition_opt, locks_dir=locks_dir)
     report = run_smoke_tests(project, root=root, environments=split_values(env), platform=platform)
     typer.echo(json.dumps(report.as_json(), indent=2) if as_json else render.smoke_report(report))
     if report.failed:

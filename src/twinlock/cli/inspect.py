@@ -17,8 +17,8 @@ from twinlock.cli.app import (
     complete_environment,
     complete_package,
     complete_platform,
-    either,
     handle_errors,
+    open_given,
     pick,
 )
 from twinlock.cli.commands import split_values
@@ -88,7 +88,6 @@ def graph_command(
     """
     from twinlock.app.inspect import graph_view
     from twinlock.app.output import check_output, write_output
-    from twinlock.app.project import open_project
     from twinlock.graph import render as graphrender
 
     if fmt not in graphrender.GRAPH_FORMATS:
@@ -97,7 +96,7 @@ def graph_command(
             f"use one of: {', '.join(graphrender.GRAPH_FORMATS)}",
         )
     check_output(output)
-    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
+    project = open_given(composition, composition_opt, locks_dir=locks_dir)
     whole = fmt == "json"  # data for tools: whole unless --depth/--focus says otherwise
     drawn = graph_view(project, env, platform, depth=depth, focus=focus, radius=radius, whole=whole)
     shown = drawn.shown
@@ -191,10 +190,9 @@ def overlap(
 ) -> None:
     """Packages shared by environments (identical / build / version differs) and boundary pairs."""
     from twinlock.app.audit import run_overlap
-    from twinlock.app.project import open_project
     from twinlock.audit import overlaprender
 
-    project = open_project(either(composition, composition_opt), locks_dir=locks_dir)
+    project = open_given(composition, composition_opt, locks_dir=locks_dir)
     results = run_overlap(project, split_values(platform))
     render = overlaprender.overlap_json if as_json else overlaprender.overlap_text
     typer.echo(render(project.composition.name, results), nl=not as_json)

@@ -19,6 +19,7 @@ from twinlock.cli.app import (
     app,
     either,
     handle_errors,
+    open_given,
 )
 from twinlock.cli.commands import check_command, lock_command, run_guarded, split_values
 from twinlock.errors import TwinlockError
@@ -127,11 +128,10 @@ def explain(
     Exit 0 when everything solves and aligns, 1 otherwise.
     """
     from twinlock.app.explain import run_explain
-    from twinlock.app.project import open_project
     from twinlock.cli.progress import progress_display
     from twinlock.explain.render import conflict_json, conflict_text
 
-    project = open_project(either(composition, composition_opt), mirrors=mirror or [])
+    project = open_given(composition, composition_opt, mirror=mirror)
     with progress_display(quiet=QUIET[0]) as progress:
         analysis = run_explain(
             project,
