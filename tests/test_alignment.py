@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import ProjectFactory
 from twinlock.app.check import run_check
-from twinlock.app.lock import LockReport, run_lock
+from twinlock.app.lock import run_lock
+from twinlock.app.lockreport import LockReport
 from twinlock.errors import AlignmentError, CompositionError
 from twinlock.lock.alignment import align_locks, misaligned
 from twinlock.model.inputs import SolveInputs

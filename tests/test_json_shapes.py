@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from twinlock.app import shapes
-from twinlock.app.lock import LockReport
+from twinlock.app.lockreport import LockReport
 from twinlock.lock.plan import LockResult, PackageChange, PlatformSummary
 
 from .conftest import DATA, REPO

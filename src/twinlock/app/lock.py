@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from twinlock.app.lockreport import LockReport
 from twinlock.app.progress import (
     CountingSolver,
     Progress,
@@ -20,44 +20,32 @@ from twinlock.app.progress import (
     silent,
 )
 from twinlock.app.project import Project, orphan_files
+from twinlock.app.unchanged import known_records, report_if_unchanged, verify_reused
 from twinlock.errors import (
     AlignmentError,
-    InputFileError,
     LockFileError,
     TwinlockError,
     UnsolvableError,
 )
-from twinlock.fileio import display_path, read_bytes_if_exists, write_files
+from twinlock.fileio import write_files
 from twinlock.lock.check import align_warnings, kernel_warnings
 from twinlock.lock.format import render_conda_lock, render_explicit
-from twinlock.lock.layers import LayerUnsolvableError, with_layers
-from twinlock.lock.plan import LockResult, PlatformSummary, lock_composition
-from twinlock.lock.store import read_lock_reading
-from twinlock.lock.verify import mismatch_error, verify_against_channel
-from twinlock.model.lock import EnvironmentLock, PlatformLock
+from twinlock.lock.layers import LayerUnsolvableError
+from twinlock.lock.plan import LockResult, lock_composition
+from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
 from twinlock.solve.adapter import (
-    PackageFinder,
     PackageIndex,
     RattlerSolver,
     SolveOutcome,
     Solver,
     SolveRequest,
 )
-from twinlock.spec.load import condarc_path
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from twinlock.explain.layers import LayerFindings
-
-
-@dataclass(frozen=True)
-class LockReport:
-    result: LockResult
-    written: tuple[Path, ...]
-    removed: tuple[Path, ...]
-    warnings: tuple[str, ...] = ()
 
 
 def run_lock(
@@ -71,19 +59,23 @@ def run_lock(
     pypi: PypiResolver | None = None,
     solver_factory: Callable[[], Solver] | None = None,
     progress: Progress = silent,
+    predict_rerun: bool = False,
 ) -> LockReport:
     """Lock the composition; write only what changed, all or nothing on failure.
 
     When something does not solve, or an aligned package cannot be shared, raises
     :class:`~twinlock.explain.model.ConflictsError` carrying the conflict report.
     *progress* hears each environment x platform being solved, reused and written.
+    With *predict_rerun*, the report carries what an immediate rerun would report
+    (for the no-op stamp), decided from the locks in hand and the records the
+    solve returned, not by reading and verifying the files again.
     """
     if not update and not full and solver is None:
-        unchanged = _report_if_unchanged(project, environments)
+        unchanged = report_if_unchanged(project, environments)
         if unchanged is not None:
             log.info("every lock's inputs are unchanged: nothing to solve")
             _report_summaries(unchanged.result, progress)
-            return unchanged
+            return replace(unchanged, rerun=unchanged) if predict_rerun else unchanged
     previous = _previous_locks(project, tolerate_errors=full)
     # A solver this call builds is closed before it returns; a shared one (run_locks)
     # is closed by its owner.
@@ -105,7 +97,8 @@ def run_lock(
             ) from None
         _report_summaries(result, progress)
         reused = {(s.environment, s.platform) for s in result.summaries if s.action == "reused"}
-        warnings = _verify_reused(
+        records = known_records(solver or lazy.solver, result, reused)
+        warnings = verify_reused(
             project,
             [
                 lk.with_platforms(
@@ -113,8 +106,32 @@ def run_lock(
                 )
                 for lk in result.locks
             ],
-            solver or (lazy.solver if reused else None),
+            records if reused else None,
         )
+        report = _write_locks(
+            project,
+            result,
+            previous,
+            environments=environments,
+            warnings=warnings,
+            progress=progress,
+        )
+        if not predict_rerun:
+            return report
+        known = {lk.environment: lk for lk in result.locks}
+        return replace(report, rerun=report_if_unchanged(project, environments, known, records))
+
+
+def _write_locks(
+    project: Project,
+    result: LockResult,
+    previous: dict[str, EnvironmentLock],
+    *,
+    environments: Sequence[str],
+    warnings: list[str],
+    progress: Progress,
+) -> LockReport:
+    """Write what changed (all or nothing) and collect the lock's warnings."""
     contents: dict[Path, str] = {}
     for lock in result.locks:
         contents |= _render_if_changed(project, lock, previous.get(lock.environment))
@@ -122,7 +139,7 @@ def run_lock(
     written = write_files(contents, removed)
     _report_written(project, result, set(written), progress)
     locked = {lk.environment: lk for lk in result.locks}
-    warnings += result.held_back
+    warnings = [*warnings, *result.held_back]
     warnings += kernel_warnings(project.composition, locked)
     # Environments not relocked (--env) still hold aligned packages.
     warnings += align_warnings(project.composition, {**previous, **locked})
@@ -158,6 +175,7 @@ def run_locks(
     update: Sequence[str] = (),
     full: bool = False,
     progress: Progress = silent,
+    predict_rerun: bool = False,
 ) -> list[LockReport]:
     """Lock several compositions in one process, concurrently, sharing solvers.
 
@@ -174,6 +192,7 @@ def run_locks(
                 update=update,
                 full=full,
                 progress=progress,
+                predict_rerun=predict_rerun,
             )
         ]
     from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +219,7 @@ def run_locks(
             full=full,
             solver_factory=shared(project),
             progress=progress,
+            predict_rerun=predict_rerun,
         )
 
     try:
@@ -266,96 +286,6 @@ def _render_if_changed(
     return out
 
 
-def _report_if_unchanged(project: Project, environments: Sequence[str]) -> LockReport | None:
-    """A no-op relock: every selected lock is sound, current and agrees with the channel.
-
-    Each lock is read and validated in full, its ``@EXPLICIT`` twins must be
-    exactly what it renders to, and its conda files' hashes must match the
-    channel's records. Returns None as soon as anything may need work; the full
-    path then decides (and reports a damaged lock). Hashes the channel
-    contradicts raise: re-deciding would reuse the same pins. A layer's hash
-    takes its base's pins from the base's lock, which is checked with it.
-    """
-    if not environments and orphan_files(project):
-        return None
-    composition = project.composition
-    selected = with_layers(composition, composition.select(list(environments)))
-    sound = {env.name: _sound_lock(project, env.name) for env in selected}
-    locks = [lock for lock in sound.values() if lock is not None]
-    if len(locks) < len(selected):
-        return None
-    shells = project.expected_shells({lk.environment: lk for lk in locks})
-    for lock in locks:
-        if _without_packages(lock) != shells[lock.environment]:
-            return None
-        for platform in lock.platform_names:
-            if not _holds_exactly(
-                project.paths.explicit(lock.environment, platform),
-                render_explicit(lock, platform),
-            ):
-                return None
-    with project.solver() as finder:  # closed before exit: no rattler object outlives the call
-        warnings = _verify_reused(project, locks, finder)
-    summaries = [
-        replace(
-            PlatformSummary(lk.environment, p.platform, "reused", len(p.packages), 0.0),
-            pypi=len(p.pypi),
-            base=lk.extends,
-            held=_held(sound.get(lk.extends or ""), p.platform),
-        )
-        for lk in locks
-        for p in lk.platforms
-    ]
-    return LockReport(LockResult((), tuple(summaries)), (), (), tuple(warnings))
-
-
-def _held(base: EnvironmentLock | None, platform: str) -> int:
-    """How many pins a layer holds from its *base* on *platform* (0 for no layer)."""
-    plat = base.platform(platform) if base is not None else None
-    return len(plat.packages) if plat is not None else 0
-
-
-def _sound_lock(project: Project, env: str) -> EnvironmentLock | None:
-    """The lock of *env* when it exists and passes validation (the full path reports why not)."""
-    path = project.paths.conda_lock(env)
-    if not path.is_file():
-        return None
-    try:
-        reading = read_lock_reading(path)
-    except LockFileError:
-        return None
-    return None if reading.problems else reading.lock
-
-
-def _holds_exactly(path: Path, text: str) -> bool:
-    """Are *path*'s bytes *text*? (Compared as bytes: a file that is not UTF-8 just differs.)"""
-    try:
-        return read_bytes_if_exists(path) == text.encode()
-    except InputFileError:  # a FIFO, device or directory: the full path replaces it
-        return False
-
-
-def _without_packages(lock: EnvironmentLock) -> EnvironmentLock:
-    """*lock* as :meth:`Project.expected_shells` describes it: metadata and hashes only."""
-    return lock.with_platforms(
-        [
-            PlatformLock.create(p.platform, p.input_hash, p.virtual_packages, ())
-            for p in lock.platforms
-        ]
-    )
-
-
-def _verify_reused(project: Project, locks: Sequence[EnvironmentLock], finder: object) -> list[str]:
-    """Raise when the channel contradicts a reused pin's hashes; warn when it cannot vouch."""
-    if not locks or not isinstance(finder, PackageFinder):
-        return []  # a test double that cannot look records up
-    findings = verify_against_channel(locks, finder)
-    if any(f.verdict == "mismatch" for f in findings):
-        source = display_path(project.paths.directory)
-        raise mismatch_error(findings, source)
-    return [f"{f.environment} {f.platform}: cannot verify {f}" for f in findings]
-
-
 def _explained(
     project: Project,
     error: UnsolvableError | AlignmentError,
@@ -403,28 +333,3 @@ def _layer_findings(
         (layer, platform): explain_layer(project.composition, layer, platform, base, solver)
         for (layer, platform), base in sorted(error.bases.items())
     }
-
-
-def noop_inputs(project: Project, start: Path) -> tuple[list[Path], list[Path]]:
-    """Every file (and directory listing) a no-op ``lock`` of *project* depends on.
-
-    *start* is where the search for ``twinlock.toml`` began (the composition's
-    directory, or the working directory): a config file appearing anywhere between
-    it and the project root would change the project, so each of those places counts.
-    """
-    comp_dir = project.composition_path.parent
-    files = [project.composition_path]
-    files += [comp_dir / ref for env in project.composition.environments for ref in env.sources]
-    root = project.config.root.resolve()
-    for directory in (start.resolve(), *start.resolve().parents):
-        files.append(directory / "twinlock.toml")
-        if directory == root:
-            break
-    files += project.paths.existing_files()
-    files.append(condarc_path(os.environ))  # its channel_alias may name mirrors
-    return files, [project.paths.directory, project.config.root / "envs"]
-
-
-def noop_report(project: Project, environments: Sequence[str]) -> LockReport | None:
-    """What an immediate relock would report when it is a no-op (None when it is not)."""
-    return _report_if_unchanged(project, environments)

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     # Types only: tag parsing must not pay for the lock machinery.
-    from twinlock.app.lock import LockReport
+    from twinlock.app.lockreport import LockReport
     from twinlock.images.tags import ImageTag
     from twinlock.install.plan import Drift
     from twinlock.lock.check import Finding

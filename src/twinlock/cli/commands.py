@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from twinlock.errors import TwinlockError
 
 if TYPE_CHECKING:
-    from twinlock.app.lock import LockReport
+    from twinlock.app.lockreport import LockReport
     from twinlock.app.project import Project
 
 
@@ -75,14 +75,19 @@ def lock_command(
     try:
         with progress_display(quiet=quiet) as progress:
             reports = run_locks(
-                projects, environments=envs, update=updates, full=full, progress=progress
+                projects,
+                environments=envs,
+                update=updates,
+                full=full,
+                progress=progress,
+                predict_rerun=argv is not None and not as_json,
             )
     except ConflictsError as exc:
         print(conflict_text(exc.analysis), file=sys.stderr)
         raise
     print(_lock_output(projects, reports, cwd, as_json=as_json))
     if argv is not None and not as_json:
-        _stamp(projects, compositions, envs, argv, cwd)
+        _stamp(projects, reports, compositions, argv, cwd)
     return 0
 
 
@@ -117,25 +122,24 @@ def _joined(projects: Sequence[Project], texts: Sequence[str], cwd: Path) -> str
 
 def _stamp(
     projects: Sequence[Project],
+    reports: Sequence[LockReport],
     compositions: Sequence[Path],
-    envs: Sequence[str],
     argv: Sequence[str],
     cwd: Path,
 ) -> None:
     """Record the no-op stamp when an immediate rerun would change nothing."""
-    from twinlock.app.lock import noop_inputs, noop_report
     from twinlock.app.noop import record
+    from twinlock.app.unchanged import noop_inputs
     from twinlock.cli import render
 
     files: list[Path] = []
     listings: list[Path] = []
     texts: list[str] = []
     named: list[Path | None] = list(compositions) or [None]
-    for project, composition in zip(projects, named, strict=True):
-        report = noop_report(project, envs)
-        if report is None:
+    for project, report, composition in zip(projects, reports, named, strict=True):
+        if report.rerun is None:
             return
-        texts.append(render.lock_report(report, cwd))
+        texts.append(render.lock_report(report.rerun, cwd))
         more_files, more_listings = noop_inputs(project, composition.parent if composition else cwd)
         files += more_files
         listings += more_listings

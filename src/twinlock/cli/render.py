@@ -11,7 +11,7 @@ from twinlock.errors import TwinlockError, shorten
 if TYPE_CHECKING:
     # Types only: importing the app modules here would slow every command's error path.
     from twinlock.app.install import InstallReport, MirrorReport
-    from twinlock.app.lock import LockReport
+    from twinlock.app.lockreport import LockReport
     from twinlock.app.rebuild import RebuildReport
     from twinlock.app.smoke import SmokeReport
     from twinlock.images.tags import ImageTag

@@ -13,7 +13,7 @@ tests and other callers choose the channel reader.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,7 +49,7 @@ def verify_against_channel(
     for lock in locks:
         for plat in lock.platforms:
             for pkg in plat.packages:
-                ref = PackageRef(Channel(pkg.channel, pkg.channel), pkg.subdir, pkg.file_name)
+                ref = package_ref(pkg)
                 uses.setdefault(ref, []).append((lock.environment, plat.platform, pkg))
     records = finder.find_packages(sorted(uses, key=_ref_key))
     findings = []
@@ -59,6 +59,38 @@ def verify_against_channel(
             if verdict is not None:
                 findings.append(ChannelFinding(env, platform, pkg, *verdict))
     return sorted(findings, key=lambda f: (f.environment, f.platform, f.package.name))
+
+
+def package_ref(pkg: LockedPackage) -> PackageRef:
+    """The channel file a locked conda package names."""
+    return PackageRef(Channel(pkg.channel, pkg.channel), pkg.subdir, pkg.file_name)
+
+
+class KnownRecords:
+    """A :class:`PackageFinder` that answers from records already in hand.
+
+    A lock that has just been solved holds the channel's own records: verifying
+    it again (to predict what a rerun prints) needs no second load of the
+    repodata. Records are remembered as *finder* returns them (absent ones too),
+    and *finder* is built (by calling it) only when a file is not known yet.
+    """
+
+    def __init__(
+        self, finder: Callable[[], PackageFinder], known: Iterable[LockedPackage] = ()
+    ) -> None:
+        self._finder = finder
+        self._known: dict[PackageRef, LockedPackage | None] = {package_ref(p): p for p in known}
+
+    def remember(self, packages: Iterable[LockedPackage]) -> None:
+        """Add records taken from the channel (say, a solve's result)."""
+        self._known |= {package_ref(p): p for p in packages}
+
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        missing = [r for r in refs if r not in self._known]
+        if missing:
+            found = self._finder().find_packages(missing)
+            self._known |= {r: found.get(r) for r in missing}
+        return {r: record for r in refs if (record := self._known[r]) is not None}
 
 
 def compare_with_record(
