@@ -28,12 +28,13 @@ from twinlock.app.project import Project, open_project
 from twinlock.audit.diff import compare_packages, diff_lock_sets
 from twinlock.audit.sources import read_lock_set
 from twinlock.errors import LockFileError
-from twinlock.lock.format import load_lock_data, read_conda_lock, render_conda_lock
+from twinlock.lock.format import read_conda_lock, render_conda_lock
 from twinlock.lock.validate import validate_lock_data
 from twinlock.lock.verify import compare_with_record, verify_against_channel
+from twinlock.lock.yamldata import load_lock_data
 from twinlock.model.composition import Channel
 from twinlock.model.lock import EnvironmentLock, LockedPackage
-from twinlock.solve.adapter import PackageRef
+from twinlock.solve.records import PackageRef
 
 REPO = Path(__file__).resolve().parents[1]
 RSP = REPO / "locks" / "rsp"

@@ -22,7 +22,7 @@ from twinlock.app.lock import run_lock
 from twinlock.app.project import Project, open_project
 from twinlock.lock.verify import KnownRecords, package_ref
 from twinlock.model.lock import LockedPackage
-from twinlock.solve.adapter import PackageRef
+from twinlock.solve.records import PackageRef
 
 REPO = Path(__file__).resolve().parents[1]
 RSP = REPO / "locks" / "rsp"

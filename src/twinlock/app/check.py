@@ -23,7 +23,7 @@ from twinlock.lock.check import (
 from twinlock.lock.format import LockReading, render_explicit
 from twinlock.lock.verify import verify_against_channel
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PypiPackage
-from twinlock.solve.adapter import PackageFinder
+from twinlock.solve.records import PackageFinder
 
 _LISTED = 5
 

@@ -44,8 +44,9 @@ from twinlock.lock.imports import (
 )
 from twinlock.lock.store import LockPaths, read_lock_file, read_locks
 from twinlock.model.lock import EnvironmentLock
-from twinlock.solve.adapter import PackageFinder, RattlerSolver, Solver
+from twinlock.solve.adapter import RattlerSolver, Solver
 from twinlock.solve.channels import local_channel_dir
+from twinlock.solve.records import PackageFinder
 
 
 class MissingPinsError(TwinlockError):

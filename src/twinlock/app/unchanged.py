@@ -26,7 +26,8 @@ from twinlock.lock.plan import LockResult, PlatformSummary
 from twinlock.lock.store import read_lock_reading
 from twinlock.lock.verify import KnownRecords, mismatch_error, verify_against_channel
 from twinlock.model.lock import EnvironmentLock, PlatformLock
-from twinlock.solve.adapter import PackageFinder, Solver
+from twinlock.solve.adapter import Solver
+from twinlock.solve.records import PackageFinder
 from twinlock.spec.load import condarc_path
 
 

@@ -3,8 +3,8 @@
 conda-lock v1 files are written by :mod:`twinlock.lock.emit`, byte for byte what
 conda-lock's ``write_conda_lock_file`` produces (tests use conda-lock as the
 oracle, and check its ``parse_conda_lock_file`` reads what we write), so the
-files are exactly what micromamba and ``conda-lock install`` consume. Reading is
-libyaml (no pydantic) with scalars kept as the text written, and every read
+files are exactly what micromamba and ``conda-lock install`` consume. Reading
+(:mod:`twinlock.lock.yamldata`) keeps scalars as the text written, and every read
 validates the whole file (:mod:`twinlock.lock.validate`): :func:`parse_conda_lock`
 refuses a damaged lock, :func:`read_conda_lock` returns it with its problems for
 the commands that report them (``check``, ``diff``).
@@ -24,11 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-import yaml
-
 from twinlock.errors import LockFileError
 from twinlock.lock.emit import conda_lock_data, dump_conda_lock
 from twinlock.lock.validate import LockProblem, validate_lock_data
+from twinlock.lock.yamldata import RESTORE_HINT, load_lock_data
 from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
 from twinlock.model.lock import (
     BASE_PINS_KEY,
@@ -40,21 +39,10 @@ from twinlock.model.lock import (
     PypiPackage,
 )
 from twinlock.model.platforms import VirtualPackage
-from twinlock.yamlio import yaml_tree_problems
 
 _R = TypeVar("_R", Requirement, PypiRequirement)
 
 _J = TypeVar("_J", list[Any], dict[str, Any])
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Safe loading that keeps numbers and dates as the text written: a hash of 64
-# decimal digits or a version like 1.10 is text in a lock, whatever YAML 1.1 says.
-_NOT_TEXT = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
-_TextLoader: Any = type("_TextLoader", (_Loader,), {})
-_TextLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NOT_TEXT]
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
-}
 
 
 def render_conda_lock(lock: EnvironmentLock) -> str:
@@ -160,40 +148,6 @@ def read_conda_lock(text: str, *, source: str) -> LockReading:
     return LockReading(_from_conda_lock_data(data, custom), tuple(problems))
 
 
-def load_lock_data(text: str, *, source: str) -> object:
-    """The YAML data of a lock, scalars such as hashes and versions kept as written text.
-
-    Aliases are checked before they are expanded (an alias bomb is refused, not built);
-    twinlock never writes an anchor, so a lock without ``&`` skips that walk.
-    """
-    loader = _TextLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None and "&" in text:
-            problems = yaml_tree_problems(node, source, unique_keys=False)
-            if problems:
-                raise LockFileError(
-                    f"{source}: not readable as a lock ({problems[0].message})", RESTORE_HINT
-                )
-        return None if node is None else loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = str(getattr(exc, "problem", None) or "invalid YAML")[:120]
-        raise LockFileError(
-            f"{source}: not readable as YAML{where} ({problem}); the file is damaged",
-            RESTORE_HINT,
-        ) from None
-    except RecursionError:
-        raise LockFileError(f"{source}: nested too deeply to be a lock", RESTORE_HINT) from None
-    finally:
-        loader.dispose()
-
-
-RESTORE_HINT = (
-    "restore it from version control (git checkout -- FILE), "
-    "or solve it anew ignoring it: twinlock lock --full"
-)
 _LISTED = 10  # problems listed in one error message
 
 

@@ -23,7 +23,7 @@ from twinlock.errors import InputFileError, LockFileError, shorten
 from twinlock.model.composition import Channel, Composition, Environment, Requirement
 from twinlock.model.inputs import SolveInputs
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
-from twinlock.solve.adapter import PackageRef
+from twinlock.solve.records import PackageRef
 from twinlock.yamlio import load_yaml
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from twinlock.errors import ConfigError, InputFileError, LockFileError
 from twinlock.fileio import blocking_file, display_path, read_text
-from twinlock.lock.format import RESTORE_HINT, LockReading, damaged_lock_error, read_conda_lock
+from twinlock.lock.format import LockReading, damaged_lock_error, read_conda_lock
+from twinlock.lock.yamldata import RESTORE_HINT
 from twinlock.model.lock import EnvironmentLock
 
 LOCK_SUFFIX = ".conda-lock.yml"

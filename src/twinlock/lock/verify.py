@@ -20,7 +20,7 @@ from typing import Literal
 from twinlock.errors import LockFileError
 from twinlock.model.composition import Channel
 from twinlock.model.lock import EnvironmentLock, LockedPackage
-from twinlock.solve.adapter import PackageFinder, PackageRef
+from twinlock.solve.records import PackageFinder, PackageRef
 
 Verdict = Literal["mismatch", "unverifiable"]
 _LISTED = 10

@@ -29,6 +29,13 @@ from twinlock.fileio import cache_dir
 from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.lock import LockedPackage
 from twinlock.model.platforms import VirtualPackage
+from twinlock.solve.records import (
+    PackageRef,
+    exact_specs,
+    open_memos,
+    remember,
+    remembered,
+)
 from twinlock.spec.matchspec import to_match_spec
 
 if TYPE_CHECKING:
@@ -96,25 +103,6 @@ class Solver(Protocol):
 # read from a foreign lock gets its dependencies and hashes from the channel.
 
 
-@dataclass(frozen=True)
-class PackageRef:
-    """An exact package file in a channel: ``<channel>/<subdir>/<file_name>``."""
-
-    channel: Channel
-    subdir: str
-    file_name: str
-
-    @property
-    def name(self) -> str:
-        """The package name (file names are ``<name>-<version>-<build>.<ext>``)."""
-        return self.file_name.rsplit("-", 2)[0].lower()
-
-
-@runtime_checkable
-class PackageFinder(Protocol):
-    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]: ...
-
-
 @runtime_checkable
 class PackageIndex(Protocol):
     """What package names channels hold (conflict reports name the absent ones)."""
@@ -178,12 +166,26 @@ class RattlerSolver:
         return await aio.gather_all([self._solve_one(gateway, r) for r in requests])
 
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
-        """The records behind *refs* (absent when the channel does not hold the file)."""
-        return aio.run(self.find_packages_async(refs)) if refs else {}
+        """The records behind *refs* (absent when the channel does not hold the file).
+
+        Answers for local channels are remembered across processes
+        (:mod:`twinlock.solve.records`): a lock checked again against an unchanged
+        channel directory needs no repodata parse.
+        """
+        if not refs:
+            return {}
+        memos = open_memos(refs, self._source)
+        out, missing = remembered(refs, memos)
+        if missing:
+            found = aio.run(self.find_packages_async(missing))
+            out |= found
+            remember(memos, missing, found)
+        return out
 
     async def find_packages_async(
         self, refs: Sequence[PackageRef]
     ) -> dict[PackageRef, LockedPackage]:
+        """The records behind *refs*, asked of rattler (exact specs first, names for the rest)."""
         import rattler
 
         gateway = self._shared_gateway()
@@ -192,17 +194,24 @@ class RattlerSolver:
             group = [r for r in refs if r.channel == channel]
             source = rattler.Channel(self._source(channel))
             subdirs: list[Any] = sorted({r.subdir for r in group})
-            try:
-                found = await gateway.query(
-                    [source], subdirs, sorted({r.name for r in group}), recursive=False
-                )
-            except Exception as exc:
-                raise _lookup_error(exc, channel) from exc
-            index = {(r.subdir, r.file_name): r for per in found for r in per}
-            for ref in group:
-                record = index.get((ref.subdir, ref.file_name))
-                if record is not None:
-                    out[ref] = LockedPackage.from_record(record, channel)
+            # Exact specs return a few records instead of every build of every name;
+            # a file name no spec matches (an odd version or build) is asked by name.
+            specs: list[Any] = exact_specs(group)
+            while group:
+                try:
+                    found = await gateway.query([source], subdirs, specs, recursive=False)
+                except Exception as exc:
+                    raise _lookup_error(exc, channel) from exc
+                index = {(r.subdir, r.file_name): r for per in found for r in per}
+                for ref in group:
+                    record = index.get((ref.subdir, ref.file_name))
+                    if record is not None:
+                        out[ref] = LockedPackage.from_record(record, channel)
+                group = [r for r in group if r not in out]
+                names = sorted({r.name for r in group})
+                if specs == names:
+                    break
+                specs = names
         return out
 
     def package_names(self, channels: Sequence[Channel], platform: str) -> frozenset[str]:
