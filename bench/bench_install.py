@@ -30,6 +30,7 @@ def run() -> list[tuple[str, str]]:
     from twinlock.app import install as deploy
     from twinlock.app.lock import run_lock
     from twinlock.app.project import open_project
+    from twinlock.app.verify import run_verify
 
     saved = os.environ.get("TWINLOCK_CACHE_DIR")
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,7 +50,7 @@ def run() -> list[tuple[str, str]]:
         report = deploy.run_install(project, root=base / "warm", platform="linux-64")
         warm = time.perf_counter() - start
         start = time.perf_counter()
-        drift = deploy.run_verify(project, root=base / "warm", platform="linux-64", deep=True)
+        drift = run_verify(project, root=base / "warm", platform="linux-64", deep=True)
         verify = time.perf_counter() - start
     if saved is None:
         os.environ.pop("TWINLOCK_CACHE_DIR", None)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from twinlock.app import install as deploy
 from twinlock.app.lock import run_lock
+from twinlock.app.mirror import run_mirror
 from twinlock.app.project import open_project
 from twinlock.errors import CompositionError, InstallError
 from twinlock.model.composition import Channel
@@ -136,6 +136,6 @@ def test_mirror_failing_does_not_suggest_running_mirror(tmp_path: Path) -> None:
     for archive in [*ip.channel.rglob("*.conda"), *ip.channel.rglob("*.tar.bz2")]:
         archive.unlink()
     with pytest.raises(InstallError, match="no usable archive") as caught:
-        deploy.run_mirror(project, dest=tmp_path / "mirror")
+        run_mirror(project, dest=tmp_path / "mirror")
     hint = caught.value.hint or ""
     assert "twinlock mirror" not in hint and "--mirror" in hint

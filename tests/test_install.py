@@ -33,7 +33,9 @@ from tests.installfixtures import (
 )
 from twinlock.app import install as deploy
 from twinlock.app.lock import run_lock
+from twinlock.app.mirror import run_mirror
 from twinlock.app.project import Project, open_project
+from twinlock.app.verify import run_verify
 from twinlock.cli.main import app
 from twinlock.errors import InstallError
 from twinlock.fileio import cache_dir
@@ -178,12 +180,12 @@ def test_verify_clean_then_drift(
     installed: tuple[Project, Path, deploy.InstallReport],
 ) -> None:
     project, root, _ = installed
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
     with (root / "opt/payload/lib/python-prefix.txt").open("a") as handle:
         handle.write("pip install something\n")
     (root / "opt/lab/share/jupyterlab/file0.txt").unlink()
-    assert deploy.run_verify(project, root=root, platform="linux-64") == []
-    deep = deploy.run_verify(project, root=root, platform="linux-64", deep=True)
+    assert run_verify(project, root=root, platform="linux-64") == []
+    deep = run_verify(project, root=root, platform="linux-64", deep=True)
     assert [(d.environment, d.kind, d.detail) for d in deep] == [
         ("lab", "deleted", "share/jupyterlab/file0.txt (from jupyterlab)"),
         ("payload", "modified", "lib/python-prefix.txt (from python)"),
@@ -195,7 +197,7 @@ def test_verify_finds_package_drift(
 ) -> None:
     project, root, _ = installed
     next((root / "opt/payload/conda-meta").glob("zlib-*.json")).unlink()
-    drift = deploy.run_verify(project, root=root, platform="linux-64")
+    drift = run_verify(project, root=root, platform="linux-64")
     assert [(d.environment, d.kind, d.detail) for d in drift] == [
         ("payload", "missing", "zlib 1.3.1 0")
     ]
@@ -214,10 +216,10 @@ def test_install_freezes_each_conda_prefix(
     assert "environment 'payload' of the twinlock composition 'duo'" in message
     assert "twinlock install" in message
     marker.unlink()
-    drift = deploy.run_verify(project, root=root, platform="linux-64")
+    drift = run_verify(project, root=root, platform="linux-64")
     assert [(d.environment, d.kind) for d in drift] == [("payload", "unfrozen")]
     assert "conda-meta/frozen is missing" in drift[0].detail
-    assert deploy.run_verify(project, root=root, platform="linux-64", frozen=False) == []
+    assert run_verify(project, root=root, platform="linux-64", frozen=False) == []
     again = deploy.run_install(project, root=root, platform="linux-64")
     assert again.frozen == (marker,) and json.loads(marker.read_text())["message"] == message
 
@@ -246,7 +248,7 @@ def test_no_freeze_leaves_conda_free_to_change_the_prefix(tmp_path: Path) -> Non
 
 def test_verify_reports_absent_prefix(tmp_path: Path) -> None:
     _, project = _locked(tmp_path)
-    drift = deploy.run_verify(project, root=tmp_path / "empty", platform="linux-64")
+    drift = run_verify(project, root=tmp_path / "empty", platform="linux-64")
     assert [d.kind for d in drift] == ["no-prefix", "no-prefix"]
 
 
@@ -262,7 +264,7 @@ def test_existing_prefix_is_refused_unless_forced(tmp_path: Path) -> None:
     report = deploy.run_install(project, root=root, platform="linux-64", force=True)
     assert [r.action for r in report.results] == ["replace", "install"]
     assert not (root / "opt/lab/precious.txt").exists()
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
     assert _leftovers(root) == []
 
 
@@ -320,7 +322,7 @@ def test_symlink_inside_the_package_stays_a_symlink(tmp_path: Path) -> None:
     deploy.run_install(project, root=root, environments=["payload"], platform="linux-64")
     installed = root / "opt/payload/share/zlib/current.txt"
     assert installed.is_symlink() and os.readlink(installed) == "file0.txt"
-    assert deploy.run_verify(project, root=root, environments=["payload"], deep=True) == []
+    assert run_verify(project, root=root, environments=["payload"], deep=True) == []
 
 
 def test_failed_link_leaves_no_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,7 +346,7 @@ def test_archives_found_in_a_package_cache(tmp_path: Path) -> None:
         archive.rename(cache / archive.name)
     root = tmp_path / "root"
     deploy.run_install(project, root=root, platform="linux-64", caches=[cache])
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
 
 
 def test_missing_archive_names_where_it_looked(tmp_path: Path) -> None:
@@ -357,10 +359,10 @@ def test_missing_archive_names_where_it_looked(tmp_path: Path) -> None:
 def test_mirror_then_install_air_gapped(tmp_path: Path) -> None:
     ip, project = _locked(tmp_path)
     dest = tmp_path / "mirror"
-    report = deploy.run_mirror(project, dest=dest)
+    report = run_mirror(project, dest=dest)
     assert (report.copied, report.present, report.channels) == (5, 0, (CANONICAL,))
     assert (dest / "linux-64/repodata.json").is_file()
-    again = deploy.run_mirror(project, dest=dest)
+    again = run_mirror(project, dest=dest)
     assert (again.copied, again.present) == (0, 5)
     # The original channel disappears: only the mirror remains.
     for archive in ip.channel.rglob("*.conda"):
@@ -370,7 +372,7 @@ def test_mirror_then_install_air_gapped(tmp_path: Path) -> None:
     gapped = _open(ip, mirrors=[f"{CHANNEL}={dest}"])
     root = tmp_path / "root"
     deploy.run_install(gapped, root=root, platform="linux-64")
-    assert deploy.run_verify(gapped, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(gapped, root=root, platform="linux-64", deep=True) == []
 
 
 def test_file_url_channel_installs_in_place(tmp_path: Path) -> None:
@@ -421,7 +423,7 @@ def test_remote_archives_are_downloaded_verified_and_cached(
     run_lock(project)
     root = tmp_path / "root"
     deploy.run_install(project, root=root, platform="linux-64")
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
     cached = cache_dir() / "archives" / "zlib-1.3.1-0.tar.bz2"
     assert cached.read_bytes() == (served / "linux-64/zlib-1.3.1-0.tar.bz2").read_bytes()
     # A tampered server copy is never installed (the good cached copy still is).
@@ -455,7 +457,7 @@ def test_channel_read_and_installed_through_a_url(
     assert {p.url.rsplit("/", 2)[0] for p in lock.packages} == {CANONICAL}
     root = tmp_path / "root"
     deploy.run_install(project, root=root, platform="linux-64")
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
     assert (cache_dir() / "archives" / "zlib-1.3.1-0.tar.bz2").is_file()  # downloaded
 
 

@@ -25,6 +25,7 @@ from twinlock.app import install as deploy
 from twinlock.app.explain import run_explain
 from twinlock.app.lock import run_lock
 from twinlock.app.project import Project, open_project
+from twinlock.app.verify import run_verify
 from twinlock.errors import InstallError
 from twinlock.explain.model import ConflictsError
 from twinlock.install import kernels, launcher
@@ -103,7 +104,7 @@ def test_the_layer_is_installed_on_top_of_the_installed_base(
     assert base_keys < after  # nothing of the base removed or changed
     assert zlib_file.read_bytes() == before and "1.3.1" in before.decode()
     assert not (root / "opt/extras").exists()
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
     # a rerun is a no-op, whichever environment of the prefix is named
     for env in ([], ["payload"], ["extras"]):
         again = deploy.run_install(project, root=root, platform="linux-64", environments=env)
@@ -128,13 +129,13 @@ def test_verify_reports_drift_per_layer(
     (root / "opt/payload/share/skytool/file1.txt").unlink()
     with (root / "opt/payload/share/zlib/file0.txt").open("a") as handle:
         handle.write("edited in place\n")
-    deep = deploy.run_verify(project, root=root, platform="linux-64", deep=True)
+    deep = run_verify(project, root=root, platform="linux-64", deep=True)
     assert [(d.environment, d.kind, d.detail) for d in deep] == [
         ("payload", "modified", "share/zlib/file0.txt (from zlib)"),
         ("extras", "deleted", "share/skytool/file1.txt (from skytool)"),
     ]
     next((root / "opt/payload/conda-meta").glob("skytool-*.json")).unlink()
-    drift = deploy.run_verify(project, root=root, platform="linux-64")
+    drift = run_verify(project, root=root, platform="linux-64")
     assert [(d.environment, d.kind, d.detail) for d in drift] == [
         ("extras", "missing", "skytool 2.0 0")
     ]
@@ -197,7 +198,7 @@ def test_a_kernel_base_with_a_same_prefix_layer_stays_sound(
     assert plat is not None
     stamp = json.loads((payload / ".twinlock/stamp.json").read_text())
     assert launcher.describe_drift(stamp, kernels.lock_digest(plat), str(payload)) is None
-    assert deploy.run_verify(project, root=root, platform="linux-64", deep=True) == []
+    assert run_verify(project, root=root, platform="linux-64", deep=True) == []
     # a user install shadowing a locked package is reported for the prefix's base only:
     # a same-prefix layer runs the base's Python, with the base's user site
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -206,7 +207,7 @@ def test_a_kernel_base_with_a_same_prefix_layer_stays_sound(
     plain = Path(".local/lib/python3.11/site-packages")  # where the layer alone would look
     for where in (site, plain):
         (tmp_path / "home" / where / "ipykernel-9.0.dist-info").mkdir(parents=True)
-    drift = deploy.run_verify(project, root=root, platform="linux-64")
+    drift = run_verify(project, root=root, platform="linux-64")
     assert [(d.environment, d.kind) for d in drift] == [("payload", "shadowed")]
 
 

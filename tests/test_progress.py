@@ -187,7 +187,7 @@ def test_pypi_resolution_reports_each_environment_and_platform() -> None:
 
 
 def test_mirror_reports_each_archive(tmp_path: Path) -> None:
-    from twinlock.app.install import run_mirror
+    from twinlock.app.mirror import run_mirror
 
     from .installfixtures import make_install_project
 

@@ -29,6 +29,7 @@ from twinlock.app import install as deploy
 from twinlock.app.lock import run_lock
 from twinlock.app.project import Project
 from twinlock.app.smoke import run_smoke_tests
+from twinlock.app.verify import run_verify
 from twinlock.errors import InterpreterError
 from twinlock.pypi.uv import find_interpreter, uv_bin
 
@@ -184,7 +185,7 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
     ]
     kernel_json = root / "opt" / "lab" / "share" / "jupyter" / "kernels" / "rubin" / "kernel.json"
     assert kernel_json in report.kernel_files
-    assert deploy.run_verify(project, root=Path("/"), platform="linux-64") == []
+    assert run_verify(project, root=Path("/"), platform="linux-64") == []
 
     lab_python = root / "opt" / "lab" / "bin" / "python"
     answer = _run_driver(
@@ -236,13 +237,13 @@ def test_lab_312_starts_payload_311_kernel(make_project: ProjectFactory, tmp_pat
         [uv_bin(), "pip", "uninstall", "--python", str(lab_python), "tornado", "--quiet"],
         check=True,
     )
-    drift = deploy.run_verify(project, root=Path("/"), platform="linux-64")
+    drift = run_verify(project, root=Path("/"), platform="linux-64")
     assert [(d.environment, d.kind, d.detail.split()[0]) for d in drift] == [
         ("lab", "missing", "tornado")
     ]
     again = deploy.run_install(project, root=Path("/"), platform="linux-64")
     assert [(r.created, r.offline) for r in again.pypi] == [(False, True), (False, True)]
-    assert deploy.run_verify(project, root=Path("/"), platform="linux-64") == []
+    assert run_verify(project, root=Path("/"), platform="linux-64") == []
     # A module removed from the payload: twinlock test says which one, and how it failed.
     shutil.rmtree(next(payload.glob("lib/python3.*/site-packages/numpy")))
     broken = run_smoke_tests(project, root=Path("/"), environments=["payload"], platform="linux-64")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from twinlock.app.install import current_platform
 from twinlock.app.project import Project
+from twinlock.app.targets import current_platform
 from twinlock.errors import LockFileError
 from twinlock.install.plan import root_path
 from twinlock.install.smoke import SmokeCheck, plan_checks, run_check

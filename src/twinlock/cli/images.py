@@ -302,12 +302,12 @@ def verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Exit 0 when installed prefixes match their locks, 1 listing every difference."""
-    from twinlock.app import install as deploy
     from twinlock.app import shapes
+    from twinlock.app.verify import run_verify
     from twinlock.cli import render
 
     project = open_given(composition, composition_opt, locks_dir=locks_dir)
-    drift = deploy.run_verify(
+    drift = run_verify(
         project,
         root=root,
         environments=split_values(env),
@@ -337,13 +337,13 @@ def mirror_command(
     mirror: MirrorOpt = None,
 ) -> None:
     """Gather every archive the locks need into an indexed local channel (air-gapped installs)."""
-    from twinlock.app import install as deploy
+    from twinlock.app.mirror import run_mirror
     from twinlock.cli import render
     from twinlock.cli.progress import progress_display
 
     project = open_given(composition, composition_opt, locks_dir=locks_dir, mirror=mirror)
     with progress_display(quiet=QUIET[0]) as progress:
-        report = deploy.run_mirror(
+        report = run_mirror(
             project, dest=dest.resolve(), environments=split_values(env), progress=progress
         )
     typer.echo(render.mirror_report(report, Path.cwd()))

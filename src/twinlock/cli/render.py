@@ -10,8 +10,9 @@ from twinlock.errors import TwinlockError, shorten
 
 if TYPE_CHECKING:
     # Types only: importing the app modules here would slow every command's error path.
-    from twinlock.app.install import InstallReport, MirrorReport
+    from twinlock.app.install import InstallReport
     from twinlock.app.lockreport import LockReport
+    from twinlock.app.mirror import MirrorReport
     from twinlock.app.rebuild import RebuildReport
     from twinlock.app.smoke import SmokeReport
     from twinlock.images.tags import ImageTag
