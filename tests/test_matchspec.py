@@ -7,9 +7,9 @@ from rattler import MatchSpec
 
 from twinlock.errors import CompositionError
 from twinlock.model.composition import Requirement
+from twinlock.spec.environment_yml import read_environment_file
 from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec, to_match_spec
 from twinlock.spec.parse import parse_composition
-from twinlock.spec.requirements import read_environment_file
 
 # (as written, what the solver is given): conda's and conda-lock's spellings.
 DIALECT = [

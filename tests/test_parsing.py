@@ -12,8 +12,8 @@ from twinlock.errors import CompositionError
 from twinlock.model.composition import Channel, Requirement
 from twinlock.model.platforms import KNOWN_PLATFORMS, PLATFORMS, VirtualPackage
 from twinlock.pypi.plan import supported_platform
+from twinlock.spec.environment_yml import parse_environment_file
 from twinlock.spec.parse import parse_composition
-from twinlock.spec.requirements import parse_environment_file
 
 
 def composition(**overrides: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from twinlock.model.composition import Composition, Requirement
 from twinlock.model.inputs import SolveInputs
 from twinlock.model.platforms import KNOWN_PLATFORMS
 from twinlock.solve.adapter import SolveRequest
+from twinlock.spec.environment_yml import EnvironmentText, read_environment_file
 from twinlock.spec.parse import parse_composition
-from twinlock.spec.requirements import EnvironmentText, read_environment_file
 from twinlock.spec.selectors import InvalidSelector, Selector, selector_in_comment
 
 LINUX = ("linux-64", "linux-aarch64", "linux-ppc64le")

@@ -2,7 +2,7 @@
 
 ``requirements: [...]``, ``file: a.yml`` or ``file: [a.yml, b.yml]`` (conda-lock's ``-f
 a.yml -f b.yml``). The rules of the merge, and why, are in :mod:`twinlock.spec.condalock`;
-this module applies them to parsed :class:`~twinlock.spec.requirements.EnvironmentFile`
+this module applies them to parsed :class:`~twinlock.spec.environment_yml.EnvironmentFile`
 values and checks a file's ``platforms`` against the composition's.
 """
 
@@ -15,13 +15,12 @@ from typing import Any, TypeVar
 from twinlock.errors import Problems, kind_of
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
 from twinlock.spec.condalock import FileExtensions, merge_extensions, unify_sources
-from twinlock.spec.requirements import (
+from twinlock.spec.environment_yml import (
     EnvironmentFile,
     EnvironmentText,
-    FileUnavailable,
-    parse_requirements,
     read_environment_file,
 )
+from twinlock.spec.requirements import FileUnavailable, parse_requirements
 
 _R = TypeVar("_R", bound=Requirement)
 

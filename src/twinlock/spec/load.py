@@ -20,12 +20,9 @@ from twinlock.errors import (
 from twinlock.fileio import display_path, read_text
 from twinlock.model.composition import Composition
 from twinlock.spec.config import CONFIG_NAME, ProjectConfig, parse_config
+from twinlock.spec.environment_yml import EnvironmentText, unreadable_yaml
 from twinlock.spec.parse import parse_composition, referenced_files
-from twinlock.spec.requirements import (
-    EnvironmentText,
-    FileUnavailable,
-    unreadable_yaml,
-)
+from twinlock.spec.requirements import FileUnavailable
 from twinlock.spec.selectors import apply_composition_selectors
 from twinlock.yamlio import load_yaml
 

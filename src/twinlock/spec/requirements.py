@@ -1,4 +1,4 @@
-"""Requirement lists: conda match specs, PyPI requirements and the files holding them.
+"""Requirement entries: conda match specs, PyPI requirements, channels, ``python:``.
 
 A requirement is a conda match spec string, or a mapping that also says who
 asked for it and why (kept in the lock and shown by ``twinlock why``)::
@@ -8,16 +8,15 @@ asked for it and why (kept in the lock and shown by ``twinlock why``)::
       requested-by: science pipelines
       reason: coordinates and units
 
-Conda specs are parsed once in conda's dialect (:mod:`twinlock.spec.matchspec`) and
-environment.yml selector comments limit them per platform (:mod:`twinlock.spec.selectors`).
+Conda specs are parsed once in conda's dialect (:mod:`twinlock.spec.matchspec`).
 PyPI requirements
 (``pypi:`` lists, ``requirements.txt`` files, the ``pip:`` section of an
 ``environment.yml``) are PEP 508 strings validated with ``packaging``, optionally
 hash-pinned (``name==1.0 --hash=sha256:...``) or direct references carrying their
 sha256 (``name @ https://.../name-1.0-py3-none-any.whl#sha256=...``); editable
 installs, local paths, VCS URLs and other pip options are refused by name because
-they cannot be resolved into hash-checked artifacts (see :mod:`twinlock.spec.condalock`,
-which also reads conda-lock's environment.yml extension keys).
+they cannot be resolved into hash-checked artifacts (see :mod:`twinlock.spec.condalock`).
+A whole ``environment.yml`` is read by :mod:`twinlock.spec.environment_yml`.
 """
 
 from __future__ import annotations
@@ -25,137 +24,18 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
-from twinlock.errors import CompositionError, Problem, Problems, kind_of, shorten
+from twinlock.errors import Problem, Problems, kind_of, shorten
 from twinlock.model.composition import Channel, PypiRequirement, Requirement
-from twinlock.spec.condalock import (
-    CONDA_LOCK_KEYS,
-    MAIN_CATEGORY,
-    FileExtensions,
-    check_pypi_access,
-    parse_extensions,
-    pip_entry_problem,
-)
+from twinlock.spec.condalock import pip_entry_problem
 from twinlock.spec.matchspec import CondaSpec, InvalidCondaSpec
-from twinlock.spec.selectors import merge_duplicates, selected_platforms
 
 REQUIREMENT_KEYS = ("spec", "requested-by", "reason")
 MAX_SPEC_LENGTH = 1000
-ENV_FILE_KEYS = ("name", "channels", "dependencies", "prefix", "variables", *CONDA_LOCK_KEYS)
-_R = TypeVar("_R", bound=Requirement)
 _HASH_OPTION = re.compile(r"--hash[= ]sha256:[0-9a-fA-F]{64}")
 _PYTHON_RE = re.compile(r"3\.\d{1,2}(\.\d{1,2})?")
-
-
-@dataclass(frozen=True)
-class EnvironmentFile:
-    """What a conda ``environment.yml`` contributes: conda specs, channels, its pip section."""
-
-    requirements: tuple[Requirement, ...]
-    channels: tuple[Channel, ...]
-    pypi: tuple[PypiRequirement, ...] = ()
-    extensions: FileExtensions = field(default_factory=FileExtensions)
-
-
-def parse_environment_file(
-    data: object, *, source: str, problems: Problems | None = None
-) -> tuple[tuple[Requirement, ...], tuple[Channel, ...]]:
-    """Requirements and channels of an ``environment.yml`` (see :func:`read_environment_file`)."""
-    parts = read_environment_file(data, source=source, problems=problems)
-    return parts.requirements, parts.channels
-
-
-@dataclass(frozen=True)
-class EnvironmentText:
-    """A loaded environment.yml: its YAML data and its text (selector comments live there)."""
-
-    data: object
-    text: str
-
-
-def read_environment_file(
-    data: object, *, source: str, problems: Problems | None = None, text: str | None = None
-) -> EnvironmentFile:
-    """The conda specs, channels and ``pip:`` section (PyPI layer) of an ``environment.yml``.
-
-    With the file's *text*, selector comments (``# [linux]``) limit dependencies to the
-    platforms they select (see :mod:`twinlock.spec.selectors`).
-    """
-    own = problems is None
-    sink = Problems(source) if problems is None else problems
-    file_problems = Problems(source)
-    body = file_problems.mapping(data, "")
-    parts = EnvironmentFile((), ())
-    if body is not None and is_recipe(body):
-        file_problems.add("", f"this is {NOT_AN_ENV_FILE}", RECIPE_HINT)
-    elif body is not None:
-        file_problems.unknown_keys(body, ENV_FILE_KEYS, "")
-        listed = file_problems.string_list(body.get("channels") or [], "channels") or []
-        names = [c for c in listed if c != "nodefaults"]
-        channels = (parse_channels(names, "channels", file_problems) or ()) if names else ()
-        selected = selected_platforms(text, file_problems) if text is not None else {}
-        requirements, pypi = _parse_dependencies(body.get("dependencies"), file_problems, selected)
-        extensions = parse_extensions(body, file_problems)
-        check_pypi_access(extensions, bool(pypi), file_problems)
-        if extensions.category != MAIN_CATEGORY:
-            requirements = _with_category(requirements, extensions.category)
-            pypi = _with_category(pypi, extensions.category)
-        parts = EnvironmentFile(requirements, channels, pypi, extensions)
-    sink.items.extend(file_problems.items)
-    if own and sink.items:
-        raise CompositionError(sink.items)
-    return parts
-
-
-def _with_category(reqs: tuple[_R, ...], category: str) -> tuple[_R, ...]:
-    """conda-lock's category of a file, kept as each requirement's provenance."""
-    reason = f"conda-lock category '{category}'"
-    return tuple(r if r.reason else replace(r, reason=reason) for r in reqs)
-
-
-# Top-level keys of conda-build's meta.yaml and rattler-build's recipe.yaml.
-_RECIPE_KEYS = frozenset({"package", "recipe", "context", "outputs", "requirements", "source"})
-NOT_AN_ENV_FILE = "a conda recipe (meta.yaml or recipe.yaml), not an environment file"
-RECIPE_HINT = (
-    "a recipe's requirements depend on its build variants and templating; point 'file:' at "
-    "an environment.yml (channels: and dependencies:) listing the packages to install"
-)
-
-
-def is_recipe(body: Mapping[str, Any]) -> bool:
-    """True for the data of a conda recipe (no ``dependencies:``, recipe sections instead)."""
-    return "dependencies" not in body and bool(_RECIPE_KEYS & set(map(str, body)))
-
-
-def unreadable_yaml(text: str, problems: tuple[Problem, ...]) -> FileUnavailable:
-    """An environment file whose YAML was refused (a Jinja-templated recipe says so)."""
-    if "{%" in text or "{{" in text:
-        return FileUnavailable(
-            f"it is {NOT_AN_ENV_FILE} (Jinja templating is not YAML)", RECIPE_HINT
-        )
-    return FileUnavailable(problems[0].message, "fix the YAML syntax", problems)
-
-
-def _parse_dependencies(
-    value: object, problems: Problems, selected: Mapping[int, tuple[str, ...]]
-) -> tuple[tuple[Requirement, ...], tuple[PypiRequirement, ...]]:
-    """Conda requirements (limited to the platforms *selected* by index) and the pip section."""
-    if not isinstance(value, list):
-        problems.add("dependencies", f"expected a list, got {kind_of(value)}", "list conda specs")
-        return (), ()
-    conda: list[Requirement] = []
-    pypi: list[PypiRequirement] = []
-    for i, item in enumerate(value):
-        if isinstance(item, Mapping) and "pip" in item:
-            problems.unknown_keys(item, ("pip",), f"dependencies[{i}]")
-            pypi += parse_pypi_requirements(item["pip"], f"dependencies[{i}].pip", problems)
-            continue
-        req = _parse_requirement(item, f"dependencies[{i}]", problems)
-        if req is not None:
-            conda.append(replace(req, platforms=selected[i]) if i in selected else req)
-    return merge_duplicates(conda), tuple(pypi)
 
 
 def parse_pypi_requirements(
@@ -169,7 +49,7 @@ def parse_pypi_requirements(
         return ()
     out = []
     for i, item in enumerate(value):
-        req = _parse_requirement(item, f"{key}[{i}]", problems, pypi=True)
+        req = parse_requirement(item, f"{key}[{i}]", problems, pypi=True)
         if isinstance(req, PypiRequirement):
             out.append(req)
     return tuple(out)
@@ -248,13 +128,13 @@ def parse_requirements(value: object, key: str, problems: Problems) -> tuple[Req
         return ()
     out = []
     for i, item in enumerate(value):
-        req = _parse_requirement(item, f"{key}[{i}]", problems)
+        req = parse_requirement(item, f"{key}[{i}]", problems)
         if req is not None:
             out.append(req)
     return tuple(out)
 
 
-def _parse_requirement(
+def parse_requirement(
     item: object, key: str, problems: Problems, *, pypi: bool = False
 ) -> Requirement | None:
     requested_by = reason = None
