@@ -15,7 +15,8 @@ from functools import partial
 from pathlib import Path
 
 from twinlock.audit import diffrender
-from twinlock.audit.diff import LocksDiff, LockSet, diff_lock_sets
+from twinlock.audit.diff import diff_lock_sets
+from twinlock.audit.diffmodel import LocksDiff, LockSet
 from twinlock.audit.sbom import render_sbom
 from twinlock.lock.store import read_lock_file
 from twinlock.model.lock import EnvironmentLock, LockedPackage

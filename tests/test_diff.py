@@ -16,17 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from twinlock.audit import diffrender
-from twinlock.audit.diff import (
-    CHANGE_KINDS,
-    LocksDiff,
-    LockSet,
-    compare_packages,
-    diff_lock_sets,
-    diff_platforms,
-    pypi_version_change,
-    version_change,
-)
+from twinlock.audit.diff import compare_packages, diff_lock_sets, diff_platforms
+from twinlock.audit.diffmodel import CHANGE_KINDS, LocksDiff, LockSet
 from twinlock.audit.sources import read_lock_set, split_range
+from twinlock.audit.versions import pypi_version_change, version_change
 from twinlock.cli.main import app
 from twinlock.lock.format import parse_conda_lock, render_conda_lock
 from twinlock.model.lock import (

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twinlock.audit.diff import LocksDiff, diff_lock_sets
+from twinlock.audit.diff import diff_lock_sets
+from twinlock.audit.diffmodel import LocksDiff
 from twinlock.audit.overlap import PlatformOverlap, overlap
 from twinlock.audit.sbom import check_format, render_sbom, select_locks
 from twinlock.audit.sources import diff_sides

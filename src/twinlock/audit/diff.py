@@ -1,179 +1,35 @@
-"""What changed between two sets of locks: the core of ``twinlock diff``.
+"""What changed between two sets of locks: the comparison behind ``twinlock diff``.
 
-Pure: it compares two :class:`LockSet` values (whatever they were read from:
-a lock directory, one lock file, a git revision) and returns a
-:class:`LocksDiff`, which :mod:`twinlock.audit.diffrender` turns into text, markdown
-or JSON. Environments are matched by name, platforms by name, packages by name
-within one environment x platform.
-
-A changed package carries every kind of change that applies, most severe first
-(``PackageChange.kinds``):
-
-* ``hash`` -- same name, version, build and file name, but a different md5 or
-  sha256, or one that is missing or malformed on either side: the artifact
-  behind a pin was replaced, or nothing vouches for it. Always an alarm.
-* ``added`` / ``removed``;
-* ``upgraded`` / ``downgraded``, ordered with rattler's conda version rules
-  (``(pypi)`` entries: PEP 440, see :func:`pypi_version_change`), with a
-  ``bump`` class: ``major`` / ``minor`` / ``patch`` (first, second, third
-  version segment; an epoch change is ``major``) or ``other`` (a later segment);
-* ``rebuilt`` -- same version, another build string;
-* ``artifact`` -- same name, version and build but another file (``.tar.bz2``
-  became ``.conda``, or another subdir): a different hash is expected there, so
-  it is not an alarm;
-* ``channel`` -- the package now comes from another channel;
-* ``license`` -- both locks record a license and they differ (a lock without
-  license data, e.g. one written before twinlock recorded licenses, never
-  produces a license change).
+Pure: it compares two :class:`~twinlock.audit.diffmodel.LockSet` values and returns a
+:class:`~twinlock.audit.diffmodel.LocksDiff` (the kinds of change are listed there),
+which :mod:`twinlock.audit.diffrender` turns into text, markdown or JSON.
+Environments are matched by name, platforms by name, packages by name within one
+environment x platform; PyPI packages are compared like conda ones, as
+``name (pypi)`` entries.
 
 Each change says whether the package is a requested **root** (its name is one
 of the environment's requirements) or a transitive dependency. A platform or
 environment present on one side only is reported as added/removed with its
 package count, without listing its packages.
-
-A side read from a damaged lock (see :mod:`twinlock.lock.validate`) is still
-compared, from what it holds; its integrity problems are listed in
-``LocksDiff.damage`` and, like a hash alarm, make ``--exit-code`` exit 3.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal, get_args
-
+from twinlock.audit.diffmodel import (
+    CHANGE_KINDS,
+    Bump,
+    ChangeKind,
+    EnvironmentDiff,
+    LocksDiff,
+    LockSet,
+    MetadataChange,
+    PackageChange,
+    PlatformDiff,
+    Status,
+)
+from twinlock.audit.versions import pypi_version_change, version_change
 from twinlock.lock.validate import well_formed_hash
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
-
-ChangeKind = Literal[
-    "hash",
-    "added",
-    "removed",
-    "upgraded",
-    "downgraded",
-    "rebuilt",
-    "artifact",
-    "channel",
-    "license",
-]
-# Most severe first: renderers and exit codes follow this order.
-CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
-Bump = Literal["major", "minor", "patch", "other"]
-Status = Literal["added", "removed", "changed", "unchanged"]
-
-EXIT_UNCHANGED, EXIT_CHANGED, EXIT_ALARM = 0, 1, 3
-
-
-@dataclass(frozen=True)
-class LockSet:
-    """The locks on one side of a diff, and a label saying where they came from."""
-
-    label: str
-    locks: tuple[EnvironmentLock, ...]
-    # Integrity problems of the files read (a damaged lock is still compared): alarms.
-    damage: tuple[str, ...] = ()
-
-    @classmethod
-    def create(
-        cls, label: str, locks: Iterable[EnvironmentLock], damage: Iterable[str] = ()
-    ) -> LockSet:
-        return cls(label, tuple(sorted(locks, key=lambda lock: lock.environment)), tuple(damage))
-
-    def by_environment(self) -> dict[str, EnvironmentLock]:
-        return {lock.environment: lock for lock in self.locks}
-
-
-@dataclass(frozen=True)
-class PackageChange:
-    """One package that differs between the two locks of an environment x platform."""
-
-    name: str
-    kinds: tuple[ChangeKind, ...]
-    old: LockedPackage | None
-    new: LockedPackage | None
-    root: bool
-    bump: Bump | None = None
-
-    @property
-    def kind(self) -> ChangeKind:
-        """The most severe kind, the one a one-line summary shows."""
-        return self.kinds[0]
-
-    @property
-    def alarm(self) -> bool:
-        return "hash" in self.kinds
-
-
-@dataclass(frozen=True)
-class PlatformDiff:
-    platform: str
-    status: Status
-    old_count: int
-    new_count: int
-    changes: tuple[PackageChange, ...] = ()
-
-
-@dataclass(frozen=True)
-class MetadataChange:
-    """A lock-level fact that changed: prefix, channels, snapshot, a requirement..."""
-
-    field: str
-    old: str | None
-    new: str | None
-
-
-@dataclass(frozen=True)
-class EnvironmentDiff:
-    environment: str
-    status: Status
-    platforms: tuple[PlatformDiff, ...]
-    metadata: tuple[MetadataChange, ...] = ()
-
-    def changes(self) -> Iterable[tuple[str, PackageChange]]:
-        """(platform, change) pairs across the platforms."""
-        for plat in self.platforms:
-            for change in plat.changes:
-                yield plat.platform, change
-
-
-@dataclass(frozen=True)
-class LocksDiff:
-    old_label: str
-    new_label: str
-    environments: tuple[EnvironmentDiff, ...]
-    damage: tuple[str, ...] = ()  # integrity problems of either side, labelled with the side
-
-    @property
-    def changed(self) -> bool:
-        return any(env.status != "unchanged" for env in self.environments)
-
-    def alarms(self) -> list[tuple[str, str, PackageChange]]:
-        """(environment, platform, change) of every hash alarm."""
-        return [
-            (env.environment, platform, change)
-            for env in self.environments
-            for platform, change in env.changes()
-            if change.alarm
-        ]
-
-    def kind_counts(self) -> dict[ChangeKind, int]:
-        """How many package changes of each kind (every kind listed, zero included)."""
-        counts = Counter(k for env in self.environments for _, c in env.changes() for k in c.kinds)
-        return {kind: counts[kind] for kind in CHANGE_KINDS}
-
-    def bump_counts(self) -> dict[Bump, int]:
-        counts = Counter(
-            c.bump for env in self.environments for _, c in env.changes() if c.bump is not None
-        )
-        return {bump: counts[bump] for bump in ("major", "minor", "patch", "other")}
-
-    @property
-    def exit_code(self) -> int:
-        """For ``--exit-code``: 0 no change, 1 changes, 3 a hash alarm or a damaged lock."""
-        if self.alarms() or self.damage:
-            return EXIT_ALARM
-        return EXIT_CHANGED if self.changed else EXIT_UNCHANGED
 
 
 def diff_lock_sets(old: LockSet, new: LockSet) -> LocksDiff:
@@ -316,70 +172,6 @@ def _hash_differs(old: LockedPackage, new: LockedPackage) -> bool:
         if a != b or not well_formed_hash(a, kind) or not well_formed_hash(b, kind):
             return True
     return False
-
-
-def version_change(old: str, new: str) -> tuple[ChangeKind, Bump | None]:
-    """("upgraded" | "downgraded" | "rebuilt", bump class) between two conda versions.
-
-    Versions that compare equal although spelled differently ("1.0" and "1.0.0")
-    count as a rebuild. Should a version not parse, plain text order decides the
-    direction and there is no bump class.
-    """
-    from rattler import Version
-
-    try:
-        a, b = Version(old), Version(new)
-    except Exception:  # rattler raises its own InvalidVersionError
-        return ("upgraded" if new > old else "downgraded"), None
-    if a == b:
-        return "rebuilt", None
-    return ("upgraded" if b > a else "downgraded"), _bump(a, b)
-
-
-def pypi_version_change(old: str, new: str) -> tuple[ChangeKind, Bump | None]:
-    """Like :func:`version_change`, for PyPI versions ordered by PEP 440 (``packaging``).
-
-    ``1.0.dev0 < 1.0a1 < 1.0rc1 < 1.0 < 1.0.post1``. Versions whose public parts
-    are equal (``2.1.0+cpu`` and ``2.1.0``) differ only in the local label, a
-    build variant of the same release: a rebuild, not an upgrade or downgrade.
-    The bump class compares the release segments (an epoch change is ``major``;
-    pre-, post- and dev-release changes are ``other``). A version that is not
-    PEP 440 falls back to conda's rules.
-    """
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        a, b = Version(old), Version(new)
-    except InvalidVersion:
-        return version_change(old, new)
-    if Version(a.public) == Version(b.public):  # "1.0" == "1.0.0"; local labels aside
-        return "rebuilt", None
-    direction: ChangeKind = "upgraded" if b > a else "downgraded"
-    if a.epoch != b.epoch:
-        return direction, "major"
-    width = max(len(a.release), len(b.release), 3)
-    ra, rb = (v.release + (0,) * (width - len(v.release)) for v in (a, b))
-    for index, bump in enumerate(("major", "minor", "patch")):
-        if ra[index] != rb[index]:
-            return direction, bump  # type: ignore[return-value]
-    return direction, "other"
-
-
-def _bump(a: object, b: object) -> Bump:
-    from rattler import Version
-
-    assert isinstance(a, Version) and isinstance(b, Version)
-    if a.epoch != b.epoch:
-        return "major"
-    sa, sb = a.segments(), b.segments()
-    for index, bump in enumerate(("major", "minor", "patch")):
-        if _segment(sa, index) != _segment(sb, index):
-            return bump  # type: ignore[return-value]
-    return "other"
-
-
-def _segment(segments: list[list[str | int]], index: int) -> list[str | int]:
-    return segments[index] if index < len(segments) else [0]
 
 
 def metadata_changes(old: EnvironmentLock, new: EnvironmentLock) -> tuple[MetadataChange, ...]:

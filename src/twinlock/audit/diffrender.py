@@ -1,4 +1,7 @@
-"""Renderings of a :class:`~twinlock.audit.diff.LocksDiff`: terminal text, markdown, JSON.
+"""Renderings of a :class:`~twinlock.audit.diffmodel.LocksDiff`: terminal text, markdown, JSON.
+
+Text and markdown share their wording (summary, notes, alarm lines) through
+:mod:`twinlock.audit.diffphrases`.
 
 * :func:`render_text` -- rich tables for a terminal; colour only when asked
   (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset).
@@ -30,7 +33,7 @@
     PACKAGE = {"version", "build", "channel", "subdir", "file", "md5",
                "sha256" (str | null), "license" (str | null)}
 
-  Kinds are those of :data:`twinlock.audit.diff.CHANGE_KINDS`; environments,
+  Kinds are those of :data:`twinlock.audit.diffmodel.CHANGE_KINDS`; environments,
   platforms and changes are sorted by name.
 """
 
@@ -39,154 +42,27 @@ from __future__ import annotations
 import html
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from twinlock.audit.diff import (
-    CHANGE_KINDS,
-    EnvironmentDiff,
-    LocksDiff,
-    MetadataChange,
-    PackageChange,
+from twinlock.audit.diffmodel import EnvironmentDiff, LocksDiff, PackageChange
+from twinlock.audit.diffphrases import (
+    alarm_line,
+    by_severity,
+    environment_status,
+    metadata_line,
+    notes,
+    platform_lines,
+    plural,
+    summary,
+    version_build,
 )
-from twinlock.lock.validate import well_formed_hash
 from twinlock.model.lock import LockedPackage
 
 JSON_FORMAT = "twinlock-diff/1"
 # A console this wide never wraps: rich sizes tables to their content, and the
 # padding to the console width is stripped from every line.
 UNWRAPPED_WIDTH = 100_000
-_CONDA_BASE = "https://conda.anaconda.org/"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def summary(diff: LocksDiff) -> str:
-    """One line: how many environments changed and how many changes of each kind."""
-    damaged = "; " + plural(len(diff.damage), "DAMAGED-LOCK problem") if diff.damage else ""
-    if not diff.changed:
-        return "no changes" + damaged
-    changed = sum(env.status != "unchanged" for env in diff.environments)
-    parts = [
-        f"{count} {kind}{_bump_text(diff, kind)}"
-        for kind, count in diff.kind_counts().items()
-        if count and kind != "hash"
-    ]
-    line = plural(changed, "environment") + " changed"
-    if parts:
-        line += ": " + ", ".join(parts)
-    alarms = len(diff.alarms())
-    if alarms:
-        line += "; " + plural(alarms, "HASH ALARM")
-    return line + damaged
-
-
-def _bump_text(diff: LocksDiff, kind: str) -> str:
-    counts = {b: 0 for b in ("major", "minor", "patch", "other")}
-    for env in diff.environments:
-        for _, change in env.changes():
-            if change.kind == kind and change.bump:
-                counts[change.bump] += 1
-    inner = ", ".join(f"{n} {b}" for b, n in counts.items() if n)
-    return f" ({inner})" if inner else ""
-
-
-def channel_name(url: str) -> str:
-    """``conda-forge`` for ``https://conda.anaconda.org/conda-forge``, else the URL."""
-    return url.removeprefix(_CONDA_BASE) if url.startswith(_CONDA_BASE) else url
-
-
-def _version_build(pkg: LockedPackage | None) -> str:
-    return f"{pkg.version} {pkg.build}" if pkg else ""
-
-
-def _digest_notes(old: LockedPackage, new: LockedPackage, short: bool) -> list[str]:
-    def cut(digest: str) -> str:
-        return digest[:12] + "…" if short and len(digest) > 12 else digest
-
-    out = []
-    for kind in ("md5", "sha256"):
-        a, b = getattr(old, kind) or "", getattr(new, kind) or ""
-        if not a and not b:
-            continue  # a PyPI entry's md5, or a sha256 neither side records
-        if a != b:
-            same_start = short and a[:12] == b[:12]
-            out.append(
-                f"{kind} {cut(a) if a and not same_start else a or '(none)'} -> "
-                f"{cut(b) if b and not same_start else b or '(none)'}"
-            )
-        elif not well_formed_hash(a, kind):
-            out.append(f"{kind} malformed on both sides: {a[:70]}")
-    return out
-
-
-def _artifact_notes(old: LockedPackage, new: LockedPackage) -> list[str]:
-    def fmt(pkg: LockedPackage) -> str:
-        return "tar.bz2" if pkg.file_name.endswith(".tar.bz2") else "conda"
-
-    out = []
-    if old.subdir != new.subdir:
-        out.append(f"subdir {old.subdir} -> {new.subdir}")
-    if fmt(old) != fmt(new):
-        out.append(f"format {fmt(old)} -> {fmt(new)}")
-    return out
-
-
-def notes(change: PackageChange) -> list[str]:
-    """The details of a change beyond old and new version: bump, hash, file, channel, license."""
-    old, new = change.old, change.new
-    out: list[str] = []
-    if change.bump:
-        out.append(change.bump)
-    if old is None or new is None:
-        return out
-    if "hash" in change.kinds:
-        out += _digest_notes(old, new, short=True)
-    if "artifact" in change.kinds:
-        out += _artifact_notes(old, new)
-    if "channel" in change.kinds:
-        out.append(f"channel {channel_name(old.channel)} -> {channel_name(new.channel)}")
-    if "license" in change.kinds:
-        out.append(f"license {old.license} -> {new.license}")
-    return out
-
-
-def _sorted(changes: Iterable[PackageChange]) -> list[PackageChange]:
-    """Most severe kind first; within a kind, requested roots before dependencies."""
-    return sorted(changes, key=lambda c: (CHANGE_KINDS.index(c.kind), not c.root, c.name))
-
-
-def _metadata_line(m: MetadataChange) -> str:
-    if m.old is None:
-        return f"{m.field} added: {m.new}"
-    if m.new is None:
-        return f"{m.field} removed: {m.old}"
-    return f"{m.field}: {m.old} -> {m.new}"
-
-
-def _platform_lines(env: EnvironmentDiff) -> list[str]:
-    lines = []
-    for plat in env.platforms:
-        if plat.status == "added":
-            lines.append(f"platform {plat.platform} added ({plural(plat.new_count, 'package')})")
-        elif plat.status == "removed":
-            lines.append(f"platform {plat.platform} removed ({plural(plat.old_count, 'package')})")
-    return lines
-
-
-def _environment_status(env: EnvironmentDiff) -> str:
-    count = sum(1 for _ in env.changes())
-    if env.status == "changed" and count:
-        return f"({env.status}, {plural(count, 'package change')})"
-    return f"({env.status})"
-
-
-def _alarm_line(env: str, platform: str, change: PackageChange) -> str:
-    assert change.old is not None and change.new is not None
-    detail = "; ".join(_digest_notes(change.old, change.new, short=False))
-    return f"{env} {platform} {change.name} {_version_build(change.new)}: {detail}"
 
 
 def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
@@ -218,7 +94,7 @@ def render_text(diff: LocksDiff, *, color: bool = False, width: int | None = 100
     console.print(f"twinlock diff: {diff.old_label} -> {diff.new_label}", markup=False)
     console.print(summary(diff), style="bold", markup=False)
     for alarm in diff.alarms():
-        console.print("HASH ALARM " + _alarm_line(*alarm), style="bold red", markup=False)
+        console.print("HASH ALARM " + alarm_line(*alarm), style="bold red", markup=False)
         console.print("  (same name, version, build and file name)", style="red")
     for problem in diff.damage:
         console.print("DAMAGED LOCK " + problem, style="bold red", markup=False)
@@ -244,8 +120,8 @@ def _print_environment(console: Any, env: EnvironmentDiff) -> None:
     from rich.table import Table
 
     console.print()
-    console.print(f"{env.environment} {_environment_status(env)}", style="bold", markup=False)
-    for line in [_metadata_line(m) for m in env.metadata] + _platform_lines(env):
+    console.print(f"{env.environment} {environment_status(env)}", style="bold", markup=False)
+    for line in [metadata_line(m) for m in env.metadata] + platform_lines(env):
         console.print("  " + line, markup=False)
     for plat in env.platforms:
         if not plat.changes:
@@ -259,12 +135,12 @@ def _print_environment(console: Any, env: EnvironmentDiff) -> None:
         table.add_column("new", overflow="fold", ratio=2)
         table.add_column("role", no_wrap=True)
         table.add_column("notes", overflow="fold", ratio=3)
-        for change in _sorted(plat.changes):
+        for change in by_severity(plat.changes):
             table.add_row(
                 change.kind,
                 change.name,
-                _version_build(change.old),
-                _version_build(change.new),
+                version_build(change.old),
+                version_build(change.new),
                 "root" if change.root else "dep",
                 "; ".join(notes(change)),
                 style=_STYLES.get(change.kind),
@@ -285,7 +161,7 @@ def render_markdown(diff: LocksDiff) -> str:
     alarms = diff.alarms()
     if alarms:
         lines += ["", "> [!CAUTION]", "> **Hash alarm**: a pinned artifact changed its content."]
-        lines += [f"> - {_md(_alarm_line(*alarm))}" for alarm in alarms]
+        lines += [f"> - {_md(alarm_line(*alarm))}" for alarm in alarms]
     if diff.damage:
         lines += ["", "> [!CAUTION]", "> **Damaged lock**: a lock file fails validation."]
         lines += [f"> - {_md(problem)}" for problem in diff.damage]
@@ -296,11 +172,11 @@ def render_markdown(diff: LocksDiff) -> str:
 
 
 def _markdown_environment(env: EnvironmentDiff) -> list[str]:
-    rows = [(p.platform, c) for p in env.platforms for c in _sorted(p.changes)]
+    rows = [(p.platform, c) for p in env.platforms for c in by_severity(p.changes)]
     # HTML, not markdown, inside <summary>.
-    head = f"<b>{html.escape(env.environment)}</b> {html.escape(_environment_status(env))}"
+    head = f"<b>{html.escape(env.environment)}</b> {html.escape(environment_status(env))}"
     lines = ["<details>", f"<summary>{head}</summary>", ""]
-    extra = [_metadata_line(m) for m in env.metadata] + _platform_lines(env)
+    extra = [metadata_line(m) for m in env.metadata] + platform_lines(env)
     lines += [f"- {_md(line)}" for line in extra]
     if rows:
         if extra:
@@ -320,8 +196,8 @@ def _markdown_row(platform: str, change: PackageChange) -> str:
         platform,
         kind,
         f"`{change.name}`",
-        _code(_version_build(change.old)),
-        _code(_version_build(change.new)),
+        _code(version_build(change.old)),
+        _code(version_build(change.new)),
         "root" if change.root else "dep",
         _md("; ".join(notes(change))),
     ]

@@ -2,7 +2,7 @@
 
 An edge module: it reads lock files from the file system or from git objects
 (``git ls-tree`` / ``git show``, never a checkout, so the working tree is left
-alone) and hands :class:`~twinlock.audit.diff.LockSet` values to the pure diff core.
+alone) and hands :class:`~twinlock.audit.diffmodel.LockSet` values to the pure diff core.
 
 A side is a lock directory (``locks/<composition>/``: every ``*.conda-lock.yml``
 in it), a single ``<env>.conda-lock.yml``, or that same path at a git revision.
@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from twinlock.audit.diff import LockSet
+from twinlock.audit.diffmodel import LockSet
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean, shorten
 from twinlock.fileio import decode_utf8
 from twinlock.lock.format import LockReading, read_conda_lock
