@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import REPO
 from twinlock.errors import CompositionError
+from twinlock.lock.assemble import expected_shell
 from twinlock.lock.check import check_freshness
 from twinlock.lock.format import parse_conda_lock
-from twinlock.lock.plan import expected_shell
 from twinlock.model.composition import Channel, Composition, Requirement
 from twinlock.model.inputs import explicit_pins_digest, pins_digest
 from twinlock.spec.parse import parse_composition

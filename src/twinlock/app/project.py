@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from twinlock.errors import (
     TwinlockError,
 )
+from twinlock.lock.assemble import expected_shell
 from twinlock.lock.format import LockReading
-from twinlock.lock.plan import expected_shell
 from twinlock.lock.store import LockPaths, check_lock_dir, read_lock_readings, read_locks
 from twinlock.model.composition import Composition
 from twinlock.model.inputs import pins_digest

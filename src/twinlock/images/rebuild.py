@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from twinlock.errors import TwinlockError, UnsolvableError, did_you_mean
+from twinlock.lock.assemble import environment_lock
 from twinlock.lock.check import Finding, check_consistency, cross_environment_findings
-from twinlock.lock.plan import PackageChange, environment_lock, package_changes
+from twinlock.lock.plan import PackageChange, package_changes
 from twinlock.model.composition import Channel, Composition, Requirement
 from twinlock.model.inputs import SolveInputs, pins_digest
 from twinlock.model.lock import EnvironmentLock, PlatformLock

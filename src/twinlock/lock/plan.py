@@ -15,7 +15,8 @@ Pure logic over the composition, the previous locks and a :class:`Solver`:
 Environments with a PyPI layer get it resolved (by a :class:`PypiResolver`,
 see :mod:`twinlock.pypi.locking`) after their conda layer, on every platform
 that was solved; ``--update`` accepts PyPI names too. A PyPI-only environment
-has no conda solve.
+has no conda solve. Each new lock gets its metadata from the composition in
+:mod:`twinlock.lock.assemble`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from twinlock.errors import TwinlockError, UnsolvableError
+from twinlock.lock.assemble import environment_lock
 from twinlock.lock.layers import LayerUnsolvableError, base_lock, waves, with_layers
 from twinlock.lock.updates import (
     check_update_names,
@@ -367,48 +369,3 @@ def package_changes(old: PlatformLock | None, new: PlatformLock) -> tuple[Packag
         if old_text != new_text:
             changes.append(PackageChange(name, old_text, new_text))
     return tuple(changes)
-
-
-def environment_lock(
-    composition: Composition,
-    env: Environment,
-    platforms: Iterable[PlatformLock],
-    sources: tuple[str, ...],
-    base_pins: Iterable[tuple[str, str | None]] = (),
-) -> EnvironmentLock:
-    """The lock of *env* made of *platforms*, with metadata taken from the composition;
-    a layer's *base_pins* are ``(platform, "<base> <digest>")`` pairs."""
-    return EnvironmentLock(
-        composition=composition.name,
-        environment=env.name,
-        prefix=env.prefix,
-        channels=tuple(c.url for c in env.channels),
-        requirements=env.requirements,
-        platforms=tuple(sorted(platforms, key=lambda p: p.platform)),
-        snapshot=composition.snapshot_text(),
-        sources=sources,
-        pypi_requirements=env.pypi,
-        python=env.python,
-        align=composition.align,
-        pypi_indexes=env.recorded_pypi_indexes,
-        tests=env.tests,
-        extends=env.extends,
-        base_pins=tuple(sorted((p, pins) for p, pins in base_pins if pins)),
-    )
-
-
-def expected_shell(
-    composition: Composition,
-    env: Environment,
-    sources: tuple[str, ...],
-    base_pins: Mapping[str, str] | None = None,
-) -> EnvironmentLock:
-    """What a fresh lock of *env* must record, without its packages (a layer's hashes
-    need its base's :func:`pins_digest` per platform, *base_pins*)."""
-    shells, recorded = [], []
-    for platform in env.platforms:
-        digest = (base_pins or {}).get(platform)
-        inputs = SolveInputs.for_environment(composition, env, platform, digest)
-        shells.append(PlatformLock.create(platform, inputs.digest(), inputs.virtual_packages, ()))
-        recorded.append((platform, inputs.base_pins))
-    return environment_lock(composition, env, shells, sources, recorded)
