@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from twinlock.errors import CompositionError, ConfigError, Problems
-from twinlock.model.composition import Channel, Composition, Environment, PypiIndexes
+from twinlock.model.composition import Channel, Composition, Environment
+from twinlock.model.pypi_indexes import PypiIndexes
 from twinlock.spec.condalock import parse_virtual_packages
 from twinlock.spec.config import parse_config
 from twinlock.spec.parse import parse_composition

@@ -17,8 +17,9 @@ import yaml
 from twinlock.app.check import run_check
 from twinlock.app.lock import run_lock
 from twinlock.errors import PypiError
-from twinlock.model.composition import Channel, PypiIndexes, PypiRequirement
+from twinlock.model.composition import Channel, PypiRequirement
 from twinlock.model.inputs import SolveInputs
+from twinlock.model.pypi_indexes import PypiIndexes
 from twinlock.pypi.plan import PypiRequest, build_packages
 from twinlock.pypi.uv import index_args
 from twinlock.solve.adapter import failed_channels, offline_hint

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from twinlock.errors import TwinlockError, did_you_mean
 from twinlock.model.platforms import VirtualPackage, virtual_packages_for
+from twinlock.model.pypi_indexes import PypiIndexes
 
 CONDA_FORGE_BASE = "https://conda.anaconda.org"
 # conda's own default channels live on repo.anaconda.com, not anaconda.org: ``defaults``
@@ -160,43 +161,6 @@ class PypiRequirement(Requirement):
         """The sha256 digests the spec allows (``--hash`` options or a ``#sha256=`` URL)."""
         found = re.findall(r"(?:--hash[= ]|#)sha256[:=]([0-9a-fA-F]{64})", self.spec)
         return frozenset(h.lower() for h in found)
-
-
-@dataclass(frozen=True)
-class PypiIndexes:
-    """Where the PyPI layer is resolved from: conda-lock's ``pip-repositories`` and
-    ``allow-pypi-requests``.
-
-    URLs are kept as written; credentials in them are ``$VARIABLES`` expanded only when
-    uv runs, and :meth:`recorded` (what locks and input hashes see) drops the user part.
-    """
-
-    urls: tuple[str, ...] = ()
-    allow_pypi: bool = True
-
-    @property
-    def default(self) -> bool:
-        """True for plain pypi.org (nothing to record)."""
-        return not self.urls and self.allow_pypi
-
-    def recorded(self) -> tuple[str, ...]:
-        """The indexes without credentials, ``pypi.org`` last when it is allowed."""
-        stripped = tuple(strip_credentials(u) for u in self.urls)
-        return (*stripped, "https://pypi.org/simple") if self.allow_pypi else stripped
-
-    @classmethod
-    def from_recorded(cls, urls: tuple[str, ...]) -> PypiIndexes:
-        pypi = "https://pypi.org/simple"
-        return cls(tuple(u for u in urls if u != pypi), pypi in urls)
-
-
-def strip_credentials(url: str) -> str:
-    """*url* without its ``user:password@`` part."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    host, slash, path = rest.partition("/")
-    return f"{scheme}://{host.rsplit('@', 1)[-1]}{slash}{path}"
 
 
 def normalize_pypi_name(name: str) -> str:

@@ -27,9 +27,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from twinlock.errors import PypiError
-from twinlock.model.composition import PypiIndexes, normalize_pypi_name, strip_credentials
+from twinlock.model.composition import normalize_pypi_name
 from twinlock.model.lock import LockedPackage, PypiPackage
 from twinlock.model.platforms import MANYLINUX_LEVELS, PLATFORMS, VirtualPackage
+from twinlock.model.pypi_indexes import PypiIndexes, strip_credentials
 
 
 @dataclass(frozen=True)

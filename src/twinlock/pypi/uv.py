@@ -34,8 +34,9 @@ from subprocess import PIPE
 
 from twinlock import aio
 from twinlock.errors import InterpreterError, PypiError
-from twinlock.model.composition import PypiIndexes, normalize_pypi_name, strip_credentials
+from twinlock.model.composition import normalize_pypi_name
 from twinlock.model.lock import PypiPackage
+from twinlock.model.pypi_indexes import PypiIndexes, strip_credentials
 from twinlock.pypi.plan import PypiOutcome, PypiRequest, build_packages, condense_uv_error
 
 _VERSION_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3])"

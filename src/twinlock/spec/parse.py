@@ -57,13 +57,9 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from twinlock.errors import CompositionError, Problems, shorten
-from twinlock.model.composition import (
-    Channel,
-    Composition,
-    Environment,
-    PypiIndexes,
-)
+from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.platforms import KNOWN_PLATFORMS
+from twinlock.model.pypi_indexes import PypiIndexes
 from twinlock.spec.envfiles import narrow_to_file_platforms, requirement_sources
 from twinlock.spec.kernels import check_kernels, parse_kernel
 from twinlock.spec.layers import layer_keys, resolve_layers, shares_prefix
