@@ -120,12 +120,6 @@ def test_a_forbidden_import_breaks_its_contract(
 # Module size: the standard is "under ~400 lines"; this fails beyond MAX_LINES, so a
 # module nearing the limit is split by concern before it grows a catch-all.
 MAX_LINES = 420
-# Modules over the limit while someone else works on them: path -> lines they may have
-# (they must not grow). An entry must go as soon as its module is back under the limit.
-OVERSIZED_FOR_NOW = {
-    # the integrator's issue-13 work shrinks it; delete this entry when that lands
-    "app/lock.py": 430,
-}
 
 
 def _oversized(package: Path, limit: int) -> dict[str, int]:
@@ -138,17 +132,10 @@ def _oversized(package: Path, limit: int) -> dict[str, int]:
 
 
 def test_no_module_is_over_the_size_limit() -> None:
-    found = _oversized(ROOT / "src" / "twinlock", MAX_LINES)
-    offenders = {
-        path: lines
-        for path, lines in found.items()
-        if lines > OVERSIZED_FOR_NOW.get(path, MAX_LINES)
-    }
+    offenders = _oversized(ROOT / "src" / "twinlock", MAX_LINES)
     assert not offenders, f"modules over {MAX_LINES} lines (split them by concern): " + ", ".join(
         f"src/twinlock/{path} ({lines})" for path, lines in offenders.items()
     )
-    stale = sorted(set(OVERSIZED_FOR_NOW) - set(found))
-    assert not stale, f"back under {MAX_LINES} lines, remove from OVERSIZED_FOR_NOW: {stale}"
 
 
 @pytest.mark.parametrize(
