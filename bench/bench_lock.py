@@ -18,7 +18,11 @@ all of them alike; the spread (min-max) is printed next to it.
 * ``twinlock --help``.
 * W7: seven historical rubin-env payloads plus the lab, as eight compositions in
   one ``twinlock lock`` call (bench/data/historical-payloads.json says how the
-  spec lists were made solvable against the snapshot).
+  spec lists were made solvable against the snapshot), and its own floor: the
+  bare rattler process solving W7's ten requests, so that the W7 / W1 target can
+  be read against what the solver alone needs for the larger job.
+* ``check`` twice: as it runs again (channel records remembered in the cache),
+  and with those records forgotten (the first check against a channel state).
 * peak RSS and CPU time of the full lock and of the floor (``wait4``'s rusage, from
   a small probe process), in extra runs of each round.
 """
@@ -85,14 +89,21 @@ RSS_PROBE = textwrap.dedent(
 )
 
 
-def _requests(out: Path) -> Path:
-    """The four requests of a full lock of envs/rsp.yaml, as twinlock builds them, in JSON."""
+def _requests(out: Path, compositions: list[Path], cwd: Path, name: str) -> Path:
+    """The requests of a full lock of *compositions*, as twinlock builds them, in JSON."""
+    jobs = [job for path in compositions for job in _jobs(path, cwd)]
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(jobs))
+    return path
+
+
+def _jobs(composition: Path, cwd: Path) -> list[dict[str, object]]:
     from twinlock.app.project import open_project
     from twinlock.solve.adapter import SolveRequest
     from twinlock.solve.channels import local_channel_dir
 
-    project = open_project(REPO / "envs" / "rsp.yaml", cwd=REPO)
-    jobs = []
+    project = open_project(composition, cwd=cwd)
+    jobs: list[dict[str, object]] = []
     for env in project.composition.environments:
         for platform in env.platforms:
             req = SolveRequest.for_environment(project.composition, env, platform)
@@ -112,9 +123,7 @@ def _requests(out: Path) -> Path:
                     "snapshot": req.snapshot.isoformat() if req.snapshot else None,
                 }
             )
-    path = out / "requests.json"
-    path.write_text(json.dumps(jobs))
-    return path
+    return jobs
 
 
 def _w7(out: Path) -> list[str]:
@@ -171,7 +180,7 @@ def _lock_counts(locks: Path) -> dict[str, int]:
 
 
 def _rounds(
-    work: Path, requests: Path, w7: list[str]
+    work: Path, requests: Path, w7: list[str], w7_requests: Path
 ) -> tuple[dict[str, list[float]], dict[str, int]]:
     noop_dir = work / "noop"
     _timed([TWINLOCK, "lock", "envs/rsp.yaml", "--locks-dir", str(noop_dir)], REPO)
@@ -190,11 +199,14 @@ def _rounds(
         "pass": lambda i: ([sys.executable, "-c", "pass"], REPO),
         "help": lambda i: ([TWINLOCK, "--help"], REPO),
         "check": lambda i: ([TWINLOCK, "check", "envs/rsp.yaml"], REPO),
+        # the same with the channel records it remembers forgotten (a first check)
+        "check-cold": lambda i: ([TWINLOCK, "check", "envs/rsp.yaml"], REPO),
         # two lock dirs of the example: the committed one and a fresh lock of it
         "diff": lambda i: ([TWINLOCK, "diff", "locks/rsp", str(noop_dir / "rsp")], REPO),
         # the conda lab against the PyPI lab: ~420 changed rows drawn as rich tables
         "diff-big": lambda i: ([TWINLOCK, "diff", "locks/rsp-pypi", "locks/rsp"], REPO),
         "w7": lambda i: ([TWINLOCK, "lock", *w7, "--locks-dir", f"w7-{i}"], work / "w7"),
+        "w7-floor": lambda i: ([sys.executable, str(floor_script), str(w7_requests)], REPO),
     }
     times: dict[str, list[float]] = {name: [] for name in jobs}
     rss: dict[str, list[float]] = {"full": [], "floor": []}
@@ -202,6 +214,10 @@ def _rounds(
     floor_counts: dict[str, int] = {}
     for i in range(RUNS):
         for name, job in jobs.items():
+            if name == "check-cold":
+                from twinlock.fileio import cache_dir
+
+                shutil.rmtree(cache_dir() / "records", ignore_errors=True)
             seconds, out = _timed(*job(i))
             times[name].append(seconds)
             if name == "floor":
@@ -229,10 +245,11 @@ def run() -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "w7").mkdir()
-        requests = _requests(work)
+        requests = _requests(work, [REPO / "envs" / "rsp.yaml"], REPO, "w1")
         w7 = _w7(work / "w7")
+        w7_requests = _requests(work, [work / "w7" / c for c in w7], work / "w7", "w7")
         load_before = os.getloadavg()[0]
-        t, floor_counts = _rounds(work, requests, w7)
+        t, floor_counts = _rounds(work, requests, w7, w7_requests)
         load_after = os.getloadavg()[0]
         counts = _lock_counts(work / "full0" / "rsp")
     med = {k: statistics.median(v) for k, v in t.items()}
@@ -255,11 +272,18 @@ def run() -> list[tuple[str, str]]:
         ("python -c pass", _fmt(t["pass"], "ms")),
         ("  no-op / python -c pass (target ~2x)", f"{med['noop'] / med['pass']:.1f}x"),
         ("twinlock check envs/rsp.yaml (target <= 0.2 s)", _fmt(t["check"])),
+        ("  the same, channel records not yet remembered", _fmt(t["check-cold"])),
         ("twinlock diff of two lock dirs of the example (target <= 0.2 s)", _fmt(t["diff"])),
         ("twinlock diff locks/rsp-pypi locks/rsp (420 rows drawn)", _fmt(t["diff-big"])),
         ("twinlock --help (target <= 0.15 s)", _fmt(t["help"])),
         ("7 historical payloads + lab, one call (W7)", _fmt(t["w7"])),
         ("  W7 / W1 (target <= 1.5x)", f"{med['w7'] / med['full']:.2f}x"),
+        ("bare rattler solve of W7's ten requests (W7 floor)", _fmt(t["w7-floor"])),
+        ("  W7 / W7 floor (twinlock's own cost)", f"{med['w7'] / med['w7-floor']:.2f}x"),
+        (
+            "  W7 floor / W1 floor (the solver's own ratio)",
+            f"{med['w7-floor'] / med['floor']:.2f}x",
+        ),
         ("peak RSS, full lock", _fmt(t["rss-full"], "MiB")),
         ("peak RSS, floor", _fmt(t["rss-floor"], "MiB")),
         ("  ratio (target <= 1.1x)", f"{med['rss-full'] / med['rss-floor']:.2f}x"),

@@ -152,3 +152,54 @@ def test_the_size_check_names_a_module_over_the_limit(
     (tmp_path / "stage" / "short.py").write_text("x = 1\n" * 10, encoding="utf-8")
     (tmp_path / "stage" / "long.py").write_text("x = 1\n" * lines, encoding="utf-8")
     assert _oversized(tmp_path, MAX_LINES) == expected
+
+
+@pytest.mark.slow
+def test_the_project_object_never_leaves_the_use_case_layer(tmp_path: Path) -> None:
+    """The stages get plain values from ``app``: no stage function runs holding the Project.
+
+    Every frame a full lock of the example runs (all threads) is inspected: a local that
+    is the project, or holds it (three references deep: an attribute, a closure, a bound
+    method, an item), counts.
+    """
+    import threading
+    from types import FrameType
+    from typing import Any
+
+    from twinlock.app.lock import run_lock
+    from twinlock.app.project import open_project
+
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "envs", root / "envs")
+    shutil.copy(ROOT / "twinlock.toml", root / "twinlock.toml")
+    project = open_project(root / "envs" / "rsp.yaml", cwd=root)
+    holders: set[str] = set()
+
+    def holds(value: object, depth: int = 3) -> bool:
+        """Is *value* the project, or does it hold it (attributes, closures, bound methods)?"""
+        if value is project:
+            return True
+        if depth == 0 or isinstance(value, str | bytes | int | float | Path):
+            return False
+        inner: list[object] = [getattr(value, "__self__", None)]
+        inner += [c.cell_contents for c in getattr(value, "__closure__", None) or ()]
+        inner += list(getattr(value, "__dict__", {}).values())
+        if isinstance(value, list | tuple) and len(value) <= 8:  # not package lists
+            inner += list(value)
+        return any(holds(v, depth - 1) for v in inner if v is not None)
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        module = frame.f_globals.get("__name__", "")
+        twinlock = event == "call" and module.startswith("twinlock.")
+        if twinlock and any(holds(v) for v in frame.f_locals.values()):
+            holders.add(module)
+
+    threading.setprofile(profile)  # type: ignore[arg-type]
+    sys.setprofile(profile)  # type: ignore[arg-type]
+    try:
+        run_lock(project, full=True)
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+    assert "twinlock.app.lock" in holders  # the probe saw the project where it must be
+    assert {m for m in holders if not m.startswith("twinlock.app.")} == set()

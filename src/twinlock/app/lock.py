@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ from twinlock.solve.adapter import (
     Solver,
     SolveRequest,
 )
+from twinlock.solve.channels import local_channel_dir
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,8 @@ def run_lock(
     previous = _previous_locks(project, tolerate_errors=full)
     # A solver this call builds is closed before it returns; a shared one (run_locks)
     # is closed by its owner.
-    with _LazySolver(solver_factory or project.solver, owned=solver_factory is None) as lazy:
+    factory = solver_factory or _solver_factory(project.config.mirrors)
+    with _LazySolver(factory, owned=solver_factory is None) as lazy:
         try:
             result = lock_composition(
                 project.composition,
@@ -201,12 +204,13 @@ def run_locks(
     guard = threading.Lock()
 
     def shared(project: Project) -> Callable[[], Solver]:
-        key = tuple(sorted(project.config.mirrors.items()))
+        mirrors = project.config.mirrors
+        key = tuple(sorted(mirrors.items()))
 
         def factory() -> Solver:
             with guard:
                 if key not in solvers:
-                    solvers[key] = project.solver()
+                    solvers[key] = _solver_factory(mirrors)()
                 return solvers[key]
 
         return factory
@@ -230,6 +234,11 @@ def run_locks(
         for made in solvers.values():
             if isinstance(made, RattlerSolver):
                 made.close()
+
+
+def _solver_factory(mirrors: Mapping[str, str]) -> Callable[[], RattlerSolver]:
+    """A solver over *mirrors*, built from plain values: the stages never hold the project."""
+    return partial(RattlerSolver, mirrors, local_channel_dir)
 
 
 class _LazySolver:
