@@ -861,7 +861,7 @@ def test_unwritable_output_is_an_error_naming_it(
     def refuse(*_: object, **__: object) -> None:
         raise type(failure)(failure.errno, failure.strerror, str(project / target))
 
-    monkeypatch.setattr("twinlock.fileio.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("tempfile.mkstemp", refuse)  # fileio imports tempfile when it writes
     monkeypatch.chdir(project)
     result = runner.invoke(app, list(args))
     assert result.exit_code == 2, result.output

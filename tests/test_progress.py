@@ -270,3 +270,39 @@ def test_a_failed_lock_reports_its_conflict_search(make_project: ProjectFactory)
     assert states[:2] == ["solving", "failed"]
     assert states[2:] and set(states[2:]) == {"searching"}
     assert steps[-1].detail.endswith("s left") and (steps[-1].done or 0) >= 2
+
+
+@pytest.mark.parametrize("tty", [pytest.param(False, id="piped"), pytest.param(True, id="tty")])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        pytest.param({}, id="plain"),
+        pytest.param({"FORCE_COLOR": "1"}, id="force-color"),
+        pytest.param({"FORCE_COLOR": ""}, id="force-color-empty"),
+        pytest.param({"TTY_COMPATIBLE": "1"}, id="tty-compatible"),
+        pytest.param({"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, id="tty-incompatible"),
+    ],
+)
+def test_the_rich_free_shortcut_never_hides_progress_rich_would_draw(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], tty: bool
+) -> None:
+    """Without importing rich, progress_display skips the display only where rich would."""
+    from twinlock.cli.progress import _surely_not_a_terminal
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    leader, follower = pty.openpty()
+    stream = os.fdopen(follower, "w") if tty else io.StringIO()
+    try:
+        monkeypatch.setattr("sys.stderr", stream)
+        rich_says = Console(stderr=True).is_terminal
+        if _surely_not_a_terminal(os.environ):
+            assert not rich_says
+        assert _surely_not_a_terminal(os.environ) == (not tty and not any(environ.values()))
+    finally:
+        stream.close()
+        os.close(leader)
+        if not tty:
+            os.close(follower)

@@ -16,14 +16,15 @@ PyGILState_Release``, exit 134 or 139, after a complete run).
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+# asyncio (~20 ms of imports) and concurrent.futures are imported where a coroutine runs:
+# ``check`` and ``diff`` import the solver adapter (for its types) but never solve.
 
 T = TypeVar("T")
 
@@ -34,6 +35,9 @@ SETTLE_LIMIT = 5.0
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run *coro* to completion and return its result (or raise its exception)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -51,6 +55,8 @@ async def gather_all(steps: Sequence[Awaitable[T]]) -> list[T]:
     loop then cancels them, and rattler's threads deliver those cancellations after
     :func:`run` has returned, maybe while the program exits.
     """
+    import asyncio
+
     results: list[T] = []
     for item in await asyncio.gather(*steps, return_exceptions=True):
         if isinstance(item, BaseException):
@@ -60,6 +66,8 @@ async def gather_all(steps: Sequence[Awaitable[T]]) -> list[T]:
 
 
 def _run_here(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     before = foreign_threads_in_python()
     try:
         return asyncio.run(coro)

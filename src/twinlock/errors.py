@@ -9,7 +9,6 @@ Library code never prints or exits.
 
 from __future__ import annotations
 
-import difflib
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -216,6 +215,8 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A 'did you mean' suffix for *word*, or '' when nothing is close."""
+    import difflib  # only on the error path: a hint for a misspelt name
+
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"(did you mean '{matches[0]}'?)" if matches else ""
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -213,6 +211,8 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
     created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here, as hashlib below: the read-only commands (diff) never write
+
         return tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError:
         _remove_dirs(created)  # a failed write leaves nothing behind, not even directories
@@ -271,6 +271,8 @@ def is_empty_dir(path: Path) -> bool:
 
 def sha256_of(path: Path) -> str | None:
     """The sha256 of a regular file, None when it is absent."""
+    import hashlib
+
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:

@@ -6,7 +6,6 @@ The CLI parses arguments, calls these and renders the result with
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,14 +13,15 @@ from typing import TYPE_CHECKING
 
 from twinlock.audit.diff import diff_lock_sets
 from twinlock.audit.diffmodel import LocksDiff
-from twinlock.audit.overlap import PlatformOverlap, overlap
-from twinlock.audit.sbom import check_format, render_sbom, select_locks
 from twinlock.audit.sources import diff_sides
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     # Only for annotations: diff of two named lock sets never opens a project, and
     # importing it (the solver stage, spec parsing) would cost diff a third of its time.
     from twinlock.app.project import Project
+    from twinlock.audit.overlap import PlatformOverlap
 
 
 def run_diff(old: str | None, new: str | None, *, git: str | None = None) -> LocksDiff:
@@ -41,6 +41,9 @@ def run_diff(old: str | None, new: str | None, *, git: str | None = None) -> Loc
 
 def run_overlap(project: Project, platforms: Sequence[str] = ()) -> list[PlatformOverlap]:
     """Packages the project's locked environments share, per platform (or only *platforms*)."""
+    # Imported here, as sbom's modules below: ``diff`` (the hot command) needs neither.
+    from twinlock.audit.overlap import overlap
+
     locks = project.read_locks()
     ordered = [locks[e.name] for e in project.composition.environments if e.name in locks]
     return overlap(ordered, platforms)
@@ -61,6 +64,10 @@ def run_sbom(
     timestamp: dt.datetime | None = None,
 ) -> SbomDocument:
     """An SBOM of the chosen environments and platforms (all by default)."""
+    import datetime as dt
+
+    from twinlock.audit.sbom import check_format, render_sbom, select_locks
+
     check_format(output_format)
     locks = select_locks(project.composition, project.read_locks(), environments, platforms)
     moment = timestamp or dt.datetime.now(dt.UTC)

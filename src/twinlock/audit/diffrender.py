@@ -39,7 +39,6 @@ Text and markdown share their wording (summary, notes, alarm lines) through
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from collections.abc import Mapping
@@ -172,6 +171,8 @@ def render_markdown(diff: LocksDiff) -> str:
 
 
 def _markdown_environment(env: EnvironmentDiff) -> list[str]:
+    import html  # markdown only: the text and JSON renderings never escape HTML
+
     rows = [(p.platform, c) for p in env.platforms for c in by_severity(p.changes)]
     # HTML, not markdown, inside <summary>.
     head = f"<b>{html.escape(env.environment)}</b> {html.escape(environment_status(env))}"

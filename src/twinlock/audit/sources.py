@@ -10,7 +10,6 @@ in it), a single ``<env>.conda-lock.yml``, or that same path at a git revision.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -157,6 +156,8 @@ def _object_type(top: Path, commit: str, rel: str) -> str | None:
 
 
 def _git(cwd: Path, *args: str) -> str:
+    import subprocess  # only ``--git`` / ``REV1..REV2`` sides run git
+
     try:
         done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
     except FileNotFoundError:

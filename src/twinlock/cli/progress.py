@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,10 @@ def progress_display(
     *, quiet: bool, console: Console | None = None, environ: Mapping[str, str] | None = None
 ) -> Iterator[Any]:
     """A progress callback for a use case: live lines on a terminal, else a no-op."""
+    # Piped stderr (CI, scripts) or --quiet: no display, so no rich to import (~20 ms).
+    if console is None and (quiet or _surely_not_a_terminal(os.environ)):
+        yield _ignore
+        return
     from rich.console import Console
 
     console = console or Console(stderr=True)
@@ -104,6 +109,20 @@ def progress_display(
         return
     with LiveLines(console, plain=plain_terminal(os.environ if environ is None else environ)) as d:
         yield d
+
+
+def _surely_not_a_terminal(environ: Mapping[str, str]) -> bool:
+    """True when rich's ``Console(stderr=True).is_terminal`` would say False too.
+
+    rich treats stderr as a terminal when it is a tty, or when ``FORCE_COLOR`` or
+    ``TTY_COMPATIBLE`` says so; with either variable set, rich decides.
+    """
+    if environ.get("FORCE_COLOR") or environ.get("TTY_COMPATIBLE"):
+        return False
+    try:
+        return not sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stderr (pythonw), or a closed one
+        return True
 
 
 def _ignore(_: Step) -> None:
