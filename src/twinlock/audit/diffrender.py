@@ -4,7 +4,8 @@ Text and markdown share their wording (summary, notes, alarm lines) through
 :mod:`twinlock.audit.diffphrases`.
 
 * :func:`render_text` -- rich tables for a terminal; colour only when asked
-  (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset).
+  (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset). Piped, the
+  same bytes come from :func:`twinlock.audit.difftext.draw_plain`, without rich.
 * :func:`render_markdown` -- for pull-request bodies: a summary line, hash
   alarms always visible, then one collapsible ``<details>`` per environment.
 * :func:`render_json` -- the stable machine-readable shape below (``format``
@@ -39,11 +40,11 @@ Text and markdown share their wording (summary, notes, alarm lines) through
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from twinlock.audit import difftext
 from twinlock.audit.diffmodel import EnvironmentDiff, LocksDiff, PackageChange
 from twinlock.audit.diffphrases import (
     alarm_line,
@@ -56,12 +57,10 @@ from twinlock.audit.diffphrases import (
     summary,
     version_build,
 )
+from twinlock.audit.difftext import UNWRAPPED_WIDTH, Line
 from twinlock.model.lock import LockedPackage
 
 JSON_FORMAT = "twinlock-diff/1"
-# A console this wide never wraps: rich sizes tables to their content, and the
-# padding to the console width is stripped from every line.
-UNWRAPPED_WIDTH = 100_000
 
 
 def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
@@ -78,30 +77,28 @@ def render_text(diff: LocksDiff, *, color: bool = False, width: int | None = 100
     ``width=None`` (stdout is a pipe or a file): nothing wraps, one row per line with
     full values, so grep and paste see whole names and versions.
     """
-    from rich.console import Console
+    blocks = text_blocks(diff)
+    if width is None and not color:
+        plain = difftext.draw_plain(blocks)  # the same bytes, without importing rich
+        if plain is not None:
+            return plain
+    return difftext.draw(blocks, color=color, width=width or UNWRAPPED_WIDTH)
 
-    out = io.StringIO()
-    console = Console(
-        file=out,
-        width=width or UNWRAPPED_WIDTH,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-    )
-    console.print(f"twinlock diff: {diff.old_label} -> {diff.new_label}", markup=False)
-    console.print(summary(diff), style="bold", markup=False)
+
+def text_blocks(diff: LocksDiff) -> list[difftext.Block]:
+    """The lines and tables :func:`render_text` draws."""
+    blocks: list[difftext.Block] = [
+        Line(f"twinlock diff: {diff.old_label} -> {diff.new_label}"),
+        Line(summary(diff), style="bold"),
+    ]
     for alarm in diff.alarms():
-        console.print("HASH ALARM " + alarm_line(*alarm), style="bold red", markup=False)
-        console.print("  (same name, version, build and file name)", style="red")
-    for problem in diff.damage:
-        console.print("DAMAGED LOCK " + problem, style="bold red", markup=False)
+        blocks.append(Line("HASH ALARM " + alarm_line(*alarm), style="bold red"))
+        blocks.append(Line("  (same name, version, build and file name)", "red", markup=True))
+    blocks += [Line("DAMAGED LOCK " + problem, style="bold red") for problem in diff.damage]
     for env in diff.environments:
         if env.status != "unchanged":
-            _print_environment(console, env)
-    # rich pads every line to the console width; the padding is noise in files and pipes.
-    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+            blocks += _environment_blocks(env)
+    return blocks
 
 
 _STYLES = {
@@ -114,37 +111,34 @@ _STYLES = {
 }
 
 
-def _print_environment(console: Any, env: EnvironmentDiff) -> None:
-    from rich import box
-    from rich.table import Table
-
-    console.print()
-    console.print(f"{env.environment} {environment_status(env)}", style="bold", markup=False)
-    for line in [metadata_line(m) for m in env.metadata] + platform_lines(env):
-        console.print("  " + line, markup=False)
+def _environment_blocks(env: EnvironmentDiff) -> list[difftext.Block]:
+    blocks: list[difftext.Block] = [
+        Line(),
+        Line(f"{env.environment} {environment_status(env)}", style="bold"),
+    ]
+    extra = [metadata_line(m) for m in env.metadata] + platform_lines(env)
+    blocks += [Line("  " + line) for line in extra]
     for plat in env.platforms:
         if not plat.changes:
             continue
         counts = f"{plat.old_count} -> {plural(plat.new_count, 'package')}"
-        console.print(f"  {plat.platform} ({counts})", markup=False)
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-        table.add_column("change", no_wrap=True)
-        table.add_column("package", overflow="fold")
-        table.add_column("old", overflow="fold", ratio=2)
-        table.add_column("new", overflow="fold", ratio=2)
-        table.add_column("role", no_wrap=True)
-        table.add_column("notes", overflow="fold", ratio=3)
-        for change in by_severity(plat.changes):
-            table.add_row(
-                change.kind,
-                change.name,
-                version_build(change.old),
-                version_build(change.new),
-                "root" if change.root else "dep",
-                "; ".join(notes(change)),
+        blocks.append(Line(f"  {plat.platform} ({counts})"))
+        rows = [
+            difftext.Row(
+                (
+                    change.kind,
+                    change.name,
+                    version_build(change.old),
+                    version_build(change.new),
+                    "root" if change.root else "dep",
+                    "; ".join(notes(change)),
+                ),
                 style=_STYLES.get(change.kind),
             )
-        console.print(table)
+            for change in by_severity(plat.changes)
+        ]
+        blocks.append(difftext.Table(tuple(rows)))
+    return blocks
 
 
 # -- markdown -----------------------------------------------------------------------------
