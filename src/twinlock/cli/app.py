@@ -7,7 +7,6 @@ Heavy modules (rattler, conda-lock) are imported inside commands so that
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,8 @@ import typer
 from twinlock.errors import TwinlockError
 
 if TYPE_CHECKING:
+    import logging
+
     from twinlock.app.project import Project
 
 app = typer.Typer(
@@ -141,22 +142,29 @@ def _main(
         bool, typer.Option("--quiet", "-q", help="No progress display on stderr.")
     ] = False,
 ) -> None:
-    handler = _CurrentStderr()
+    # logging is imported when a command runs: ``--help`` and completion never log.
+    import logging
+
+    handler = _current_stderr_handler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     QUIET[0] = quiet
 
 
-class _CurrentStderr(logging.Handler):
-    """Log lines to whatever sys.stderr is now: a live progress display swaps it for a
-    proxy that prints above the redrawn lines (a handler holding the original would
-    write through them)."""
+def _current_stderr_handler() -> logging.Handler:
+    """A handler that logs to whatever sys.stderr is now: a live progress display swaps
+    it for a proxy that prints above the redrawn lines (a handler holding the original
+    would write through them)."""
+    import logging
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-        except Exception:  # logging's own convention: report, never raise
-            self.handleError(record)
+    class CurrentStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                sys.stderr.write(self.format(record) + "\n")
+            except Exception:  # logging's own convention: report, never raise
+                self.handleError(record)
+
+    return CurrentStderr()
 
 
 # Set by the --quiet of the main callback; read by the progress displays.
