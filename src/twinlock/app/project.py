@@ -22,9 +22,6 @@ from twinlock.lock.store import LockPaths, check_lock_dir, read_lock_readings, r
 from twinlock.model.composition import Composition
 from twinlock.model.inputs import pins_digest
 from twinlock.model.lock import EnvironmentLock
-from twinlock.pypi.locking import PypiResolver
-from twinlock.solve.adapter import RattlerSolver
-from twinlock.solve.channels import local_channel_dir
 from twinlock.spec.config import ProjectConfig, alias_mirrors, parse_mirror_options
 from twinlock.spec.load import (
     condarc_channel_alias,
@@ -34,7 +31,10 @@ from twinlock.spec.load import (
 )
 
 if TYPE_CHECKING:
-    pass
+    # The adapters are imported when a use case asks for one (solver(), pypi_resolver()):
+    # check, explain, sbom ... open a project without solving or resolving PyPI.
+    from twinlock.pypi.locking import PypiResolver
+    from twinlock.solve.adapter import RattlerSolver
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,9 @@ class Project:
 
     def solver(self) -> RattlerSolver:
         """A solver over this project's mirrors; close it (``with``) when done."""
+        from twinlock.solve.adapter import RattlerSolver
+        from twinlock.solve.channels import local_channel_dir
+
         return RattlerSolver(self.config.mirrors, local_channel_dir)
 
     def pypi_resolver(self) -> PypiResolver:
