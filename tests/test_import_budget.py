@@ -1,0 +1,127 @@
+"""Start-up budgets of the hot commands, in modules (issue 13): what each one imports.
+
+Each test runs the real console script under ``python -X importtime`` with
+stdout piped, as CI and scripts run it, and reads the list of modules the
+process imported. A budget is a set of packages that must stay out and a ceiling
+on twinlock's own modules, chosen from a measurement (below) with one module of
+headroom; a lazy import that turns eager again, or a new dependency on the hot
+path, fails here. Times are for bench/, never for a test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = Path(sys.executable).parent / "twinlock"
+
+# Never imported by piped diff, check or --help: drawing (rich; piped diff text is padded
+# columns, piped progress is off), graphs, SBOMs, the PyPI resolver, conda-lock and what
+# they bring; nor typer's stack by the fast front (lock, check, diff).
+NEVER = frozenset(
+    {"rich", "networkx", "cyclonedx", "uv", "conda_lock", "pydantic", "jinja2", "requests"}
+)
+FAST_FRONT = NEVER | {"typer", "click"}
+# twinlock stages diff has no business with: it reads lock files and compares them.
+NOT_FOR_DIFF = (
+    "twinlock.spec",
+    "twinlock.solve",
+    "twinlock.pypi",
+    "twinlock.install",
+    "twinlock.images",
+    "twinlock.graph",
+    "twinlock.explain",
+    "twinlock.aio",
+    "twinlock.app.project",
+    "twinlock.audit.overlap",
+    "twinlock.audit.sbom",
+)
+# Measured when the budgets were set: diff imports 25 twinlock modules, --help 12, check 43.
+DIFF_TWINLOCK_BUDGET = 26
+HELP_TWINLOCK_BUDGET = 13
+CHECK_TWINLOCK_BUDGET = 44
+
+
+def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``twinlock ARGS`` (stdout piped); return it and every module it imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SCRIPT), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done, _modules(done.stderr)
+
+
+def _modules(importtime: str) -> set[str]:
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in importtime.splitlines()
+        if line.startswith("import time:") and not line.endswith("imported package")
+    }
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def _own(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m == "twinlock" or m.startswith("twinlock."))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "also_absent"),
+    [
+        # Versions change here, so rattler orders them (upgraded/downgraded, bump class).
+        pytest.param("tests/data/diff/old", "tests/data/diff/new", set(), id="changed"),
+        # Nothing changes: no version is compared, so rattler stays out too.
+        pytest.param("locks/rsp", "locks/rsp", {"rattler"}, id="unchanged-bundled"),
+    ],
+)
+def test_piped_diff_of_two_lock_dirs_stays_within_its_budget(
+    old: str, new: str, also_absent: set[str]
+) -> None:
+    done, modules = imported("diff", old, new)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(f"twinlock diff: {old} -> {new}\n")
+    # The standard library's share: solving, git sides, writing files, markdown, SBOM ids.
+    heavy = FAST_FRONT | also_absent | {"asyncio", "subprocess", "tempfile", "html", "uuid"}
+    assert not _top(modules) & heavy
+    own = _own(modules)
+    assert not [m for m in own if m.startswith(NOT_FOR_DIFF)]
+    assert len(own) <= DIFF_TWINLOCK_BUDGET, own
+
+
+def test_help_imports_typer_and_the_command_modules_only() -> None:
+    done, modules = imported("--help")
+    assert done.returncode == 0
+    assert "Commands:" in done.stdout
+    baseline = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import typer"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    extra = modules - _modules(baseline.stderr)
+    own = _own(extra)
+    assert {m for m in own if not m.startswith("twinlock.cli")} <= {"twinlock", "twinlock.errors"}
+    assert len(own) <= HELP_TWINLOCK_BUDGET, own
+    # Beyond typer's own imports and twinlock's cli: a module or two of typer's internals.
+    others = sorted(m for m in extra - set(own) if _top({m}) != {"typer"})
+    assert not _top(set(others)) & (NEVER | {"logging", "yaml", "rattler", "asyncio"})
+    assert len(others) <= 2, others
+
+
+def test_check_stays_within_its_budget() -> None:
+    done, modules = imported("check", "envs/rsp.yaml")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not _top(modules) & FAST_FRONT
+    own = _own(modules)
+    # Checking reads and compares locks: it never plans a lock or resolves PyPI.
+    assert not [m for m in own if m.startswith(("twinlock.pypi", "twinlock.lock.plan"))], own
+    assert len(own) <= CHECK_TWINLOCK_BUDGET, own
