@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import shutil
-import tarfile
-import tempfile
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -69,6 +65,12 @@ def _indexed_tree(index: Path | None, name: str) -> Path | None:
 
 
 def _unpack(data: bytes, channels: Path, name: str) -> Path:
+    # Imported here: unpacking happens once per cache, and check only locates the tree.
+    import hashlib
+    import shutil
+    import tarfile
+    import tempfile
+
     target = channels / f"{name}-{hashlib.sha256(data).hexdigest()[:16]}"
     if (target / name).is_dir():
         return target / name
