@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -27,7 +26,6 @@ from twinlock.spec.selectors import apply_composition_selectors
 from twinlock.yamlio import load_yaml
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-logger = logging.getLogger(__name__)
 
 
 def find_project_root(start: Path) -> Path:
@@ -127,10 +125,17 @@ def condarc_channel_alias(environ: Mapping[str, str]) -> str | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        logger.warning("ignoring %s: %s", path, str(exc)[:200])
+        _warn("ignoring %s: %s", path, str(exc)[:200])
         return None
     alias = data.get("channel_alias") if isinstance(data, dict) else None
     if alias is not None and not isinstance(alias, str):
-        logger.warning("ignoring channel_alias in %s: not a URL string", path)
+        _warn("ignoring channel_alias in %s: not a URL string", path)
         return None
     return alias
+
+
+def _warn(message: str, *args: object) -> None:
+    # logging is imported only to warn: check and lock with a readable .condarc never do.
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
