@@ -9,26 +9,21 @@ through libyaml, aliases checked before they are expanded.
 
 from __future__ import annotations
 
-from typing import Any
-
-import yaml
+import functools
+from typing import TYPE_CHECKING, Any
 
 from twinlock.errors import LockFileError
 from twinlock.lock.fastread import read_regular_yaml
-from twinlock.yamlio import yaml_tree_problems
+
+if TYPE_CHECKING:
+    import yaml
 
 RESTORE_HINT = (
     "restore it from version control (git checkout -- FILE), "
     "or solve it anew ignoring it: twinlock lock --full"
 )
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_TEXT = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
-_TextLoader: Any = type("_TextLoader", (_Loader,), {})
-_TextLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NOT_TEXT]
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
-}
 _STR = "tag:yaml.org,2002:str"
 # The resolvers left (bool, null, merge, value) match exactly these plain scalars:
 # one dict lookup instead of PyYAML's per-scalar regexp walk (a third of a lock's read).
@@ -45,13 +40,28 @@ _PLAIN_TAGS = {
 } | {"": "tag:yaml.org,2002:null"}
 
 
-def _resolve(self: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-    if kind is yaml.ScalarNode:
-        return _PLAIN_TAGS.get(value, _STR) if implicit[0] else _STR
-    return str(_Loader.resolve(self, kind, value, implicit))
+@functools.cache
+def _text_loader() -> Any:
+    """libyaml's safe loader, resolving plain scalars to text, bools and nulls only.
 
+    Built on first use, as PyYAML is imported: a lock in the regular form (every lock
+    ``diff`` reads, unless damaged or edited by hand) needs neither (~11 ms of imports).
+    """
+    import yaml
 
-_TextLoader.resolve = _resolve
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    def resolve(self: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return _PLAIN_TAGS.get(value, _STR) if implicit[0] else _STR
+        return str(base.resolve(self, kind, value, implicit))
+
+    loader: Any = type("_TextLoader", (base,), {"resolve": resolve})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NOT_TEXT]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return loader
 
 
 def load_lock_data(text: str, *, source: str) -> object:
@@ -70,7 +80,11 @@ def load_yaml_data(text: str, *, source: str) -> object:
     Aliases are checked before they are expanded (an alias bomb is refused, not built);
     twinlock never writes an anchor, so a lock without ``&`` skips that walk.
     """
-    loader = _TextLoader(text)
+    import yaml
+
+    from twinlock.yamlio import yaml_tree_problems
+
+    loader = _text_loader()(text)
     try:
         node = loader.get_single_node()
         if node is not None and "&" in text:
@@ -82,7 +96,7 @@ def load_yaml_data(text: str, *, source: str) -> object:
         if node is None:
             return None
         try:
-            return _plain_data(node)
+            return _plain_data(node, yaml.ScalarNode)
         except (_NotPlain, RecursionError):
             # A tag twinlock never writes, or nesting deeper than the walk's stack:
             # PyYAML's constructor (iterative) decides.
@@ -108,7 +122,7 @@ class _NotPlain(Exception):
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 
 
-def _plain_data(node: yaml.Node) -> object:
+def _plain_data(node: yaml.Node, scalar: type[yaml.ScalarNode]) -> object:
     """The data of a composed YAML tree of maps, lists, text, booleans and nulls.
 
     What the constructor would build from the same nodes, without its per-node
@@ -122,12 +136,12 @@ def _plain_data(node: yaml.Node) -> object:
     if tag == "tag:yaml.org,2002:map":
         out = {}
         for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
+            if not isinstance(key, scalar):
                 raise _NotPlain
-            out[_plain_data(key)] = _plain_data(value)
+            out[_plain_data(key, scalar)] = _plain_data(value, scalar)
         return out
     if tag == "tag:yaml.org,2002:seq":
-        return [_plain_data(item) for item in node.value]
+        return [_plain_data(item, scalar) for item in node.value]
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":
