@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # A console this wide never wraps: rich sizes tables to their content, and the
 # padding to the console width is stripped from every line.
@@ -25,8 +24,9 @@ COLUMNS = ("change", "package", "old", "new", "role", "notes")
 _NARROW = frozenset("…")
 
 
-@dataclass(frozen=True)
-class Line:
+# Named tuples, not dataclasses: defining a frozen dataclass costs ~0.4 ms, ten times as
+# much, and these are defined on every start of ``twinlock diff``.
+class Line(NamedTuple):
     """A line of text; *markup* as rich's ``console.print(markup=...)``."""
 
     text: str = ""
@@ -34,14 +34,12 @@ class Line:
     markup: bool = False
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     cells: tuple[str, ...]
     style: str | None = None
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A table of :data:`COLUMNS`, one row per package change."""
 
     rows: tuple[Row, ...]
