@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from twinlock.app import lock as app_lock
 from twinlock.app.lock import run_lock, run_locks
-from twinlock.app.project import Project, open_project
-from twinlock.solve.adapter import Solver
+from twinlock.app.project import open_project
+from twinlock.solve.adapter import RattlerSolver, Solver
 
 SCRIPT = Path(sys.executable).parent / "twinlock"
 
@@ -67,13 +68,13 @@ def test_compositions_with_the_same_mirrors_share_one_solver(
     two_compositions: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[Solver] = []
-    original = Project.solver
 
-    def counting(self: Project) -> Solver:
-        made.append(original(self))
-        return made[-1]
+    class Counting(RattlerSolver):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
 
-    monkeypatch.setattr(Project, "solver", counting)
+    monkeypatch.setattr(app_lock, "RattlerSolver", Counting)
     projects = [
         open_project(p, locks_dir=tmp_path / "locks", cwd=tmp_path) for p in two_compositions
     ]

@@ -35,6 +35,7 @@ from twinlock.lock.layers import LayerUnsolvableError
 from twinlock.lock.plan import LockResult, lock_composition
 from twinlock.model.lock import EnvironmentLock
 from twinlock.pypi.locking import PypiResolver, overlap_warnings
+from twinlock.pypi.plan import PypiOutcome, PypiRequest
 from twinlock.solve.adapter import (
     PackageIndex,
     RattlerSolver,
@@ -92,7 +93,7 @@ def run_lock(
                 environments=environments,
                 update=update,
                 full=full,
-                pypi=ReportingResolver(pypi or project.pypi_resolver(), progress),
+                pypi=ReportingResolver(pypi or _UvWhenNeeded(), progress),
             )
         except (UnsolvableError, AlignmentError) as exc:
             raise _explained(
@@ -239,6 +240,17 @@ def run_locks(
 def _solver_factory(mirrors: Mapping[str, str]) -> Callable[[], RattlerSolver]:
     """A solver over *mirrors*, built from plain values: the stages never hold the project."""
     return partial(RattlerSolver, mirrors, local_channel_dir)
+
+
+class _UvWhenNeeded:
+    """The uv resolver, imported and built only when a PyPI layer is to be resolved."""
+
+    def resolve_all(self, requests: Sequence[PypiRequest]) -> list[PypiOutcome]:
+        if not requests:
+            return []
+        from twinlock.pypi.uv import UvResolver
+
+        return UvResolver().resolve_all(requests)
 
 
 class _LazySolver:

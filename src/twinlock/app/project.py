@@ -31,9 +31,8 @@ from twinlock.spec.load import (
 )
 
 if TYPE_CHECKING:
-    # The adapters are imported when a use case asks for one (solver(), pypi_resolver()):
-    # check, explain, sbom ... open a project without solving or resolving PyPI.
-    from twinlock.pypi.locking import PypiResolver
+    # The solver adapter is imported when a use case asks for one (solver()):
+    # check, explain, sbom ... open a project without solving.
     from twinlock.solve.adapter import RattlerSolver
 
 
@@ -78,11 +77,6 @@ class Project:
         from twinlock.solve.channels import local_channel_dir
 
         return RattlerSolver(self.config.mirrors, local_channel_dir)
-
-    def pypi_resolver(self) -> PypiResolver:
-        from twinlock.pypi.uv import UvResolver
-
-        return UvResolver()
 
 
 def _pin_digests(base: EnvironmentLock | None) -> dict[str, str]:

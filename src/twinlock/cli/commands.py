@@ -30,14 +30,16 @@ def run_guarded(command: Callable[[], int]) -> int:
     An OSError that escapes the stages is reported the same way with exit 2, as the
     typer commands' handler (:func:`twinlock.cli.app.handle_errors`) does.
     """
-    from twinlock.cli import render
-
     try:
         return command()
     except TwinlockError as exc:
+        from twinlock.cli import render  # only on the way out: a clean run never draws it
+
         print(render.error(exc), file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
+        from twinlock.cli import render
+
         print(render.error(render.os_error(exc)), file=sys.stderr)
         return 2
 
@@ -65,8 +67,6 @@ def lock_command(
     from twinlock.app.lock import run_locks
     from twinlock.app.project import open_project
     from twinlock.cli.progress import progress_display
-    from twinlock.explain.model import ConflictsError
-    from twinlock.explain.render import conflict_text
 
     cwd = Path.cwd()
     named: list[Path | None] = list(compositions) or [None]
@@ -82,8 +82,13 @@ def lock_command(
                 progress=progress,
                 predict_rerun=argv is not None and not as_json,
             )
-    except ConflictsError as exc:
-        print(conflict_text(exc.analysis), file=sys.stderr)
+    except TwinlockError as exc:
+        # The conflict report's modules load only when a lock fails.
+        from twinlock.explain.model import ConflictsError
+        from twinlock.explain.render import conflict_text
+
+        if isinstance(exc, ConflictsError):
+            print(conflict_text(exc.analysis), file=sys.stderr)
         raise
     print(_lock_output(projects, reports, cwd, as_json=as_json))
     if argv is not None and not as_json:
@@ -183,7 +188,6 @@ def diff_command(
 ) -> int:
     """Print what changed between two sets of locks; the exit code with *exit_code* set."""
     import os
-    import shutil
 
     from twinlock.app.audit import run_diff
     from twinlock.audit import diffrender
@@ -204,7 +208,11 @@ def diff_command(
         tty = sys.stdout.isatty()
         color = diffrender.use_color(tty, os.environ)
         # Piped or redirected: one row per line, full values (greppable, pasteable).
-        width = shutil.get_terminal_size((100, 24)).columns if tty else None
+        width = None
+        if tty:
+            import shutil
+
+            width = shutil.get_terminal_size((100, 24)).columns
         text = diffrender.render_text(result, color=color, width=width)
     sys.stdout.write(text)
     sys.stdout.flush()

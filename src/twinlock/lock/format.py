@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from twinlock.errors import LockFileError
-from twinlock.lock.emit import conda_lock_data, dump_conda_lock
 from twinlock.lock.validate import LockProblem, validate_lock_data
 from twinlock.lock.yamldata import RESTORE_HINT, load_lock_data
 from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
@@ -47,6 +46,8 @@ _J = TypeVar("_J", list[Any], dict[str, Any])
 
 def render_conda_lock(lock: EnvironmentLock) -> str:
     """The conda-lock v1 YAML text of *lock*: what conda-lock's writer produces, written fast."""
+    from twinlock.lock.emit import conda_lock_data, dump_conda_lock  # the writer: not for reads
+
     return _header(lock) + dump_conda_lock(conda_lock_data(lock))
 
 
