@@ -7,6 +7,7 @@ are the same (name, size, modification time); remote channels are always asked.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from twinlock.model.composition import Channel
 from twinlock.model.lock import LockedPackage
 from twinlock.solve import adapter
 from twinlock.solve.adapter import RattlerSolver
-from twinlock.solve.channels import local_channel_dir
-from twinlock.solve.records import PackageRef, memo_path, read_memo
+from twinlock.solve.channels import channel_source, local_channel_dir
+from twinlock.solve.records import PackageRef, RememberedFirst, memo_path, read_memo
 
 REPO = Path(__file__).resolve().parents[1]
 CANONICAL = "https://example.invalid/channel"
@@ -111,7 +112,6 @@ def test_a_damaged_memo_is_ignored(local: Path, text: str, monkeypatch: pytest.M
     assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    assert read_memo(path) == {}
     asked = _Asked(monkeypatch)
     with _solver(local) as solver:
         found = solver.find_packages(_refs(FILES[0]))
@@ -149,3 +149,23 @@ def test_exact_specs_find_what_names_find_for_every_committed_pin(
         by_name = adapter.aio.run(solver.find_packages_async(refs))
     assert len(exact) == len(refs) > 700
     assert exact == by_name
+
+
+def test_remembered_records_answer_without_building_a_finder(local: Path) -> None:
+    with _solver(local) as solver:
+        solver.find_packages(_refs(*FILES))  # remembers alpha, beta, and gamma's absence
+    built: list[RattlerSolver] = []
+
+    def ask() -> RattlerSolver:
+        built.append(_solver(local))
+        return built[-1]
+
+    finder = RememberedFirst(partial(channel_source, {CANONICAL: str(local)}), ask)
+    assert sorted(r.file_name for r in finder.find_packages(_refs(*FILES))) == list(FILES[:2])
+    assert not built
+    try:
+        assert finder.find_packages(_refs("delta-1.0-0.conda")) == {}
+        assert len(built) == 1  # an unknown file: the channel is asked
+    finally:
+        for solver in built:
+            solver.close()

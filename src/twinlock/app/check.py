@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from twinlock.app.project import Project, orphan_files
@@ -23,7 +24,8 @@ from twinlock.lock.check import (
 from twinlock.lock.format import LockReading, render_explicit
 from twinlock.lock.verify import verify_against_channel
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PypiPackage
-from twinlock.solve.records import PackageFinder
+from twinlock.solve.channels import channel_source
+from twinlock.solve.records import PackageFinder, RememberedFirst
 
 _LISTED = 5
 
@@ -50,7 +52,10 @@ def run_check(project: Project, finder: PackageFinder | None = None) -> list[Fin
     # Damaged locks too: a wrong but well-formed hash next to a malformed one is news.
     every = [_without_damaged_entries(r) for r in readings.values()]
     with contextlib.ExitStack() as owned:  # a solver made here is closed before returning
-        lookup = finder or owned.enter_context(project.solver())
+        lookup = finder or RememberedFirst(
+            partial(channel_source, project.config.mirrors),
+            lambda: owned.enter_context(project.solver()),
+        )
         verdicts = verify_against_channel(every, lookup)
     findings += [
         Finding(f.environment, f.platform, "hash" if f.verdict == "mismatch" else f.verdict, str(f))

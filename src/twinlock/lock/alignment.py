@@ -26,13 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from twinlock.errors import AlignmentError
 from twinlock.model.lock import LockedPackage, PlatformLock
-from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
+
+if TYPE_CHECKING:  # types only: check reads misaligned pins without the solver adapter
+    from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
 
 Key = tuple[str, str]  # (environment, platform)
-RequestFor = Callable[[str, str], SolveRequest]
+RequestFor = Callable[[str, str], "SolveRequest"]
 
 MAX_ROUNDS = 3
 

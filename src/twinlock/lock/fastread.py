@@ -34,6 +34,9 @@ _WORDS: dict[str, object] = {
 _REFUSED_WORDS = frozenset({"<<", "="})  # merge and value keys: left to PyYAML
 
 
+_UNSEEN = object()
+
+
 class _Decline(Exception):
     """The text leaves the regular part of YAML this reader handles."""
 
@@ -68,6 +71,9 @@ class _Reader:
         self.at = start
         # Indentation per line, and -1 past the end (the caller refused blank lines).
         self.indents = [len(line) - len(line.lstrip(" ")) for line in lines] + [-1]
+        # Plain keys and one-line values already read, by their text.
+        self.keys: dict[str, object] = {}
+        self.words: dict[str, object] = {}
 
     def _indent(self, index: int) -> int:
         return self.indents[index]
@@ -75,18 +81,49 @@ class _Reader:
     def mapping(self, indent: int, first: str | None = None) -> dict[object, object]:
         """Entries at *indent*; *first* is the rest of a ``- `` line holding the first."""
         out: dict[object, object] = {}
+        lines, indents, keys = self.lines, self.indents, self.keys
         while True:
             if first is None:
-                if self._indent(self.at) != indent:
+                if indents[self.at] != indent:
                     return out
-                content = self.lines[self.at][indent:]
-                if content.startswith("- ") or content == "-":
+                content = lines[self.at][indent:]
+                if content[:2] == "- " or content == "-":
                     return out
             else:
                 content, first = first, None
+            # Most lines are `key: word` with a key and a one-line value seen before:
+            # both are taken from what this reader already decided about the same text.
+            raw, colon, rest = content.partition(": ")
+            key = keys.get(raw, _UNSEEN) if colon else _UNSEEN
+            if key is not _UNSEEN and indents[self.at + 1] <= indent:
+                value = self._word(rest)
+                if value is not _UNSEEN:
+                    out[key] = value
+                    self.at += 1
+                    continue
             key, rest = _split_key(content)
+            if not content.startswith("'") and rest[:1] in ("", " "):
+                keys[content[: len(content) - len(rest) - 1]] = key
             self.at += 1
             out[key] = self._value(rest, indent)
+
+    def _word(self, text: str) -> object:
+        """A one-line plain or quoted scalar *text*, remembered; _UNSEEN for anything else."""
+        known = self.words.get(text, _UNSEEN)
+        if known is not _UNSEEN or text in ("{}", "[]"):  # not remembered: a fresh one each
+            return known
+        if text[:1] == "'":
+            inner, closed, after = _until_quote(text[1:])
+            if not closed or after:
+                return _UNSEEN
+            value: object = inner.replace("''", "'")
+        else:
+            _check_plain(text)
+            if text in _REFUSED_WORDS:
+                raise _Decline
+            value = _WORDS.get(text, text)
+        self.words[text] = value
+        return value
 
     def _value(self, rest: str, indent: int) -> object:
         """The value after ``key:`` on a line at *indent* (*rest* is what follows the colon)."""

@@ -29,6 +29,7 @@ from twinlock.fileio import cache_dir
 from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.lock import LockedPackage
 from twinlock.model.platforms import VirtualPackage
+from twinlock.solve.channels import channel_source
 from twinlock.solve.records import (
     PackageRef,
     exact_specs,
@@ -233,12 +234,7 @@ class RattlerSolver:
         return frozenset(n.normalized for n in names)
 
     def _source(self, channel: Channel) -> str:
-        location = self._mirrors.get(channel.url)
-        if location is None:
-            return channel.url
-        if "://" in location:  # a URL mirror: rattler reads it like the channel itself
-            return location
-        return str(self._channel_dir(location))
+        return channel_source(self._mirrors, channel, self._channel_dir)
 
     def _solver_spec(self, text: str, request: SolveRequest) -> MatchSpec:
         """*text* read by conda's rules; ``conda-forge::numpy`` reads conda-forge's mirror.

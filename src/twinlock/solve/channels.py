@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from twinlock.fileio import cache_dir, write_text_atomic
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+
+    from twinlock.model.composition import Channel
 
 _LOCATED: dict[tuple[str, Path], Path] = {}
 
@@ -117,3 +120,17 @@ def local_channel_dir(location: str) -> Path:
             "point --mirror (or [mirrors] in twinlock.toml) at a directory indexed for conda",
         )
     return path
+
+
+def channel_source(
+    mirrors: Mapping[str, str],
+    channel: Channel,
+    channel_dir: Callable[[str], Path] = local_channel_dir,
+) -> str:
+    """Where *channel* is read: its mirror's directory or URL, else its own URL."""
+    location = mirrors.get(channel.url)
+    if location is None:
+        return channel.url
+    if "://" in location:  # a URL mirror: rattler reads it like the channel itself
+        return location
+    return str(channel_dir(location))

@@ -55,8 +55,10 @@ class PackageFinder(Protocol):
 
 
 # A memo of channel records: its file, and {subdir/file_name: record or None (absent)}.
-Memo = tuple[Path, dict[str, "LockedPackage | None"]]
+# Entries are None (absent), a record's fields as read, or a record added since.
+Memo = tuple[Path, dict[str, object]]
 MEMO_FORMAT = "twinlock-records 1"
+_ABSENT = object()  # no entry at all (None is an entry: the channel lacks the file)
 _FIELDS = ("name", "version", "build", "subdir", "url", "channel", "md5", "sha256", "license")
 
 
@@ -80,8 +82,9 @@ def memo_path(channel_url: str, directory: Path, subdirs: Iterable[str]) -> Path
     return cache_dir() / "records" / f"{digest}.json"
 
 
-def read_memo(path: Path) -> dict[str, LockedPackage | None]:
-    """``{subdir/file_name: record or None (absent)}``; empty when unreadable."""
+def read_memo(path: Path) -> dict[str, object]:
+    """``{subdir/file_name: entry}``, an entry a record's fields or None (absent); empty
+    when unreadable. Records are built when looked up (:func:`remembered`)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -91,20 +94,18 @@ def read_memo(path: Path) -> dict[str, LockedPackage | None]:
     records = data.get("records")
     if not isinstance(records, dict):
         return {}
-    out: dict[str, LockedPackage | None] = {}
-    for key, value in records.items():
-        record = _record(value)
-        if record is not None or value is None:
-            out[key] = record
-    return out
+    return {k: v for k, v in records.items() if v is None or isinstance(v, dict)}
 
 
-def write_memo(path: Path, records: Mapping[str, LockedPackage | None]) -> None:
+def write_memo(path: Path, records: Mapping[str, object]) -> None:
     """Remember *records* (an unwritable cache is not an error)."""
     text = json.dumps(
         {
             "format": MEMO_FORMAT,
-            "records": {k: None if r is None else _fields(r) for k, r in sorted(records.items())},
+            "records": {
+                k: _fields(r) if isinstance(r, LockedPackage) else r
+                for k, r in sorted(records.items())
+            },
         },
         separators=(",", ":"),
     )
@@ -151,6 +152,25 @@ def _optional(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class RememberedFirst:
+    """A :class:`PackageFinder` answering from the remembered records, asking the channel
+    (through the finder *ask* builds, once) only for files they know nothing of.
+
+    ``check`` uses it so that a lock checked again against an unchanged local
+    channel loads neither rattler's gateway nor the solver adapter.
+    """
+
+    def __init__(self, source_of: Callable[[Channel], str], ask: Callable[[], PackageFinder]):
+        self._source_of = source_of
+        self._ask = ask
+
+    def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        out, missing = remembered(refs, open_memos(refs, self._source_of))
+        if missing:
+            out |= self._ask().find_packages(missing)  # which remembers its answers
+        return out
+
+
 def open_memos(
     refs: Sequence[PackageRef], source_of: Callable[[Channel], str]
 ) -> dict[tuple[Channel, str], Memo]:
@@ -171,15 +191,19 @@ def open_memos(
 def remembered(
     refs: Sequence[PackageRef], memos: Mapping[tuple[Channel, str], Memo]
 ) -> tuple[dict[PackageRef, LockedPackage], list[PackageRef]]:
-    """The records *memos* hold for *refs*, and the refs they know nothing of."""
+    """The records *memos* hold for *refs*, and the refs they know nothing of (a damaged
+    entry counts as unknown)."""
     out: dict[PackageRef, LockedPackage] = {}
     missing: list[PackageRef] = []
     for ref in refs:
         memo = memos.get((ref.channel, ref.subdir))
-        key = memo_key(ref.subdir, ref.file_name)
-        if memo is None or key not in memo[1]:
+        entry = memo[1].get(memo_key(ref.subdir, ref.file_name), _ABSENT) if memo else _ABSENT
+        if entry is None:
+            continue  # the channel does not hold the file
+        record = entry if isinstance(entry, LockedPackage) else _record(entry)
+        if record is None:
             missing.append(ref)
-        elif (record := memo[1][key]) is not None:
+        else:
             out[ref] = record
     return out, missing
 
@@ -190,7 +214,7 @@ def remember(
     found: Mapping[PackageRef, LockedPackage],
 ) -> None:
     """Add what the channel answered for *asked* (absent ones too) and write the memos."""
-    changed: dict[Path, dict[str, LockedPackage | None]] = {}
+    changed: dict[Path, dict[str, object]] = {}
     for ref in asked:
         memo = memos.get((ref.channel, ref.subdir))
         if memo is not None:
