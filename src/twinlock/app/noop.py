@@ -12,18 +12,33 @@ summary and exits. Any changed, added or removed byte falls through to the full
 path, so a damaged lock is never taken for a fresh one.
 
 The check runs before anything else is imported, so this module imports only
-``os``, ``sys`` and ``hashlib`` at the top (not even pathlib, json or re: each would
+``os`` and ``sys`` at the top, and the interpreter's built-in sha256 (not even hashlib,
+which loads OpenSSL, nor pathlib, json or re: each would
 cost the no-op more than the check itself). The stamp is a small text file: the
 digest, one ``F path``/``D path`` line per file/listing, a ``--`` line, the output.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
 import twinlock
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    sha256 = None
+    # CPython's own sha256 (``_sha2`` from 3.12, ``_sha256`` before): the same digest.
+    for _module in ("_sha2", "_sha256"):
+        try:
+            sha256 = __import__(_module).sha256
+            break
+        except (ImportError, AttributeError):
+            continue
+    if sha256 is None:
+        from hashlib import sha256
 
 STAMP_FORMAT = "twinlock-noop-stamp 1"
 
@@ -62,7 +77,7 @@ def _stat_line(path: str) -> str:
 def stamp_path(command: str, argv: list[str] | tuple[str, ...], cwd: str) -> str:
     """Where the stamp of this exact command line lives (one file per line, directory, code)."""
     key = "\0".join([STAMP_FORMAT, code_fingerprint(), command, cwd, *argv])
-    name = hashlib.sha256(key.encode(errors="surrogateescape")).hexdigest()
+    name = sha256(key.encode(errors="surrogateescape")).hexdigest()
     return os.path.join(cache_root(), "noop", name)
 
 
@@ -112,12 +127,12 @@ def record(
 
 def _digest(files: list[str], listings: list[str]) -> str:
     """sha256 over each file's path and bytes (or its absence) and each directory's names."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for path in files:
         digest.update(f"file\0{path}\0".encode(errors="surrogateescape"))
         try:
             with open(path, "rb") as handle:
-                digest.update(hashlib.sha256(handle.read()).digest())
+                digest.update(sha256(handle.read()).digest())
         except FileNotFoundError:
             digest.update(b"absent")
         except OSError as exc:
