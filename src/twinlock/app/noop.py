@@ -29,15 +29,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from hashlib import sha256
 else:
-    sha256 = None
-    # CPython's own sha256 (``_sha2`` from 3.12, ``_sha256`` before): the same digest.
-    for _module in ("_sha2", "_sha256"):
-        try:
-            sha256 = __import__(_module).sha256
-            break
-        except (ImportError, AttributeError):
-            continue
-    if sha256 is None:
+    # CPython's own sha256, the same digest: _sha2 from 3.12, _sha256 before.
+    try:
+        sha256 = __import__("_sha2" if sys.version_info >= (3, 12) else "_sha256").sha256
+    except (ImportError, AttributeError):  # another Python: hashlib's
         from hashlib import sha256
 
 STAMP_FORMAT = "twinlock-noop-stamp 1"
