@@ -20,7 +20,7 @@ from twinlock.errors import LockFileError
 from twinlock.lock.emit import dump_conda_lock
 from twinlock.lock.fastread import read_regular_yaml
 from twinlock.lock.format import render_conda_lock
-from twinlock.lock.yamldata import load_yaml_data
+from twinlock.lock.yamldata import load_lock_data, load_yaml_data
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = sorted((REPO / "locks").glob("*/*.conda-lock.yml"))
@@ -136,6 +136,13 @@ def test_every_odd_string_agrees_as_key_and_value(value: str, column: int) -> No
 )
 def test_edge_cases(text: str, accepted: bool) -> None:
     assert assert_agrees(text) is accepted
+
+
+def test_block_nesting_deeper_than_the_stack_is_declined_not_a_crash() -> None:
+    text = "".join("  " * i + "a:\n" for i in range(3000)) + "  " * 3000 + "a: b\n"
+    assert read_regular_yaml(text) is None
+    with pytest.raises(LockFileError, match=r"nested too deeply|not readable"):
+        load_lock_data(text, source="t")
 
 
 _INSERTS = "'\"#:-&*!|>{}[], \t\n?%@`~=<x0é"

@@ -294,6 +294,19 @@ CASES = [
         "lab.conda-lock.yml: not a usable twinlock conda-lock file",
     ),
     case(
+        "nested-deep-block-lock",
+        "diff locks/rsp locks/rsp",
+        {
+            "locks/rsp/lab.conda-lock.yml": (
+                "version: 1\nmetadata:\n"
+                + "".join("  " * i + "a:\n" for i in range(1, 3000))
+                + "  " * 3000
+                + "a: b\n"
+            ).encode()
+        },
+        "lab.conda-lock.yml: (nested too deeply to be a lock|not readable)",
+    ),
+    case(
         "megabyte-spec",
         "check",
         {"envs/rsp.yaml": replace("- nodejs", "- nodejs " + ">=<" * 400_000)},

@@ -60,7 +60,7 @@ def read_regular_yaml(text: str) -> object | None:
     reader = _Reader(lines, start)
     try:
         data = reader.mapping(0)
-    except (_Decline, IndexError):
+    except (_Decline, IndexError, RecursionError):  # deep nesting: libyaml's limits decide
         return None
     return data if reader.at == len(lines) else None
 
