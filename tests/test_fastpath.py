@@ -274,3 +274,29 @@ def test_the_fingerprint_follows_every_source_file() -> None:
     finally:
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert noop.code_fingerprint() == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("blocked", ["noop", "records"])
+def test_an_unusable_cache_directory_only_costs_speed(tmp_path: Path, blocked: str) -> None:
+    """A cache that cannot be written (here a file where a directory belongs) is no error."""
+    from twinlock.solve.channels import bundled_channel
+
+    bundled_channel("conda-forge-snapshot")  # unpacked once, shared through a symlink
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "channels").symlink_to(cache_dir() / "channels")
+    (cache / blocked).write_text("a file where the cache keeps a directory\n")
+    env = {**os.environ, "TWINLOCK_CACHE_DIR": str(cache)}
+    locks = str(tmp_path / "locks")
+    for args in (["lock", "--locks-dir", locks], ["check", "--locks-dir", locks]):
+        done = subprocess.run(
+            [str(SCRIPT), args[0], "envs/rsp.yaml", *args[1:]],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "error" not in done.stderr

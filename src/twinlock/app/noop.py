@@ -114,9 +114,11 @@ def record(
     import contextlib
     from pathlib import Path
 
+    from twinlock.errors import OutputFileError
     from twinlock.fileio import write_text_atomic
 
-    with contextlib.suppress(OSError, UnicodeError):  # an unwritable cache only costs speed
+    # An unwritable cache only costs speed (write_text_atomic reports OSError as OutputFileError).
+    with contextlib.suppress(OSError, UnicodeError, OutputFileError):
         write_text_atomic(Path(stamp_path(command, argv, cwd)), text)
 
 

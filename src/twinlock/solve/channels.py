@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from twinlock.errors import (
     ChannelError,
+    OutputFileError,
 )
 from twinlock.fileio import cache_dir, write_text_atomic
 
@@ -44,7 +45,8 @@ def bundled_channel(name: str) -> Path:
     if known is None:
         known = _unpack(archive.read_bytes(), channels, name)
         if index is not None:
-            with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash
+            # A read-only cache only costs a re-hash (OSError arrives as OutputFileError).
+            with contextlib.suppress(OSError, OutputFileError):
                 write_text_atomic(index, known.parent.name + "\n")
     _LOCATED[name, channels] = known
     return known

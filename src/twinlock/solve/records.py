@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from twinlock.fileio import cache_dir, write_text_atomic
+from twinlock.errors import InputFileError, OutputFileError
+from twinlock.fileio import cache_dir, read_bytes_if_exists, write_text_atomic
 from twinlock.model.composition import Channel
 from twinlock.model.lock import LockedPackage
 
@@ -85,9 +86,9 @@ def memo_path(channel_url: str, directory: Path, subdirs: Iterable[str]) -> Path
 def read_memo(path: Path) -> dict[str, object]:
     """``{subdir/file_name: entry}``, an entry a record's fields or None (absent); empty
     when unreadable. Records are built when looked up (:func:`remembered`)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # bounded, and a FIFO in its place is refused rather than read forever
+        data = json.loads(read_bytes_if_exists(path) or b"null")
+    except (OSError, ValueError, InputFileError):
         return {}
     if not isinstance(data, dict) or data.get("format") != MEMO_FORMAT:
         return {}
@@ -109,7 +110,7 @@ def write_memo(path: Path, records: Mapping[str, object]) -> None:
         },
         separators=(",", ":"),
     )
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, OutputFileError):  # an unwritable cache costs speed only
         write_text_atomic(path, text)
 
 
