@@ -300,3 +300,12 @@ def test_an_unusable_cache_directory_only_costs_speed(tmp_path: Path, blocked: s
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert "error" not in done.stderr
+
+
+def test_a_fifo_in_place_of_the_stamp_is_ignored_not_read(locked_copy: Path) -> None:
+    args = ["lock", "envs/rsp.yaml", "--locks-dir", str(locked_copy)]
+    path = Path(noop.stamp_path("lock", args, str(REPO)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    assert noop.cached_output("lock", args, str(REPO)) is None  # returns: no blocking read

@@ -21,6 +21,7 @@ digest, one ``F path``/``D path`` line per file/listing, a ``--`` line, the outp
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 import twinlock
@@ -36,6 +37,7 @@ else:
         from hashlib import sha256
 
 STAMP_FORMAT = "twinlock-noop-stamp 1"
+_MAX_STAMP = 16 << 20
 
 
 def cache_root() -> str:
@@ -78,8 +80,13 @@ def stamp_path(command: str, argv: list[str] | tuple[str, ...], cwd: str) -> str
 
 def cached_output(command: str, argv: list[str] | tuple[str, ...], cwd: str) -> str | None:
     """The recorded summary when every recorded input is byte-identical, else None."""
+    path = stamp_path(command, argv, cwd)
     try:
-        with open(stamp_path(command, argv, cwd), encoding="utf-8", errors="surrogateescape") as f:
+        # Only a regular file of sane size: a FIFO in its place would be read forever.
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_STAMP:
+            return None
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
     except OSError:
         return None
