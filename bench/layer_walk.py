@@ -67,6 +67,23 @@ def _module_of(filename: str, src: str) -> str | None:
     return ".".join(parts)
 
 
+def _new_call(
+    frame: FrameType, event: str, src: str, resumable: dict[int, FrameType]
+) -> str | None:
+    """The twinlock module a new call of *frame* enters (None: not one, or a resumption)."""
+    if event != "call":
+        return None
+    code = frame.f_code
+    callee = _module_of(code.co_filename, src)
+    if callee is None or code.co_name == "<module>":
+        return None
+    if code.co_flags & _COROUTINE_FLAGS:
+        if resumable.get(id(frame)) is frame:
+            return None  # a resumption of a coroutine or generator, not a new call
+        resumable[id(frame)] = frame
+    return callee
+
+
 class Walk:
     def __init__(self, src: Path) -> None:
         self.src = str(src) + os.sep
@@ -75,16 +92,9 @@ class Walk:
         self._resumable: dict[int, FrameType] = {}
 
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event != "call":
+        callee = _new_call(frame, event, self.src, self._resumable)
+        if callee is None:
             return
-        code = frame.f_code
-        callee = _module_of(code.co_filename, self.src)
-        if callee is None or code.co_name == "<module>":
-            return
-        if code.co_flags & _COROUTINE_FLAGS:
-            if self._resumable.get(id(frame)) is frame:
-                return  # a resumption, not a new call
-            self._resumable[id(frame)] = frame
         self.modules[callee] += 1
         caller = frame.f_back
         while caller is not None:
@@ -127,16 +137,9 @@ class ProjectWalk:
         return any(self.holds(value) for value in list(frame.f_locals.values()))
 
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event != "call":
+        callee = _new_call(frame, event, self.src, self._resumable)
+        if callee is None:
             return
-        code = frame.f_code
-        callee = _module_of(code.co_filename, self.src)
-        if callee is None or code.co_name == "<module>":
-            return
-        if code.co_flags & _COROUTINE_FLAGS:
-            if self._resumable.get(id(frame)) is frame:
-                return  # a resumption, not a new call
-            self._resumable[id(frame)] = frame
         if not self.carries(frame):
             return
         self.modules[callee] += 1

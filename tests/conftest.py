@@ -7,6 +7,7 @@ exactly like the repository's own configuration.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,16 @@ def _isolated_cache(
     cache = tmp_path_factory.getbasetemp() / "twinlock-cache"
     monkeypatch.setenv("TWINLOCK_CACHE_DIR", str(cache))
     monkeypatch.setenv("CONDARC", str(tmp_path_factory.getbasetemp() / "no-condarc"))
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """The composition, configuration and locks of this repository, in a scratch copy."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "envs", root / "envs")
+    shutil.copytree(REPO / "locks" / "rsp", root / "locks" / "rsp")
+    shutil.copy(REPO / "twinlock.toml", root / "twinlock.toml")
+    return root
 
 
 @pytest.fixture

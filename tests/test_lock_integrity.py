@@ -12,7 +12,6 @@ representative subset of exit codes.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -47,16 +46,6 @@ TWINLOCK = Path(sys.executable).parent / "twinlock"
 @pytest.fixture(scope="module")
 def lab() -> EnvironmentLock:
     return read_conda_lock(LAB_TEXT, source="lab").lock
-
-
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    """The composition, configuration and locks of this repository, in a scratch copy."""
-    root = tmp_path / "repo"
-    shutil.copytree(REPO / "envs", root / "envs")
-    shutil.copytree(RSP, root / "locks" / "rsp")
-    shutil.copy(REPO / "twinlock.toml", root / "twinlock.toml")
-    return root
 
 
 def _project(root: Path) -> Project:

@@ -29,15 +29,6 @@ RSP = REPO / "locks" / "rsp"
 TWINLOCK = Path(sys.executable).parent / "twinlock"
 
 
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(REPO / "envs", root / "envs")
-    shutil.copytree(RSP, root / "locks" / "rsp")
-    shutil.copy(REPO / "twinlock.toml", root / "twinlock.toml")
-    return root
-
-
 def _project(root: Path) -> Project:
     return open_project(root / "envs" / "rsp.yaml", cwd=root)
 

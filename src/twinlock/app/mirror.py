@@ -12,8 +12,9 @@ from pathlib import Path
 
 from twinlock.app.progress import Progress, Step, silent
 from twinlock.app.project import Project
+from twinlock.app.targets import refuse_file_in_place
 from twinlock.errors import InstallError, LockFileError
-from twinlock.fileio import blocking_file, cache_dir, display_path
+from twinlock.fileio import cache_dir
 from twinlock.install import linker as installer
 from twinlock.model.lock import LockedPackage
 
@@ -36,12 +37,7 @@ def run_mirror(
     """Gather every archive the locks need (all platforms) into the local channel *dest*.
 
     *progress* hears each archive fetched and verified (``done`` of ``total``)."""
-    blocker = blocking_file(dest)
-    if blocker is not None:
-        raise InstallError(
-            f"--dest {display_path(dest)}: {display_path(blocker)} is a file, not a directory",
-            "pass a directory as --dest (it is created when missing)",
-        )
+    refuse_file_in_place(dest, "--dest")
     locks = project.read_locks()
     wanted: dict[str, LockedPackage] = {}
     for env in project.composition.select(list(environments)):

@@ -62,12 +62,7 @@ def targets(
     layers (``prefix: same``) is one target, whichever of its environments was selected:
     its top layer's lock holds the base's pins and the layers' additions.
     """
-    blocker = blocking_file(root)
-    if blocker is not None:
-        raise InstallError(
-            f"--root {display_path(root)}: {display_path(blocker)} is a file, not a directory",
-            "pass a directory as --root (it is created when missing)",
-        )
+    refuse_file_in_place(root, "--root")
     locks = project.read_locks()
     out = []
     for chain in _prefix_chains(project.composition, environments):
@@ -119,3 +114,14 @@ def _platform_lock(lock: EnvironmentLock | None, env: Environment, platform: str
 def installed_packages(path: Path) -> list[InstalledPackage] | None:
     records = read_conda_meta(path)
     return None if records is None else [InstalledPackage.from_conda_meta(r) for r in records]
+
+
+def refuse_file_in_place(directory: Path, option: str) -> None:
+    """An :class:`InstallError` when a file keeps *directory* (given as *option*) from being one."""
+    blocker = blocking_file(directory)
+    if blocker is not None:
+        raise InstallError(
+            f"{option} {display_path(directory)}: {display_path(blocker)} is a file, "
+            "not a directory",
+            f"pass a directory as {option} (it is created when missing)",
+        )
