@@ -27,7 +27,7 @@ HELP_MODULE_BUDGET = 200  # `twinlock --help` imports 160 modules today, interpr
 
 
 def run_script(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run the console script; return the process and the top-level packages it imported."""
+    """Run the console script under ``-X importtime``; return it and every module imported."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", str(SCRIPT), *args],
         check=False,
@@ -36,12 +36,16 @@ def run_script(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProces
         text=True,
         env=os.environ.copy(),
     )
-    modules = {
+    return done, importtime_modules(done.stderr)
+
+
+def importtime_modules(stderr: str) -> set[str]:
+    """Every module a ``python -X importtime`` run lists on *stderr*."""
+    return {
         line.rsplit("|", 1)[1].strip()
-        for line in done.stderr.splitlines()
+        for line in stderr.splitlines()
         if line.startswith("import time:") and "|" in line
-    }
-    return done, modules - {"imported package"}
+    } - {"imported package"}
 
 
 def interpreter_modules() -> set[str]:
@@ -52,11 +56,7 @@ def interpreter_modules() -> set[str]:
         capture_output=True,
         text=True,
     )
-    return {
-        line.rsplit("|", 1)[1].strip()
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
+    return importtime_modules(done.stderr)
 
 
 def top_level(modules: set[str]) -> set[str]:

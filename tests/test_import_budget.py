@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_fastpath import importtime_modules, run_script
+
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = Path(sys.executable).parent / "twinlock"
 
 # Never imported by piped diff, check or --help: drawing (rich; piped diff text is padded
 # columns, piped progress is off), graphs, SBOMs, the PyPI resolver, conda-lock and what
@@ -50,26 +51,6 @@ CHECK_TWINLOCK_BUDGET = 50
 LOCK_TWINLOCK_BUDGET = 64
 
 
-def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run ``twinlock ARGS`` (stdout and stderr piped); return it and every module it imported."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", str(SCRIPT), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done, _modules(done.stderr)
-
-
-def _modules(importtime: str) -> set[str]:
-    return {
-        line.rsplit("|", 1)[1].strip()
-        for line in importtime.splitlines()
-        if line.startswith("import time:") and not line.endswith("imported package")
-    }
-
-
 def _top(modules: set[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
 
@@ -90,7 +71,7 @@ def _own(modules: set[str]) -> list[str]:
 def test_piped_diff_of_two_lock_dirs_stays_within_its_budget(
     old: str, new: str, also_absent: set[str]
 ) -> None:
-    done, modules = imported("diff", old, new)
+    done, modules = run_script("diff", old, new)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith(f"twinlock diff: {old} -> {new}\n")
     # PyYAML: locks in the regular form twinlock writes are read without it. And the
@@ -104,7 +85,7 @@ def test_piped_diff_of_two_lock_dirs_stays_within_its_budget(
 
 
 def test_help_imports_typer_and_the_command_modules_only() -> None:
-    done, modules = imported("--help")
+    done, modules = run_script("--help")
     assert done.returncode == 0
     assert "Commands:" in done.stdout
     baseline = subprocess.run(
@@ -113,7 +94,7 @@ def test_help_imports_typer_and_the_command_modules_only() -> None:
         text=True,
         check=True,
     )
-    extra = modules - _modules(baseline.stderr)
+    extra = modules - importtime_modules(baseline.stderr)
     own = _own(extra)
     assert {m for m in own if not m.startswith("twinlock.cli")} <= {"twinlock", "twinlock.errors"}
     assert len(own) <= HELP_TWINLOCK_BUDGET, own
@@ -126,9 +107,9 @@ def test_help_imports_typer_and_the_command_modules_only() -> None:
 def test_check_stays_within_its_budget() -> None:
     # The first check of a cache unpacks the snapshot and remembers the channel's records
     # (a solve's worth of rattler, asyncio); from then on check only looks them up.
-    first, _ = imported("check", "envs/rsp.yaml")
+    first, _ = run_script("check", "envs/rsp.yaml")
     assert first.returncode == 0, first.stderr[-2000:]
-    done, modules = imported("check", "envs/rsp.yaml")
+    done, modules = run_script("check", "envs/rsp.yaml")
     assert done.returncode == 0, done.stderr[-2000:]
     # importlib.resources would bring tempfile and zipfile to find the bundled snapshot.
     heavy = FAST_FRONT | {"asyncio", "logging", "tempfile", "zipfile"}
@@ -142,7 +123,7 @@ def test_check_stays_within_its_budget() -> None:
 def test_piped_lock_that_reuses_every_pin_stays_within_its_budget(tmp_path: Path) -> None:
     """The full lock path (a fresh locks dir has no no-op stamp) with progress on a pipe."""
     shutil.copytree(REPO / "locks" / "rsp", tmp_path / "rsp")
-    done, modules = imported("lock", "envs/rsp.yaml", "--locks-dir", str(tmp_path))
+    done, modules = run_script("lock", "envs/rsp.yaml", "--locks-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "reused (inputs unchanged)" in done.stdout
     assert "yaml" in _top(modules)  # it did read the locks: not the no-op stamp's answer
