@@ -21,6 +21,8 @@ from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 if TYPE_CHECKING:
     from rattler import PackageRecord
 
+    from twinlock.model.platforms import VirtualPackage
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -125,16 +127,17 @@ def unmet_dependencies(plat: PlatformLock) -> list[str]:
     """Each ``pkg needs 'dep spec'`` that the platform lock does not satisfy."""
     from rattler import MatchSpec
 
-    records = {p.name: _record(p) for p in plat.packages}
-    records |= {v.name: _virtual_record(v.name, v.version, v.build) for v in plat.virtual_packages}
+    locked = {p.name: p for p in plat.packages}
+    virtual = {v.name: v for v in plat.virtual_packages}
     problems = []
     # Within a platform each name has one record, so a spec's verdict is the same for
     # every package that depends on it: ~5,000 dependencies share ~1,000 distinct specs.
     verdicts: dict[str, bool] = {}
+    records: dict[str, PackageRecord] = {}  # built when a spec is first matched against it
     for pkg in plat.packages:
         for dep in pkg.depends:
             name = dep.split(" ", 1)[0].lower()
-            record = records.get(name)
+            record = records.get(name) or _record_named(name, locked, virtual, records)
             if record is None:
                 problems.append(f"{pkg.name} {pkg.version} needs '{dep}': not in the lock")
                 continue
@@ -144,6 +147,21 @@ def unmet_dependencies(plat: PlatformLock) -> list[str]:
                 found = f"{record.version} {record.build}"
                 problems.append(f"{pkg.name} {pkg.version} needs '{dep}': locked {found}")
     return problems
+
+
+def _record_named(
+    name: str,
+    locked: Mapping[str, LockedPackage],
+    virtual: Mapping[str, VirtualPackage],
+    records: dict[str, PackageRecord],
+) -> PackageRecord | None:
+    """The record matched for *name* (a locked or virtual package), made once."""
+    if name in virtual:  # the platform's virtual package wins, as in the solve
+        v = virtual[name]
+        records[name] = _virtual_record(v.name, v.version, v.build)
+    elif name in locked:
+        records[name] = _record(locked[name])
+    return records.get(name)
 
 
 def _record(pkg: LockedPackage) -> PackageRecord:

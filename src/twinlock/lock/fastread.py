@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 
 _PRINTABLE = re.compile(r"[ -~\n]*")
+# A blank line, a comment line, or a trailing space (the text is printable ASCII by then).
+_ODD_LINE = re.compile(r"^ *$|^ *#| $", re.MULTILINE)
 # Characters that start something other than a plain scalar (YAML indicators).
 _NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _MAX_KEY = 128  # well under YAML's 1024-character limit on simple keys
@@ -53,9 +55,9 @@ def read_regular_yaml(text: str) -> object | None:
         start += 1
     if start == len(lines):
         return None
-    body = lines[start:]
     # Blank lines, trailing spaces and comments inside the document: left to libyaml.
-    if any(not line.strip(" ") or line[-1] == " " or line.lstrip(" ")[0] == "#" for line in body):
+    body = "\n".join(lines[start:])
+    if _ODD_LINE.search(body):
         return None
     reader = _Reader(lines, start)
     try:

@@ -13,6 +13,7 @@ tests and other callers choose the channel reader.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -63,7 +64,13 @@ def verify_against_channel(
 
 def package_ref(pkg: LockedPackage) -> PackageRef:
     """The channel file a locked conda package names."""
-    return PackageRef(Channel(pkg.channel, pkg.channel), pkg.subdir, pkg.file_name)
+    return PackageRef(_channel(pkg.channel), pkg.subdir, pkg.file_name)
+
+
+@functools.lru_cache(maxsize=64)
+def _channel(url: str) -> Channel:
+    # A lock names one or two channels for hundreds of packages: one value each.
+    return Channel(url, url)
 
 
 class KnownRecords:
