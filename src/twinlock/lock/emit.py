@@ -17,8 +17,10 @@ both paths with conda-lock's writer on the bundled locks and on varied fixtures.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -289,11 +291,23 @@ def _plain_allowed(text: str) -> bool:
 
 def _reads_as_string(text: str) -> bool:
     """False when YAML would read the plain *text* as another type (1.0, yes, null, a date)."""
+    resolvers, resolve = _resolver()
+    # Most strings start with a character no implicit type starts with: skip the regexes.
+    if text and text[0] not in resolvers:
+        return None not in resolvers
+    return bool(resolve(text) == _STR_TAG)
+
+
+@functools.cache
+def _resolver() -> tuple[Any, Callable[[str], str]]:
+    """PyYAML's implicit resolvers (by first character), and its resolution of a plain scalar.
+
+    One resolver for the process: a lock asks about thousands of versions and digests.
+    """
     from yaml.nodes import ScalarNode
     from yaml.resolver import Resolver
 
-    # Most strings start with a character no implicit type starts with: skip the regexes.
-    if text and text[0] not in Resolver.yaml_implicit_resolvers:
-        return None not in Resolver.yaml_implicit_resolvers
     resolver: Any = Resolver()
-    return bool(resolver.resolve(ScalarNode, text, (True, False)) == _STR_TAG)
+    return Resolver.yaml_implicit_resolvers, partial(
+        resolver.resolve, ScalarNode, implicit=(True, False)
+    )
