@@ -28,16 +28,9 @@ def sorted_tags(texts: Iterable[str], aliases: Sequence[str] = ()) -> list[Image
     return sort_tags(parse_tags(texts, aliases))
 
 
-def new_tag(
-    payload_tag: str,
-    *,
-    build: int | None = None,
-    built_at: dt.datetime | None = None,
-    existing: Sequence[str] = (),
-    arch: str | None = None,
-) -> ImageTag:
-    """The tag of a (maintenance) build of *payload_tag* (see :func:`compose_tag`)."""
-    return compose_tag(payload_tag, build=build, built_at=built_at, existing=existing, arch=arch)
+# The tag of a (maintenance) build of a payload tag: the stage's own function, offered
+# here because the CLI imports use cases only.
+new_tag = compose_tag
 
 
 def rebuild(
