@@ -202,7 +202,7 @@ def test_a_kernel_base_with_a_same_prefix_layer_stays_sound(
     # a user install shadowing a locked package is reported for the prefix's base only:
     # a same-prefix layer runs the base's Python, with the base's user site
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    site = user_site(project.composition.environment("payload"), plat, "3.11")
+    site = user_site(project.composition.environment("payload"), "3.11")
     assert site is not None
     plain = Path(".local/lib/python3.11/site-packages")  # where the layer alone would look
     for where in (site, plain):

@@ -83,7 +83,7 @@ def _shadowing(
     ):
         return []  # a lab hosting isolated kernels drops the user site (its .pth)
     python = plat.package("python")
-    site = user_site(env, plat, python.version if python else lock.python)
+    site = user_site(env, python.version if python else lock.python)
     if site is None:
         return []
     directory = Path.home() / site

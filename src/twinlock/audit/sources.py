@@ -60,13 +60,20 @@ def split_range(text: str) -> tuple[str, str] | None:
     return first or "HEAD", second or "HEAD"
 
 
+def _siblings(path: Path) -> list[str]:
+    """Names beside *path*, for a near-miss suggestion (none when they cannot be listed)."""
+    try:
+        return [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
+    except OSError:
+        return []
+
+
 def read_lock_set(path: Path) -> LockSet:
     """The locks of a lock directory, or the one lock of a ``.conda-lock.yml`` file."""
     if path.is_file():
         return _lock_set(_display(path), {path.name: read_lock_reading(path)})
     if not path.is_dir():
-        siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
-        guess = did_you_mean(path.name, siblings)
+        guess = did_you_mean(path.name, _siblings(path))
         raise TwinlockError(f"{path}: no such lock file or directory {guess}".rstrip(), FORMS_HINT)
     lock_files = sorted(p for p in path.iterdir() if p.name.endswith(LOCK_SUFFIX))
     if not lock_files:

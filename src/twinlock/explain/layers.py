@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from twinlock.explain.model import BasePinClash, HeldPin
+from twinlock.lock.check import package_record
 from twinlock.model.composition import Composition, Environment, Requirement
 from twinlock.model.lock import LockedPackage, PlatformLock
 from twinlock.solve.adapter import Solver, SolveRequest
@@ -184,9 +185,6 @@ def _held(base: Environment, pin: LockedPackage, moves_to: LockedPackage | None)
 
 def _admits(requirement: Requirement, pkg: LockedPackage) -> bool:
     """Does *requirement* match *pkg* (name, version, build)?"""
-    from rattler import BuildString, MatchSpec, PackageRecord
+    from rattler import MatchSpec
 
-    tail = pkg.build.rsplit("_", 1)[-1]
-    number = int(tail) if tail.isdigit() else 0
-    record = PackageRecord(pkg.name, pkg.version, BuildString(pkg.build), number, pkg.subdir)
-    return bool(MatchSpec(requirement.spec).matches(record))
+    return bool(MatchSpec(requirement.spec).matches(package_record(pkg)))

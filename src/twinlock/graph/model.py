@@ -123,9 +123,6 @@ class DependencyGraph:
         attrs: Mapping[str, Node] = self.graph.nodes[name]
         return attrs["node"]
 
-    def nodes(self) -> list[Node]:
-        return [self.node(n) for n in sorted(self.graph)]
-
     def keyed_nodes(self) -> list[tuple[str, Node]]:
         """(key, node), sorted by key: the key is the package name, ``pypi:<name>`` for a
         PyPI package whose name a conda package already has (edges use keys)."""

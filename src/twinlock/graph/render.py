@@ -9,6 +9,7 @@ target node already names the package.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -100,6 +101,7 @@ def _mermaid_within_limits(graph: DependencyGraph, *, edge_labels: bool) -> str:
     :data:`MERMAID_MAX_TEXT` characters, only the packages nearest the roots that fit,
     with a title saying so and where the rest is."""
 
+    @functools.cache  # the search asks about the count it returns, and so does the result
     def text(count: int) -> str:
         shown = graph if count == len(order) else graph.subset(order[:count], cut)
         return to_mermaid(shown, edge_labels=edge_labels)

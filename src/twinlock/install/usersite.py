@@ -21,7 +21,7 @@ from twinlock.model.lock import PlatformLock
 _DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
 
 
-def user_site(env: Environment, plat: PlatformLock, python: str | None) -> PurePosixPath | None:
+def user_site(env: Environment, python: str | None) -> PurePosixPath | None:
     """Where ``pip install --user`` with *env*'s Python writes, relative to the home directory
     (None when *env* has no Python)."""
     if not python:

@@ -160,11 +160,12 @@ def _record_named(
         v = virtual[name]
         records[name] = _virtual_record(v.name, v.version, v.build)
     elif name in locked:
-        records[name] = _record(locked[name])
+        records[name] = package_record(locked[name])
     return records.get(name)
 
 
-def _record(pkg: LockedPackage) -> PackageRecord:
+def package_record(pkg: LockedPackage) -> PackageRecord:
+    """rattler's record of a locked package, for matching specs against it."""
     return _virtual_record(pkg.name, pkg.version, pkg.build, pkg.subdir)
 
 
