@@ -18,9 +18,8 @@ from twinlock.audit.diffmodel import (
     PackageChange,
 )
 from twinlock.lock.validate import well_formed_hash
+from twinlock.model.composition import short_channel_name
 from twinlock.model.lock import LockedPackage
-
-_CONDA_BASE = "https://conda.anaconda.org/"
 
 
 def plural(count: int, noun: str) -> str:
@@ -55,11 +54,6 @@ def _bump_text(diff: LocksDiff, kind: str) -> str:
                 counts[change.bump] += 1
     inner = ", ".join(f"{n} {b}" for b, n in counts.items() if n)
     return f" ({inner})" if inner else ""
-
-
-def channel_name(url: str) -> str:
-    """``conda-forge`` for ``https://conda.anaconda.org/conda-forge``, else the URL."""
-    return url.removeprefix(_CONDA_BASE) if url.startswith(_CONDA_BASE) else url
 
 
 def version_build(pkg: LockedPackage | None) -> str:
@@ -111,7 +105,9 @@ def notes(change: PackageChange) -> list[str]:
     if "artifact" in change.kinds:
         out += _artifact_notes(old, new)
     if "channel" in change.kinds:
-        out.append(f"channel {channel_name(old.channel)} -> {channel_name(new.channel)}")
+        out.append(
+            f"channel {short_channel_name(old.channel)} -> {short_channel_name(new.channel)}"
+        )
     if "license" in change.kinds:
         out.append(f"license {old.license} -> {new.license}")
     return out

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from twinlock import __version__
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean
-from twinlock.model.composition import Composition, normalize_pypi_name
+from twinlock.model.composition import Composition, normalize_pypi_name, short_channel_name
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from packageurl import PackageURL
 
 FORMATS = ("cyclonedx-json",)
-_CONDA_BASE = "https://conda.anaconda.org/"
 _SERIAL_NAMESPACE = uuid.UUID("5b1f0c52-2a52-4d0e-9a55-7c1c3b0f2f11")
 
 
@@ -269,7 +268,7 @@ def conda_purl(pkg: LockedPackage) -> PackageURL:
     """
     from packageurl import PackageURL
 
-    channel = pkg.channel.removeprefix(_CONDA_BASE)
+    channel = short_channel_name(pkg.channel)
     kind = "tar.bz2" if pkg.file_name.endswith(".tar.bz2") else "conda"
     qualifiers = {"build": pkg.build, "channel": channel, "subdir": pkg.subdir, "type": kind}
     return PackageURL(type="conda", name=pkg.name, version=pkg.version, qualifiers=qualifiers)

@@ -27,7 +27,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from twinlock.errors import LockFileError, TwinlockError, did_you_mean
-from twinlock.model.composition import Composition, Requirement, normalize_pypi_name
+from twinlock.model.composition import (
+    Composition,
+    Requirement,
+    normalize_pypi_name,
+    short_channel_name,
+)
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock
 
 if TYPE_CHECKING:
@@ -278,7 +283,7 @@ class DependencyGraph:
 
 
 def _node(pkg: LockedPackage, requests: tuple[Requirement, ...]) -> Node:
-    return Node(pkg.name, pkg.version, pkg.build, _channel_name(pkg.channel), requests)
+    return Node(pkg.name, pkg.version, pkg.build, short_channel_name(pkg.channel), requests)
 
 
 def _add_pypi_layer(graph: nx.DiGraph[str], lock: EnvironmentLock, plat: PlatformLock) -> None:
@@ -299,12 +304,6 @@ def _add_pypi_layer(graph: nx.DiGraph[str], lock: EnvironmentLock, plat: Platfor
             target = keys.get(dep) or conda.get(dep)
             if target is not None:
                 graph.add_edge(keys[pkg.name], target, spec=dep)
-
-
-def _channel_name(url: str) -> str:
-    """``https://conda.anaconda.org/conda-forge`` -> ``conda-forge``; other URLs as they are."""
-    prefix = "https://conda.anaconda.org/"
-    return url.removeprefix(prefix) if url.startswith(prefix) else url
 
 
 # Above this many packages a picture is unreadable: draw only the first levels.

@@ -31,6 +31,11 @@ _REPO_CHANNELS = frozenset({"pkgs/main", "pkgs/r", "pkgs/msys2", "pkgs/free", "p
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
+def short_channel_name(url: str) -> str:
+    """``conda-forge`` for ``https://conda.anaconda.org/conda-forge``; other URLs as they are."""
+    return url.removeprefix(f"{CONDA_FORGE_BASE}/")
+
+
 @dataclass(frozen=True)
 class Channel:
     """A conda channel: the name as written and its canonical base URL.
