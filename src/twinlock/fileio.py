@@ -155,9 +155,9 @@ def write_error(path: Path, exc: OSError) -> OutputFileError:
 
 
 def _write_text_atomic(path: Path, text: str) -> bool:
-    if _holds(path, text.encode()):
-        return False
     data = text.encode()
+    if _holds(path, data):
+        return False
 
     def fill(tmp: Path) -> None:
         tmp.write_bytes(data)

@@ -120,9 +120,7 @@ def parse_conda_lock_pins(text: str, *, source: str) -> PinSet:
             if e.get("manager", "conda") == "conda"
         )
     except InputFileError as exc:
-        raise LockFileError(
-            exc.message, "pass a conda-lock .yml, an @EXPLICIT .txt or a twinlock lock"
-        ) from None
+        raise LockFileError(exc.message, _HINT) from None
     except (KeyError, TypeError, AttributeError) as exc:
         raise LockFileError(
             f"{source}: not a conda-lock file "

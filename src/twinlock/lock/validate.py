@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from twinlock.errors import kind_of
 from twinlock.model.composition import normalize_pypi_name
 from twinlock.model.lock import REQUIREMENT_PLATFORMS_KEY
 
@@ -76,7 +77,7 @@ def well_formed_hash(value: object, kind: str) -> bool:
 def validate_lock_data(data: object) -> list[LockProblem]:
     """Every integrity problem of a parsed twinlock conda-lock file (empty when sound)."""
     if not isinstance(data, Mapping):
-        return [LockProblem(f"expected a mapping at the top, got {_kind(data)}")]
+        return [LockProblem(f"expected a mapping at the top, got {kind_of(data)}")]
     problems: list[LockProblem] = []
     version = data.get("version")
     if version not in (1, "1"):
@@ -85,7 +86,7 @@ def validate_lock_data(data: object) -> list[LockProblem]:
         )
     meta = data.get("metadata")
     if not isinstance(meta, Mapping):
-        return [*problems, LockProblem(f"expected a mapping, got {_kind(meta)}", key="metadata")]
+        return [*problems, LockProblem(f"expected a mapping, got {kind_of(meta)}", key="metadata")]
     platforms = _metadata_problems(meta, problems)
     entries = data.get("package")
     if not isinstance(entries, list):
@@ -184,7 +185,9 @@ def _check_entry(
 ) -> None:
     """Add the problems of one ``package`` entry, named by its package and platform."""
     if not isinstance(entry, Mapping):
-        out.append(LockProblem(f"expected a mapping, got {_kind(entry)}", key=f"package[{index}]"))
+        out.append(
+            LockProblem(f"expected a mapping, got {kind_of(entry)}", key=f"package[{index}]")
+        )
         return
     name = entry.get("name")
     if not isinstance(name, str) or not name:
@@ -205,9 +208,9 @@ def _entry_problems(entry: Mapping[str, Any], platforms: Sequence[str]) -> list[
         return [f"missing {', '.join(missing)} (file cut short?)"]
     wrong = [k for k in required if k != "hash" and (not isinstance(entry[k], str) or not entry[k])]
     if wrong:
-        return [f"{k}: expected text, got {_kind(entry[k])} (quote it)" for k in wrong]
+        return [f"{k}: expected text, got {kind_of(entry[k])} (quote it)" for k in wrong]
     if not isinstance(entry["hash"], Mapping):
-        return [f"hash: expected a mapping, got {_kind(entry['hash'])}"]
+        return [f"hash: expected a mapping, got {kind_of(entry['hash'])}"]
     if entry["platform"] not in platforms:
         return [f"platform {_short(entry['platform'])} is not one of the lock's platforms"]
     problems = _hash_problems(entry["hash"], manager)
@@ -231,7 +234,7 @@ def _hash_problems(hashes: Mapping[str, Any], manager: str) -> list[str]:
             if required:
                 out.append(f"hash.{kind}: missing")
         elif not isinstance(value, str):
-            out.append(f"hash.{kind}: expected text, got {_kind(value)} (quote it)")
+            out.append(f"hash.{kind}: expected text, got {kind_of(value)} (quote it)")
         elif not well_formed_hash(value, kind):
             digits = 32 if kind == "md5" else 64
             out.append(f"hash.{kind}: malformed (expected {digits} lower-case hex digits)")
@@ -364,10 +367,6 @@ def _deps_ok(deps: object) -> bool:
     return isinstance(deps, Mapping) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in deps.items()
     )
-
-
-def _kind(value: object) -> str:
-    return "nothing" if value is None else type(value).__name__
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -32,11 +32,6 @@ class PypiIndexes:
         stripped = tuple(strip_credentials(u) for u in self.urls)
         return (*stripped, "https://pypi.org/simple") if self.allow_pypi else stripped
 
-    @classmethod
-    def from_recorded(cls, urls: tuple[str, ...]) -> PypiIndexes:
-        pypi = "https://pypi.org/simple"
-        return cls(tuple(u for u in urls if u != pypi), pypi in urls)
-
 
 def strip_credentials(url: str) -> str:
     """*url* without its ``user:password@`` part."""
