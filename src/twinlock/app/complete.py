@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from twinlock.errors import TwinlockError
+from twinlock.fileio import read_text
 from twinlock.lock.store import LockPaths
 from twinlock.spec.load import load_config
+from twinlock.yamlio import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,9 @@ def _sketch(composition: Path | None) -> _Sketch | None:
     try:
         config = load_config(composition.parent if composition else Path.cwd())
         path = composition or config.composition or _only_composition(config.root)
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path else None
-    except (TwinlockError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        # Untrusted YAML read safely (bounded, no alias bombs); duplicate keys tolerated.
+        data = load_yaml(read_text(path), str(path), unique_keys=False) if path else None
+    except (TwinlockError, OSError) as exc:
         log.info("no completion: %s", exc)
         return None
     if not isinstance(data, Mapping) or not isinstance(data.get("environments"), Mapping):

@@ -6,9 +6,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from twinlock.errors import (
     CompositionError,
@@ -24,8 +21,6 @@ from twinlock.spec.parse import parse_composition, referenced_files
 from twinlock.spec.requirements import FileUnavailable
 from twinlock.spec.selectors import apply_composition_selectors
 from twinlock.yamlio import load_yaml
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def find_project_root(start: Path) -> Path:
@@ -120,12 +115,12 @@ def condarc_channel_alias(environ: Mapping[str, str]) -> str | None:
     A .condarc that cannot be read is ignored with a warning: it belongs to conda.
     """
     path = condarc_path(environ)
-    try:
-        data = yaml.load(path.read_text(), Loader=_Loader)
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        _warn("ignoring %s: %s", path, str(exc)[:200])
+    try:  # bounded and untrusted: a FIFO or an alias bomb is refused, not read forever
+        data = load_yaml(read_text(path), display_path(path), unique_keys=False)
+    except InputFileError as exc:
+        _warn("ignoring %s: %s", path, exc.message[:200])
         return None
     alias = data.get("channel_alias") if isinstance(data, dict) else None
     if alias is not None and not isinstance(alias, str):
