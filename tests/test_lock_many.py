@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from twinlock.app import lock as app_lock
 from twinlock.app.lock import run_lock, run_locks
 from twinlock.app.project import open_project
+from twinlock.solve import adapter
 from twinlock.solve.adapter import RattlerSolver, Solver
 
 SCRIPT = Path(sys.executable).parent / "twinlock"
@@ -74,7 +74,7 @@ def test_compositions_with_the_same_mirrors_share_one_solver(
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(app_lock, "RattlerSolver", Counting)
+    monkeypatch.setattr(adapter, "RattlerSolver", Counting)
     projects = [
         open_project(p, locks_dir=tmp_path / "locks", cwd=tmp_path) for p in two_compositions
     ]

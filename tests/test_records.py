@@ -19,7 +19,14 @@ from twinlock.model.lock import LockedPackage
 from twinlock.solve import adapter
 from twinlock.solve.adapter import RattlerSolver
 from twinlock.solve.channels import channel_source, local_channel_dir
-from twinlock.solve.records import PackageRef, RememberedFirst, memo_path, read_memo
+from twinlock.solve.records import (
+    Lookup,
+    PackageRef,
+    RememberedFirst,
+    memo_path,
+    open_memos,
+    read_memo,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CANONICAL = "https://example.invalid/channel"
@@ -88,7 +95,7 @@ def test_a_changed_channel_is_asked_again(local: Path, monkeypatch: pytest.Monke
 
 def test_remote_channels_are_not_remembered() -> None:
     with RattlerSolver({}, local_channel_dir) as solver:  # no mirror: read from the URL
-        assert adapter.open_memos(_refs(*FILES), solver._source) == {}
+        assert open_memos(_refs(*FILES), solver._source) == {}
 
 
 @pytest.mark.parametrize(
@@ -156,9 +163,9 @@ def test_remembered_records_answer_without_building_a_finder(local: Path) -> Non
         solver.find_packages(_refs(*FILES))  # remembers alpha, beta, and gamma's absence
     built: list[RattlerSolver] = []
 
-    def ask() -> RattlerSolver:
+    def ask() -> Lookup:
         built.append(_solver(local))
-        return built[-1]
+        return built[-1].find_packages_uncached
 
     finder = RememberedFirst(partial(channel_source, {CANONICAL: str(local)}), ask)
     assert sorted(r.file_name for r in finder.find_packages(_refs(*FILES))) == list(FILES[:2])

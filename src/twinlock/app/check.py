@@ -54,7 +54,7 @@ def run_check(project: Project, finder: PackageFinder | None = None) -> list[Fin
     with contextlib.ExitStack() as owned:  # a solver made here is closed before returning
         lookup = finder or RememberedFirst(
             partial(channel_source, project.config.mirrors),
-            lambda: owned.enter_context(project.solver()),
+            lambda: owned.enter_context(project.solver()).find_packages_uncached,
         )
         verdicts = verify_against_channel(every, lookup)
     findings += [

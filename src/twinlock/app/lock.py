@@ -20,7 +20,7 @@ from twinlock.app.progress import (
     Step,
     silent,
 )
-from twinlock.app.project import Project, orphan_files
+from twinlock.app.project import Project, orphan_files, solver_over
 from twinlock.app.unchanged import known_records, report_if_unchanged, verify_reused
 from twinlock.errors import (
     AlignmentError,
@@ -43,7 +43,6 @@ from twinlock.solve.adapter import (
     Solver,
     SolveRequest,
 )
-from twinlock.solve.channels import local_channel_dir
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +238,7 @@ def run_locks(
 
 def _solver_factory(mirrors: Mapping[str, str]) -> Callable[[], RattlerSolver]:
     """A solver over *mirrors*, built from plain values: the stages never hold the project."""
-    return partial(RattlerSolver, mirrors, local_channel_dir)
+    return partial(solver_over, mirrors)
 
 
 class _UvWhenNeeded:

@@ -73,10 +73,15 @@ class Project:
 
     def solver(self) -> RattlerSolver:
         """A solver over this project's mirrors; close it (``with``) when done."""
-        from twinlock.solve.adapter import RattlerSolver
-        from twinlock.solve.channels import local_channel_dir
+        return solver_over(self.config.mirrors)
 
-        return RattlerSolver(self.config.mirrors, local_channel_dir)
+
+def solver_over(mirrors: Mapping[str, str]) -> RattlerSolver:
+    """A solver reading each channel through its mirror in *mirrors* (the project's)."""
+    from twinlock.solve.adapter import RattlerSolver
+    from twinlock.solve.channels import local_channel_dir
+
+    return RattlerSolver(mirrors, local_channel_dir)
 
 
 def _pin_digests(base: EnvironmentLock | None) -> dict[str, str]:

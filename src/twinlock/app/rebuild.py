@@ -44,8 +44,7 @@ from twinlock.lock.imports import (
 )
 from twinlock.lock.store import LockPaths, read_lock_file, read_locks
 from twinlock.model.lock import EnvironmentLock
-from twinlock.solve.adapter import RattlerSolver, Solver
-from twinlock.solve.channels import local_channel_dir
+from twinlock.solve.adapter import Solver
 from twinlock.solve.records import PackageFinder
 
 
@@ -89,7 +88,7 @@ def run_rebuild(
     history = load_history(project, sources)
     require_history(project.composition, [*history.locks, *history.imports], options.refresh)
     # Closed on the way out: its gateway goes before the interpreter does.
-    with RattlerSolver(project.config.mirrors, local_channel_dir) as channels:
+    with project.solver() as channels:
         engine, lookup = solver or channels, finder or channels
         base = dict(history.locks)
         missing: list[MissingPin] = []

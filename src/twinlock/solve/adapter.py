@@ -30,13 +30,7 @@ from twinlock.model.composition import Channel, Composition, Environment
 from twinlock.model.lock import LockedPackage
 from twinlock.model.platforms import VirtualPackage
 from twinlock.solve.channels import channel_source
-from twinlock.solve.records import (
-    PackageRef,
-    exact_specs,
-    open_memos,
-    remember,
-    remembered,
-)
+from twinlock.solve.records import PackageRef, RememberedFirst, exact_specs
 from twinlock.spec.matchspec import to_match_spec
 
 if TYPE_CHECKING:
@@ -173,15 +167,12 @@ class RattlerSolver:
         (:mod:`twinlock.solve.records`): a lock checked again against an unchanged
         channel directory needs no repodata parse.
         """
-        if not refs:
-            return {}
-        memos = open_memos(refs, self._source)
-        out, missing = remembered(refs, memos)
-        if missing:
-            found = aio.run(self.find_packages_async(missing))
-            out |= found
-            remember(memos, missing, found)
-        return out
+        remembering = RememberedFirst(self._source, lambda: self.find_packages_uncached)
+        return remembering.find_packages(refs)
+
+    def find_packages_uncached(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
+        """The records behind *refs*, asked of the channel (nothing remembered)."""
+        return aio.run(self.find_packages_async(refs)) if refs else {}
 
     async def find_packages_async(
         self, refs: Sequence[PackageRef]

@@ -153,22 +153,30 @@ def _optional(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class RememberedFirst:
-    """A :class:`PackageFinder` answering from the remembered records, asking the channel
-    (through the finder *ask* builds, once) only for files they know nothing of.
+Lookup = Callable[[Sequence[PackageRef]], dict[PackageRef, LockedPackage]]
 
-    ``check`` uses it so that a lock checked again against an unchanged local
-    channel loads neither rattler's gateway nor the solver adapter.
+
+class RememberedFirst:
+    """A :class:`PackageFinder` answering from the remembered records; only files they
+    know nothing of are asked of the channel, through the lookup *ask* returns (called
+    then, so a solver is built only when needed), and the answers are remembered.
+
+    The solver adapter finds records this way, and so does ``check``, so that a lock
+    checked again against an unchanged local channel loads neither rattler's gateway
+    nor the solver adapter.
     """
 
-    def __init__(self, source_of: Callable[[Channel], str], ask: Callable[[], PackageFinder]):
+    def __init__(self, source_of: Callable[[Channel], str], ask: Callable[[], Lookup]):
         self._source_of = source_of
         self._ask = ask
 
     def find_packages(self, refs: Sequence[PackageRef]) -> dict[PackageRef, LockedPackage]:
-        out, missing = remembered(refs, open_memos(refs, self._source_of))
+        memos = open_memos(refs, self._source_of)
+        out, missing = remembered(refs, memos)
         if missing:
-            out |= self._ask().find_packages(missing)  # which remembers its answers
+            found = self._ask()(missing)
+            out |= found
+            remember(memos, missing, found)
         return out
 
 
