@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from twinlock.cli.commands import error_report
 from twinlock.errors import TwinlockError
 
 if TYPE_CHECKING:
@@ -116,18 +117,12 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from twinlock.cli import render
-
         try:
             return func(*args, **kwargs)
-        except TwinlockError as exc:
-            typer.echo(render.error(exc), err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except OSError as exc:
-            # The stages turn the failures they expect into TwinlockErrors; a file or
-            # directory problem that escapes them is still the user's to fix, not a crash.
-            typer.echo(render.error(render.os_error(exc)), err=True)
-            raise typer.Exit(2) from None
+        except (TwinlockError, OSError) as exc:
+            text, code = error_report(exc)
+            typer.echo(text, err=True)
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 

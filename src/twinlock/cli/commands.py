@@ -32,16 +32,23 @@ def run_guarded(command: Callable[[], int]) -> int:
     """
     try:
         return command()
-    except TwinlockError as exc:
-        from twinlock.cli import render  # only on the way out: a clean run never draws it
+    except (TwinlockError, OSError) as exc:
+        text, code = error_report(exc)
+        print(text, file=sys.stderr)
+        return code
 
-        print(render.error(exc), file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:
-        from twinlock.cli import render
 
-        print(render.error(render.os_error(exc)), file=sys.stderr)
-        return 2
+def error_report(exc: TwinlockError | OSError) -> tuple[str, int]:
+    """The 'error: ... / hint: ...' text of *exc* and the exit code it ends with.
+
+    The stages turn the failures they expect into TwinlockErrors; a file or directory
+    problem that escapes them (an OSError) is still the user's to fix, exit 2, not a crash.
+    """
+    from twinlock.cli import render  # only on the way out: a clean run never draws it
+
+    if isinstance(exc, TwinlockError):
+        return render.error(exc), exc.exit_code
+    return render.error(render.os_error(exc)), 2
 
 
 def lock_command(
