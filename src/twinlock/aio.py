@@ -87,11 +87,11 @@ def foreign_threads_in_python() -> frozenset[int]:
     return frozenset(sys._current_frames()) - ours
 
 
-def settle(before: frozenset[int] = frozenset(), limit: float = SETTLE_LIMIT) -> None:
+def settle(before: frozenset[int] = frozenset()) -> None:
     """Wait until no foreign thread (other than those in *before*) is inside Python code.
 
     Sleeping releases the GIL, so a waiting thread can finish its call and detach.
     """
-    deadline = time.monotonic() + limit
+    deadline = time.monotonic() + SETTLE_LIMIT
     while foreign_threads_in_python() - before and time.monotonic() < deadline:
         time.sleep(0.001)

@@ -146,17 +146,12 @@ def parse_pins(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     return pins
 
 
-def parse_pylock(text: str) -> dict[str, list[tuple[str, str]]]:
-    """A pylock.toml -> {name: [(url, sha256), ...]}: wheels first, then the sdist.
+def read_pylock(text: str) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """A pylock.toml -> {name: (version, [(url, sha256), ...])}: wheels first, then the sdist.
 
     A direct reference is its one ``archive``. URLs lose any ``user:password@`` an
     index URL lent them: credentials never reach a lock.
     """
-    return {name: artifacts for name, (_, artifacts) in read_pylock(text).items()}
-
-
-def read_pylock(text: str) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    """A pylock.toml -> {name: (version, [(url, sha256), ...])} (see :func:`parse_pylock`)."""
     data = tomllib.loads(text)
     out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
     for pkg in data.get("packages", []):

@@ -117,9 +117,6 @@ class UvResolver:
 
         return await aio.gather_all([one(r) for r in requests])
 
-    def resolve(self, request: PypiRequest) -> PypiOutcome:
-        return aio.run(self.resolve_async(request))
-
     async def resolve_async(self, request: PypiRequest) -> PypiOutcome:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="twinlock-uv-") as tmp:
