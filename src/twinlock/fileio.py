@@ -19,9 +19,15 @@ from twinlock.errors import InputFileError, OutputFileError, Problem
 
 
 def display_path(path: Path) -> str:
+    """*path* relative to the working directory when it is inside it."""
+    return relative_path(path, Path.cwd())
+
+
+def relative_path(path: Path, start: Path) -> str:
+    """*path* relative to *start* when it is inside it, else as given."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, RuntimeError, OSError):  # outside cwd; a symlink loop
+        return str(path.resolve().relative_to(start.resolve()))
+    except (ValueError, RuntimeError, OSError):  # outside start; a symlink loop
         return str(path)
 
 

@@ -44,6 +44,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from twinlock.fileio import relative_path
+
 if TYPE_CHECKING:
     # Types only: tag parsing must not pay for the lock machinery.
     from twinlock.app.lockreport import LockReport
@@ -132,7 +134,5 @@ def tags_document(tags: Sequence[ImageTag]) -> dict[str, Any]:
 
 
 def relative(path: Path, cwd: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
+    """*path* relative to *cwd* when it is inside it (the CLI's paths, for display)."""
+    return relative_path(path, cwd)

@@ -41,9 +41,9 @@ def lock_report(report: LockReport, cwd: Path) -> str:
             f"    {c.name}: {c.old or '(absent)'} -> {c.new or '(removed)'}" for c in s.changes
         ]
     for path in report.written:
-        lines.append(f"wrote {_rel(path, cwd)}")
+        lines.append(f"wrote {relative(path, cwd)}")
     for path in report.removed:
-        lines.append(f"removed {_rel(path, cwd)} (no longer in the composition)")
+        lines.append(f"removed {relative(path, cwd)} (no longer in the composition)")
     if not report.written and not report.removed:
         lines.append("locks unchanged")
     lines += [f"warning: {w}" for w in report.warnings]
@@ -83,14 +83,9 @@ def os_error(exc: OSError) -> TwinlockError:
 
 def relative(path: Path, cwd: Path) -> str:
     """*path* relative to *cwd* when it is inside it."""
-    return _rel(path, cwd)
+    from twinlock.app.shapes import relative as relative_to_cwd
 
-
-def _rel(path: Path, cwd: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
+    return relative_to_cwd(path, cwd)
 
 
 # --- rebuild and tags -----------------------------------------------------------------
@@ -107,7 +102,7 @@ def rebuild_report(report: RebuildReport, cwd: Path) -> str:
         lines.append(f"warning: {m.environment}: {m.pin.file_name} not imported: {m.reason}")
     for f in report.result.findings:
         lines.append(f"warning: {f.environment} {f.platform}: {f.detail}")
-    lines += [f"wrote {_rel(p, cwd)}" for p in report.written]
+    lines += [f"wrote {relative(p, cwd)}" for p in report.written]
     if not report.written:
         lines.append("nothing written")
     return "\n".join(lines)
@@ -137,7 +132,7 @@ def tag_table(tags: Sequence[ImageTag]) -> str:
 def install_report(report: InstallReport, cwd: Path) -> str:
     lines = []
     for r in report.results:
-        where = _rel(r.path, cwd)
+        where = relative(r.path, cwd)
         if r.action == "skip":
             lines.append(
                 f"{r.environment}: {where} already matches the lock ({r.packages} packages)"
@@ -153,11 +148,11 @@ def install_report(report: InstallReport, cwd: Path) -> str:
         how = "from uv's cache" if layer.offline else "downloading what uv's cache lacked"
         made = "created a venv and " if layer.created else ""
         lines.append(
-            f"{_rel(layer.prefix, cwd)}: {made}installed the PyPI layer ({layer.packages} "
+            f"{relative(layer.prefix, cwd)}: {made}installed the PyPI layer ({layer.packages} "
             f"packages, hash-checked) {how} in {layer.seconds:.2f} s"
         )
-    lines += [f"wrote {_rel(p, cwd)}" for p in report.kernel_files]
-    lines += [f"froze {_rel(p, cwd)} (conda refuses to change it)" for p in report.frozen]
+    lines += [f"wrote {relative(p, cwd)}" for p in report.kernel_files]
+    lines += [f"froze {relative(p, cwd)} (conda refuses to change it)" for p in report.frozen]
     return "\n".join(lines)
 
 
@@ -171,7 +166,7 @@ def verify_report(drift: Sequence[Drift], checked: int, *, deep: bool) -> str:
 
 
 def mirror_report(report: MirrorReport, cwd: Path) -> str:
-    dest = _rel(report.dest, cwd)
+    dest = relative(report.dest, cwd)
     channel = report.channels[0] if report.channels else "CHANNEL"
     return (
         f"{dest}: {report.copied} archive(s) copied, {report.present} already present, indexed\n"
