@@ -13,10 +13,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from twinlock.pypi.locking import PypiResolver
-from twinlock.pypi.plan import PypiOutcome, PypiRequest
-from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
+if TYPE_CHECKING:  # types only: reporting needs neither the solver nor PyPI planning
+    from twinlock.pypi.locking import PypiResolver
+    from twinlock.pypi.plan import PypiOutcome, PypiRequest
+    from twinlock.solve.adapter import SolveOutcome, Solver, SolveRequest
 
 log = logging.getLogger(__name__)
 

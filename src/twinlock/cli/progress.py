@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from twinlock.app.progress import silent
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -99,13 +101,13 @@ def progress_display(
     """A progress callback for a use case: live lines on a terminal, else a no-op."""
     # Piped stderr (CI, scripts) or --quiet: no display, so no rich to import (~20 ms).
     if console is None and (quiet or _surely_not_a_terminal(os.environ)):
-        yield _ignore
+        yield silent  # progress nobody sees (piped stderr, --quiet)
         return
     from rich.console import Console
 
     console = console or Console(stderr=True)
     if quiet or not console.is_terminal:
-        yield _ignore
+        yield silent
         return
     with LiveLines(console, plain=plain_terminal(os.environ if environ is None else environ)) as d:
         yield d
@@ -123,7 +125,3 @@ def _surely_not_a_terminal(environ: Mapping[str, str]) -> bool:
         return not sys.stderr.isatty()
     except (AttributeError, ValueError):  # no stderr (pythonw), or a closed one
         return True
-
-
-def _ignore(_: Step) -> None:
-    """Progress nobody sees (piped stderr, --quiet)."""
