@@ -117,6 +117,12 @@ class LockReading:
     lock: EnvironmentLock
     problems: tuple[LockProblem, ...]
 
+    def sound(self, source: str) -> EnvironmentLock:
+        """The lock, or a :class:`LockFileError` naming *source* and every problem."""
+        if self.problems:
+            raise damaged_lock_error(source, self.problems)
+        return self.lock
+
 
 def parse_conda_lock(text: str, *, source: str) -> EnvironmentLock:
     """Read and validate a conda-lock v1 file written by twinlock.
@@ -124,10 +130,7 @@ def parse_conda_lock(text: str, *, source: str) -> EnvironmentLock:
     Raises :class:`LockFileError` listing every problem when the lock is not
     sound (see :mod:`twinlock.lock.validate`): nothing uses a damaged lock.
     """
-    reading = read_conda_lock(text, source=source)
-    if reading.problems:
-        raise damaged_lock_error(source, reading.problems)
-    return reading.lock
+    return read_conda_lock(text, source=source).sound(source)
 
 
 def read_conda_lock(text: str, *, source: str) -> LockReading:

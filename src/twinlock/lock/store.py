@@ -8,7 +8,7 @@ from pathlib import Path
 
 from twinlock.errors import ConfigError, InputFileError, LockFileError
 from twinlock.fileio import blocking_file, display_path, read_text
-from twinlock.lock.format import LockReading, damaged_lock_error, read_conda_lock
+from twinlock.lock.format import LockReading, read_conda_lock
 from twinlock.lock.yamldata import RESTORE_HINT
 from twinlock.model.lock import EnvironmentLock
 
@@ -44,10 +44,10 @@ def read_locks(paths: LockPaths, env_names: Iterable[str]) -> dict[str, Environm
     Raises :class:`LockFileError` for a damaged lock: nothing uses one.
     """
     readings = read_lock_readings(paths, env_names)
-    for name, reading in readings.items():
-        if reading.problems:
-            raise damaged_lock_error(display_path(paths.conda_lock(name)), reading.problems)
-    return {name: reading.lock for name, reading in readings.items()}
+    return {
+        name: reading.sound(display_path(paths.conda_lock(name)))
+        for name, reading in readings.items()
+    }
 
 
 def read_lock_readings(paths: LockPaths, env_names: Iterable[str]) -> dict[str, LockReading]:
@@ -74,10 +74,7 @@ def read_lock_reading(path: Path) -> LockReading:
 
 
 def read_lock_file(path: Path) -> EnvironmentLock:
-    reading = read_lock_reading(path)
-    if reading.problems:
-        raise damaged_lock_error(display_path(path), reading.problems)
-    return reading.lock
+    return read_lock_reading(path).sound(display_path(path))
 
 
 def check_lock_dir(directory: Path, what: str = "--locks-dir") -> None:
