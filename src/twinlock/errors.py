@@ -70,6 +70,14 @@ class Problems:
         return None
 
 
+def listed(items: Sequence[str], limit: int) -> list[str]:
+    """``  - item`` lines for the first *limit* items, then ``  ... and N more``."""
+    lines = [f"  - {item}" for item in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit} more")
+    return lines
+
+
 def kind_of(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 

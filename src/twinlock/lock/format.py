@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from twinlock.errors import LockFileError
+from twinlock.errors import LockFileError, listed
 from twinlock.lock.validate import LockProblem, validate_lock_data
 from twinlock.lock.yamldata import RESTORE_HINT, load_lock_data
 from twinlock.model.composition import PypiRequirement, Requirement, SmokeTests
@@ -158,9 +158,7 @@ _LISTED = 10  # problems listed in one error message
 def damaged_lock_error(source: str, problems: Sequence[LockProblem]) -> LockFileError:
     """The error for a lock that fails validation: every problem (bounded), and the fix."""
     lines = [f"{source}: the lock is damaged ({len(problems)} problem(s)):"]
-    lines += [f"  - {p}" for p in problems[:_LISTED]]
-    if len(problems) > _LISTED:
-        lines.append(f"  ... and {len(problems) - _LISTED} more")
+    lines += listed([str(p) for p in problems], _LISTED)
     return LockFileError("\n".join(lines), RESTORE_HINT)
 
 

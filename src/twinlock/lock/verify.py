@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from twinlock.errors import LockFileError
+from twinlock.errors import LockFileError, listed
 from twinlock.model.composition import Channel
 from twinlock.model.lock import EnvironmentLock, LockedPackage
 from twinlock.solve.records import PackageFinder, PackageRef
@@ -128,9 +128,7 @@ def mismatch_error(findings: Iterable[ChannelFinding], source: str) -> LockFileE
     """Why a lock is not reused: the files whose hashes the channel contradicts."""
     wrong = [f for f in findings if f.verdict == "mismatch"]
     lines = [f"{source}: {len(wrong)} locked file(s) differ from the channel's records:"]
-    lines += [f"  - {f.environment} {f.platform} {f}" for f in wrong[:_LISTED]]
-    if len(wrong) > _LISTED:
-        lines.append(f"  ... and {len(wrong) - _LISTED} more")
+    lines += listed([f"{f.environment} {f.platform} {f}" for f in wrong], _LISTED)
     names = " ".join(f"--update {n}" for n in sorted({f.package.name for f in wrong})[:_LISTED])
     return LockFileError(
         "\n".join(lines),
