@@ -35,6 +35,7 @@ from twinlock.model.composition import Composition, normalize_pypi_name, short_c
 from twinlock.model.lock import EnvironmentLock, LockedPackage, PlatformLock, PypiPackage
 
 if TYPE_CHECKING:
+    from cyclonedx.model import ExternalReference, Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
     from packageurl import PackageURL
@@ -164,25 +165,12 @@ def _component(
     requested: bool,
     licenses: _LicenseCache,
 ) -> Component:
-    from cyclonedx.model import (
-        ExternalReference,
-        ExternalReferenceType,
-        HashAlgorithm,
-        HashType,
-        Property,
-        XsUri,
-    )
+    from cyclonedx.model import HashAlgorithm, HashType
     from cyclonedx.model.component import Component, ComponentType
 
     hashes = [HashType(alg=HashAlgorithm.MD5, content=pkg.md5)]
     if pkg.sha256:
         hashes.append(HashType(alg=HashAlgorithm.SHA_256, content=pkg.sha256))
-    properties = [
-        Property(name="twinlock:environment", value=lock.environment),
-        Property(name="twinlock:prefix", value=lock.prefix),
-        Property(name="twinlock:platform", value=platform),
-        Property(name="twinlock:requested", value="true" if requested else "false"),
-    ]
     return Component(
         type=ComponentType.LIBRARY,
         name=pkg.name,
@@ -191,31 +179,19 @@ def _component(
         purl=conda_purl(pkg),
         hashes=hashes,
         licenses=licenses.get(pkg.license),
-        external_references=[
-            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(pkg.url))
-        ],
-        properties=properties,
+        external_references=[_distribution(pkg.url)],
+        properties=_properties(lock, platform, requested),
     )
 
 
 def _pypi_component(
     lock: EnvironmentLock, platform: str, pkg: PypiPackage, requested: bool
 ) -> Component:
-    from cyclonedx.model import (
-        ExternalReference,
-        ExternalReferenceType,
-        HashAlgorithm,
-        HashType,
-        Property,
-        XsUri,
-    )
+    from cyclonedx.model import HashAlgorithm, HashType, Property
     from cyclonedx.model.component import Component, ComponentType
 
     properties = [
-        Property(name="twinlock:environment", value=lock.environment),
-        Property(name="twinlock:prefix", value=lock.prefix),
-        Property(name="twinlock:platform", value=platform),
-        Property(name="twinlock:requested", value="true" if requested else "false"),
+        *_properties(lock, platform, requested),
         Property(name="twinlock:layer", value="pypi"),
     ]
     return Component(
@@ -225,11 +201,27 @@ def _pypi_component(
         bom_ref=f"{lock.environment}/{platform}/pypi/{pkg.name}-{pkg.version}",
         purl=pypi_purl(pkg),
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=pkg.sha256)],
-        external_references=[
-            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(pkg.url))
-        ],
+        external_references=[_distribution(pkg.url)],
         properties=properties,
     )
+
+
+def _properties(lock: EnvironmentLock, platform: str, requested: bool) -> list[Property]:
+    """Where a component sits: twinlock's environment, prefix, platform, and if requested."""
+    from cyclonedx.model import Property
+
+    return [
+        Property(name="twinlock:environment", value=lock.environment),
+        Property(name="twinlock:prefix", value=lock.prefix),
+        Property(name="twinlock:platform", value=platform),
+        Property(name="twinlock:requested", value="true" if requested else "false"),
+    ]
+
+
+def _distribution(url: str) -> ExternalReference:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+
+    return ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))
 
 
 def _pypi_refs(
