@@ -284,3 +284,50 @@ def test_a_bad_inline_selector_names_the_composition_key_and_line(tmp_path: Path
     (problem,) = info.value.problems
     assert problem.key == "environments.lab.requirements[1]"
     assert "'>=312'" in problem.message or "'py'" in problem.message
+
+
+LAYERED = """\
+name: s
+channels: [conda-forge]
+platforms: [linux-64, osx-arm64]
+environments:
+  payload:
+    prefix: /opt/payload
+    requirements:
+      - python 3.11.*
+      - numpy{base}
+  extras:
+    extends: payload
+    prefix: same
+    requirements:
+      - healpy{layer}
+  lab:
+    prefix: /opt/lab
+    requirements:
+      - python 3.12.*
+      - nodejs{other}
+"""
+
+
+@pytest.mark.parametrize(
+    ("base", "layer", "other", "refused"),
+    [
+        pytest.param("", "  # [linux]", "", "extras", id="selector-in-a-layer"),
+        pytest.param("  # [osx]", "", "", "payload", id="selector-in-an-extended-base"),
+        pytest.param("", "", "  # [linux]", None, id="selector-outside-any-layer"),
+    ],
+)
+def test_selectors_never_land_on_the_wrong_requirement_of_a_layer(
+    tmp_path: Path, base: str, layer: str, other: str, refused: str | None
+) -> None:
+    """A layer's requirements are its base's plus its own when comments are read: refuse."""
+    from twinlock.spec.load import load_composition
+
+    path = tmp_path / "s.yaml"
+    path.write_text(LAYERED.format(base=base, layer=layer, other=other))
+    if refused is None:
+        lab = load_composition(path).environment("lab")
+        assert [r.platforms for r in lab.requirements] == [None, ("linux-64",)]
+        return
+    with pytest.raises(CompositionError, match=f"selector comments in {refused} cannot"):
+        load_composition(path)

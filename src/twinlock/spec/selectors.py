@@ -314,6 +314,9 @@ def apply_composition_selectors(composition: Composition, text: str) -> Composit
     if not found:
         return composition
     problems = Problems(composition.source)
+    _refuse_layered_selectors(composition, set(found), problems)
+    if problems.items:
+        raise CompositionError(problems.items)
     environments = []
     for env in composition.environments:
         selected: dict[int, tuple[str, ...]] = {}
@@ -332,6 +335,33 @@ def apply_composition_selectors(composition: Composition, text: str) -> Composit
     if problems.items:
         raise CompositionError(problems.items)
     return replace(composition, environments=tuple(environments))
+
+
+def _refuse_layered_selectors(
+    composition: Composition, with_selectors: set[str], problems: Problems
+) -> None:
+    """Selector comments in a layer, or in a base a layer extends, are not applied yet.
+
+    A layer's requirements are its base's followed by its own by the time the comments
+    are read, so a comment's position would land on the wrong requirement: refuse.
+    """
+    names = {e.name: e for e in composition.environments}
+    for env in composition.environments:
+        chain, seen = [], set()
+        name: str | None = env.name
+        while name is not None and name in names and name not in seen:
+            seen.add(name)
+            chain.append(name)
+            name = names[name].extends
+        marked = [n for n in chain if n in with_selectors]
+        if env.extends is not None and marked:
+            problems.add(
+                f"environments.{env.name}",
+                f"platform selector comments in {', '.join(sorted(marked))} cannot be applied "
+                f"to the layer '{env.name}' (twinlock does not apply them to layers yet)",
+                "limit those requirements with the environment's 'platforms:' instead, "
+                "or move them to an environment no layer extends",
+            )
 
 
 def _selector_problem(problems: Problems, key: str, line: int, exc: InvalidSelector) -> None:
